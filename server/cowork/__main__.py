@@ -1,0 +1,3 @@
+from cowork.cli import main
+
+raise SystemExit(main())

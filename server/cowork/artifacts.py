@@ -1,0 +1,107 @@
+"""Artifacts: Markdown documents with their provenance as front matter.
+
+Written atomically (a temp file in the same folder, then rename), so an
+editor, a crash or a cancel never sees half a document.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+COWORK_DIR = ".cowork"
+GITIGNORE = "# Written by cowork: artifacts and task state stay out of commits;\n" \
+            "# briefs/ is meant to be committed (team templates).\nartifacts/\nstate/\n"
+
+
+def cowork_dir(root: Path) -> Path:
+    """`.cowork/` of a workspace, created with its .gitignore on first use."""
+    base = root / COWORK_DIR
+    base.mkdir(exist_ok=True)
+    ignore = base / ".gitignore"
+    if not ignore.exists():
+        write_atomic(ignore, GITIGNORE)
+    return base
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` so readers see the old file or the new one, never a mix."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def slugify(text: str, limit: int = 40) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug[:limit].rstrip("-") or "task"
+
+
+def artifact_path(root: Path, kind: str, title: str, when: datetime) -> Path:
+    folder = cowork_dir(root) / "artifacts"
+    folder.mkdir(exist_ok=True)
+    stem = f"{when.astimezone(UTC):%Y%m%d-%H%M%S}-{kind}-{slugify(title)}"
+    path = folder / f"{stem}.md"
+    n = 2
+    while path.exists():
+        path = folder / f"{stem}-{n}.md"
+        n += 1
+    return path
+
+
+def render(provenance: dict[str, Any], body: str) -> str:
+    front = yaml.safe_dump(provenance, sort_keys=False, allow_unicode=True, width=100)
+    return f"---\n{front}---\n\n{body.rstrip()}\n"
+
+
+def read_provenance(path: Path) -> dict[str, Any]:
+    """The front matter of an artifact (empty when it has none)."""
+    text = path.read_text(encoding="utf-8")
+    match = re.match(r"\A---\n(.*?)\n---\n", text, re.S)
+    if not match:
+        return {}
+    data = yaml.safe_load(match.group(1))
+    return data if isinstance(data, dict) else {}
+
+
+@dataclass(frozen=True)
+class Staleness:
+    changed: list[str]
+    missing: list[str]
+
+    @property
+    def stale(self) -> bool:
+        return bool(self.changed or self.missing)
+
+
+def staleness(root: Path, artifact: Path) -> Staleness:
+    """Which context files of `artifact` changed (or vanished) since it was written."""
+    changed: list[str] = []
+    missing: list[str] = []
+    for entry in (read_provenance(artifact).get("context") or {}).get("files") or []:
+        path = root / entry["path"]
+        try:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        except FileNotFoundError:
+            missing.append(entry["path"])
+            continue
+        if digest != entry.get("sha256"):
+            changed.append(entry["path"])
+    return Staleness(changed, missing)

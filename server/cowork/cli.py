@@ -1,0 +1,184 @@
+"""`cowork serve | run | tasks`: argument parsing, then the same engine the server drives."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from cowork import __version__, config, uris
+from cowork.context.workspace import find_workspace_root
+from cowork.engine.engine import TaskEngine, state_db
+from cowork.engine.model import Task, TaskState
+from cowork.errors import InputError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="cowork", description="Asynchronous AI pair programming.")
+    p.add_argument("--version", action="version", version=f"cowork {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the language server on stdio")
+    serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio")
+    serve.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+
+    run = sub.add_parser("run", help="run one task headless and print the artifact's path")
+    kinds = run.add_subparsers(dest="kind", required=True)
+
+    def common(k: argparse.ArgumentParser) -> None:
+        k.add_argument("--workspace", type=Path, help="default: the git top level of the current folder")
+        k.add_argument("--provider", choices=config.PROVIDERS)
+        k.add_argument("--model")
+        k.add_argument("--batch", action="store_true", help="use the batch API (half price, slower)")
+        k.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+
+    k = kinds.add_parser("summarize", help="summarise one module")
+    k.add_argument("path", type=Path)
+    common(k)
+    k = kinds.add_parser("review", help="first-pass review of this branch's changes")
+    k.add_argument("--base")
+    k.add_argument("--description", type=Path, metavar="FILE")
+    k.add_argument("--format", choices=["markdown", "json", "sarif"], default="markdown")
+    k.add_argument("--output", type=Path, metavar="FILE")
+    common(k)
+    k = kinds.add_parser("docs", help="draft docs for the change just finished")
+    k.add_argument("--base")
+    k.add_argument("--notes", type=Path, nargs="*", default=[], metavar="FILE")
+    k.add_argument("--description", type=Path, metavar="FILE")
+    common(k)
+    k = kinds.add_parser("architecture", help="architecture brief for several folders or files")
+    k.add_argument("paths", type=Path, nargs="+")
+    k.add_argument("--focus")
+    common(k)
+    k = kinds.add_parser("research", help="weigh approaches for this codebase")
+    k.add_argument("--question", required=True)
+    k.add_argument("--option", action="append", default=[], dest="options")
+    k.add_argument("paths", type=Path, nargs="*")
+    common(k)
+
+    tasks = sub.add_parser("tasks", help="the workspace's tasks, newest first")
+    tasks.add_argument("--workspace", type=Path)
+    tasks.add_argument("--json", action="store_true")
+    return p
+
+
+def _read(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read {path}: {exc}") from None
+
+
+def _params(args: argparse.Namespace) -> dict[str, Any]:
+    def uri(p: Path) -> str:
+        return uris.from_path(p.absolute())
+
+    if args.kind == "summarize":
+        return {"uri": uri(args.path)}
+    if args.kind == "review":
+        return {k: v for k, v in (("base", args.base), ("description", _read(args.description))) if v}
+    if args.kind == "docs":
+        out = {k: v for k, v in (("base", args.base), ("description", _read(args.description))) if v}
+        if args.notes:
+            out["notes"] = [uri(n) for n in args.notes]
+        return out
+    if args.kind == "architecture":
+        return {"uris": [uri(p) for p in args.paths], **({"focus": args.focus} if args.focus else {})}
+    return {"question": args.question, "options": args.options, "uris": [uri(p) for p in args.paths]}
+
+
+async def _run(args: argparse.Namespace) -> int:
+    root = (args.workspace or find_workspace_root(Path.cwd())).resolve()
+    overrides = {k: v for k, v in (("provider", args.provider), ("model", args.model)) if v}
+    if args.batch:
+        overrides["batch"] = "always"
+    settings, errors = config.load((overrides, "the command line"))
+    for message in errors:
+        print(f"cowork: {message}", file=sys.stderr)
+    engine = TaskEngine(settings)
+    if not args.quiet:
+        engine.on_progress(lambda t, m, p: print(f"cowork: {m}", file=sys.stderr))
+    try:
+        request = engine.prepare(args.kind, root, _params(args))
+        task = await engine.wait((await engine.submit(request)).task_id)
+    finally:
+        await engine.close()
+    return _report(task, args)
+
+
+def _report(task: Task, args: argparse.Namespace) -> int:
+    if task.state is not TaskState.DONE or not task.artifact_uri:
+        print(f"cowork: {task.title} {task.state.value}: {task.error}", file=sys.stderr)
+        return EXIT_FAILED
+    path = uris.to_path(task.artifact_uri)
+    fmt = getattr(args, "format", "markdown")
+    if fmt != "markdown":
+        print(f"cowork: --format {fmt} arrives with review findings; wrote Markdown instead",
+              file=sys.stderr)
+    output = getattr(args, "output", None)
+    if output is not None:
+        output.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+        path = output
+    print(path)
+    return EXIT_OK
+
+
+async def _tasks(args: argparse.Namespace) -> int:
+    root = (args.workspace or find_workspace_root(Path.cwd())).resolve()
+    if not state_db(root).exists():
+        print(f"cowork: no tasks yet in {root}", file=sys.stderr)
+        return EXIT_OK
+    engine = TaskEngine(config.Settings())
+    try:
+        await engine.open_workspace(root, resume=False)
+        tasks = engine.tasks()
+    finally:
+        await engine.close()
+    if args.json:
+        print(json.dumps([t.to_record() for t in tasks], indent=2))
+        return EXIT_OK
+    for t in tasks:
+        cost = f"${t.usage.cost_usd:.4f}" if t.usage.cost_usd else "-"
+        where = uris.to_path(t.artifact_uri) if t.artifact_uri else (t.error or "")
+        print(f"{t.task_id}  {t.created_at}  {t.state.value:<11} {t.kind:<12} {cost:>9}  "
+              f"{t.title}  {where}")
+    return EXIT_OK
+
+
+def _serve(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=args.log_level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from cowork.lsp.server import create_server
+
+    server = create_server()
+    if args.tcp:
+        host, _, port = args.tcp.rpartition(":")
+        if not port.isdigit():
+            raise InputError(f"--tcp expects HOST:PORT, got {args.tcp!r}")
+        server.start_tcp(host or "127.0.0.1", int(port))
+    else:
+        server.start_io()
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            return _serve(args)
+        if args.command == "run":
+            return asyncio.run(_run(args))
+        return asyncio.run(_tasks(args))
+    except InputError as exc:
+        print(f"cowork: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return EXIT_FAILED

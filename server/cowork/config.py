@@ -1,0 +1,153 @@
+"""Typed settings: defaults ← environment ← initializationOptions ← workspace/configuration.
+
+Every source is a plain mapping with the public camelCase keys of design.md.
+An invalid value never takes effect: it produces a message naming the key,
+the value and what is accepted, and the value from the earlier layer stays.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+# The one place the default model is named (tests check it is the newest
+# Sonnet the pinned anthropic SDK knows).
+DEFAULT_MODEL = "claude-sonnet-5-5"
+
+PROVIDERS = ("auto", "anthropic", "openai", "offline")
+BATCH_MODES = ("never", "ask", "always")
+SEVERITIES = ("error", "warning", "information", "hint")
+
+
+@dataclass(frozen=True)
+class Settings:
+    provider: str = "auto"
+    model: str = DEFAULT_MODEL
+    max_concurrent_tasks: int = 3
+    context_budget_tokens: int = 60000
+    batch: str = "never"
+    open_artifact_on_completion: bool = True
+    min_finding_severity: str = "information"
+    exclude: tuple[str, ...] = ()
+    # For tests and demos: the offline provider takes this long to "write".
+    offline_delay_ms: int = 0
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def resolved_provider(self, env: Mapping[str, str] | None = None) -> str:
+        """`auto` means anthropic when an API key is present, else offline."""
+        if self.provider != "auto":
+            return self.provider
+        env = os.environ if env is None else env
+        return "anthropic" if env.get("ANTHROPIC_API_KEY") else "offline"
+
+
+def _choice(options: tuple[str, ...]) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if not isinstance(value, str) or value not in options:
+            raise ValueError(f"expected one of {', '.join(options)}")
+        return value
+
+    return check
+
+
+def _int_range(low: int, high: int) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"expected a whole number from {low} to {high}")
+        return value
+
+    return check
+
+
+def _boolean(value: Any) -> Any:
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    if not isinstance(value, bool):
+        raise ValueError("expected true or false")
+    return value
+
+
+def _nonempty_str(value: Any) -> Any:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("expected a non-empty string")
+    return value.strip()
+
+
+def _globs(value: Any) -> Any:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError("expected a list of glob patterns")
+    return tuple(v for v in value if v.strip())
+
+
+# public key -> (dataclass field, validator)
+_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "provider": ("provider", _choice(PROVIDERS)),
+    "model": ("model", _nonempty_str),
+    "maxConcurrentTasks": ("max_concurrent_tasks", _int_range(1, 64)),
+    "contextBudgetTokens": ("context_budget_tokens", _int_range(1000, 2_000_000)),
+    "batch": ("batch", _choice(BATCH_MODES)),
+    "openArtifactOnCompletion": ("open_artifact_on_completion", _boolean),
+    "minFindingSeverity": ("min_finding_severity", _choice(SEVERITIES)),
+    "exclude": ("exclude", _globs),
+    "offlineDelayMs": ("offline_delay_ms", _int_range(0, 3_600_000)),
+}
+
+_ENV: dict[str, str] = {"COWORK_PROVIDER": "provider", "COWORK_MODEL": "model"}
+
+
+def env_layer(env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The settings the environment sets (empty values are ignored)."""
+    env = os.environ if env is None else env
+    return {key: env[var] for var, key in _ENV.items() if env.get(var)}
+
+
+def merge(
+    base: Settings, layer: Mapping[str, Any] | None, source: str
+) -> tuple[Settings, list[str]]:
+    """Apply one layer of settings; return the result and one message per rejected value.
+
+    Unknown keys are kept in `extra` (later issues' keys, editor-only keys)
+    without complaint, so a newer client never breaks an older server.
+    """
+    if not layer:
+        return base, []
+    if not isinstance(layer, Mapping):
+        return base, [f"cowork settings from {source} must be an object, got {type(layer).__name__}"]
+    changes: dict[str, Any] = {}
+    extra = dict(base.extra)
+    errors: list[str] = []
+    for key, value in layer.items():
+        if value is None:
+            continue
+        if key not in _FIELDS:
+            extra[key] = value
+            continue
+        name, check = _FIELDS[key]
+        try:
+            changes[name] = check(value)
+        except ValueError as exc:
+            default = getattr(base, name)
+            shown = list(default) if isinstance(default, tuple) else default
+            errors.append(
+                f"cowork.{key} from {source}: {value!r} is not valid ({exc}); keeping {shown!r}"
+            )
+    changes["extra"] = extra
+    return dataclasses.replace(base, **changes), errors
+
+
+def load(
+    *layers: tuple[Mapping[str, Any] | None, str], env: Mapping[str, str] | None = None
+) -> tuple[Settings, list[str]]:
+    """Defaults, then the environment, then each (mapping, source name) layer in order."""
+    settings, errors = merge(Settings(), env_layer(env), "the environment")
+    for layer, source in layers:
+        settings, more = merge(settings, layer, source)
+        errors.extend(more)
+    return settings, errors

@@ -1,0 +1,174 @@
+"""A Python module's shape from its AST: docstring, definitions, imports.
+
+Pure functions on text; no file or git access.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+
+@dataclass(frozen=True)
+class Definition:
+    kind: str  # "class" | "function" | "async function" | "method"
+    name: str
+    signature: str
+    doc: str | None  # first line of the docstring
+    line: int
+    end_line: int
+    children: tuple[Definition, ...] = ()
+
+    @property
+    def public(self) -> bool:
+        return not self.name.startswith("_") or (
+            self.name.startswith("__") and self.name.endswith("__") and self.name != "__init__"
+        )
+
+
+@dataclass(frozen=True)
+class ImportRef:
+    module: str  # as written, without the leading dots
+    names: tuple[str, ...]  # for `from m import a, b`; empty for `import m`
+    level: int  # leading dots of a relative import
+    line: int
+
+
+@dataclass
+class PythonOutline:
+    docstring: str | None = None
+    definitions: list[Definition] = field(default_factory=list)
+    imports: list[ImportRef] = field(default_factory=list)
+    all_names: list[str] | None = None  # the module's __all__, when it is a literal
+    syntax_error: str | None = None
+    lines: int = 0
+
+
+def _first_line(doc: str | None) -> str | None:
+    if not doc:
+        return None
+    for line in doc.strip().splitlines():
+        if line.strip():
+            return line.strip()
+    return None
+
+
+def _signature(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
+    returns = f" -> {ast.unparse(node.returns)}" if node.returns else ""
+    return f"{node.name}({ast.unparse(node.args)}){returns}"
+
+
+def _class_signature(node: ast.ClassDef) -> str:
+    bases = [ast.unparse(b) for b in node.bases] + [ast.unparse(k) for k in node.keywords]
+    return f"{node.name}({', '.join(bases)})" if bases else node.name
+
+
+def _definition(node: ast.stmt, in_class: bool = False) -> Definition | None:
+    end = getattr(node, "end_lineno", None) or node.lineno
+    if isinstance(node, ast.ClassDef):
+        children = tuple(
+            d for d in (_definition(child, in_class=True) for child in node.body) if d is not None
+        )
+        return Definition(
+            "class", node.name, _class_signature(node), _first_line(ast.get_docstring(node)),
+            node.lineno, end, children,
+        )
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        kind = "method" if in_class else (
+            "async function" if isinstance(node, ast.AsyncFunctionDef) else "function"
+        )
+        prefix = "async " if isinstance(node, ast.AsyncFunctionDef) else ""
+        return Definition(
+            kind, node.name, prefix + _signature(node), _first_line(ast.get_docstring(node)),
+            node.lineno, end,
+        )
+    return None
+
+
+def python_outline(text: str) -> PythonOutline:
+    """Outline `text`; a syntax error is recorded, not raised."""
+    outline = PythonOutline(lines=text.count("\n") + (0 if text.endswith("\n") or not text else 1))
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError) as exc:
+        line = getattr(exc, "lineno", None)
+        outline.syntax_error = f"{getattr(exc, 'msg', exc)}" + (f" (line {line})" if line else "")
+        return outline
+    outline.docstring = ast.get_docstring(tree)
+    for node in tree.body:
+        definition = _definition(node)
+        if definition is not None:
+            outline.definitions.append(definition)
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets
+        ):
+            try:
+                value = ast.literal_eval(node.value)
+                outline.all_names = [str(v) for v in value]
+            except (ValueError, TypeError):
+                pass
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                outline.imports.append(ImportRef(alias.name, (), 0, node.lineno))
+        elif isinstance(node, ast.ImportFrom):
+            outline.imports.append(
+                ImportRef(node.module or "", tuple(a.name for a in node.names), node.level, node.lineno)
+            )
+    outline.imports.sort(key=lambda i: i.line)
+    return outline
+
+
+def public_definitions(outline: PythonOutline) -> list[Definition]:
+    """What the module offers: `__all__` when given, else names without a leading underscore."""
+    if outline.all_names is not None:
+        wanted = set(outline.all_names)
+        return [d for d in outline.definitions if d.name in wanted]
+    return [d for d in outline.definitions if not d.name.startswith("_")]
+
+
+def module_name(rel: str, is_package_dir: set[str]) -> str:
+    """The dotted module name of workspace file `rel`.
+
+    The name climbs through folders that hold an `__init__.py`
+    (`is_package_dir` is the set of such folders, relative POSIX paths), so
+    `server/cowork/engine.py` is `cowork.engine` when `server/` is no package.
+    """
+    path = PurePosixPath(rel)
+    parts = [] if path.stem == "__init__" else [path.stem]
+    folder = path.parent
+    while folder.as_posix() != "." and folder.as_posix() in is_package_dir:
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    return ".".join(parts)
+
+
+def resolve_import(importer: str, importer_is_package: bool, ref: ImportRef) -> list[str]:
+    """Absolute module names `ref` may refer to, most specific first.
+
+    `from a import b` may import module `a.b` or name `b` of module `a`, so
+    both are returned; the caller keeps whichever exist in the workspace.
+    """
+    base = ref.module
+    if ref.level:
+        package = importer.split(".") if importer_is_package else importer.split(".")[:-1]
+        if ref.level - 1 > len(package):
+            return []
+        anchor = package[: len(package) - (ref.level - 1)]
+        base = ".".join([*anchor, ref.module] if ref.module else anchor)
+    if not ref.names:
+        return [base] if base else []
+    names = [f"{base}.{n}" if base else n for n in ref.names if n != "*"]
+    return [*names, base] if base else names
+
+
+def classify_module(name: str, workspace_modules: set[str]) -> str:
+    """"workspace", "stdlib" or "third-party" for an absolute module name."""
+    top = name.split(".")[0]
+    if name in workspace_modules or top in {m.split(".")[0] for m in workspace_modules if m}:
+        return "workspace"
+    if top in sys.stdlib_module_names or top == "__future__":
+        return "stdlib"
+    return "third-party"

@@ -1,0 +1,83 @@
+"""The workspace as files: where it is, what is in it, and reading a file safely."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from cowork.context import git as gitfacts
+from cowork.errors import InputError, TaskFailure
+
+# A file larger than this is not read whole; a model would not be sent it either.
+MAX_FILE_BYTES = 1_000_000
+
+# Folders never worth walking when the workspace is not a git repository.
+_SKIP_DIRS = {
+    ".git", ".hg", ".svn", ".cowork", ".venv", "venv", "node_modules", "__pycache__",
+    ".mypy_cache", ".pytest_cache", ".ruff_cache", ".tox", "dist", "build", "target",
+}
+
+
+def find_workspace_root(start: Path) -> Path:
+    """The git top level holding `start`, else `start` itself."""
+    top = gitfacts.toplevel(start)
+    return top if top is not None else start.resolve()
+
+
+def relative_to(root: Path, path: Path) -> str:
+    """`path` as a POSIX path relative to `root`; InputError when it lies outside."""
+    resolved = path.resolve()
+    try:
+        rel = resolved.relative_to(root.resolve())
+    except ValueError:
+        raise InputError(f"{path} is outside the workspace {root}") from None
+    return rel.as_posix()
+
+
+def inventory(root: Path) -> list[str]:
+    """Every file of the workspace as a relative POSIX path, sorted.
+
+    In a git repository: tracked files plus untracked ones git does not
+    ignore, so .gitignore is honoured. Elsewhere: a walk that skips hidden
+    and tool folders. `.cowork/` is never part of it.
+    """
+    files = gitfacts.list_files(root)
+    if files is None:
+        files = []
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
+            base = Path(dirpath).relative_to(root)
+            files.extend((base / name).as_posix() for name in filenames)
+    return sorted(f for f in files if not f.startswith(".cowork/") and (root / f).is_file())
+
+
+def read_text(root: Path, rel: str, overlays: Mapping[str, str] | None = None) -> str:
+    """The text of a workspace file: the editor's unsaved text when it is open.
+
+    Raises TaskFailure with a message a user can act on for a missing,
+    binary, non-UTF-8 or oversized file.
+    """
+    if overlays and rel in overlays:
+        return overlays[rel]
+    path = root / rel
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise TaskFailure(f"{rel} does not exist (was it deleted or renamed?)") from None
+    if not path.is_file():
+        raise TaskFailure(f"{rel} is not a regular file")
+    if size > MAX_FILE_BYTES:
+        raise TaskFailure(
+            f"{rel} is {size / 1_000_000:.1f} MB; cowork reads files up to "
+            f"{MAX_FILE_BYTES / 1_000_000:.0f} MB. Point the task at a smaller module."
+        )
+    data = path.read_bytes()
+    if b"\0" in data[:8192]:
+        raise TaskFailure(f"{rel} is a binary file; cowork summarises text files only")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise TaskFailure(
+            f"{rel} is not valid UTF-8 (byte {exc.start}); re-save it as UTF-8 and try again"
+        ) from None

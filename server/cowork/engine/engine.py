@@ -1,0 +1,423 @@
+"""The task engine: queue, lifecycle, cancellation, persistence, resume.
+
+Runs on the asyncio loop of whoever drives it (the LSP server or the CLI).
+Blocking work goes to threads: gathering to the loop's default executor,
+SQLite to one dedicated thread so writes stay ordered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import threading
+import uuid
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from cowork import artifacts, kinds, providers, uris
+from cowork.brief import Brief
+from cowork.config import Settings
+from cowork.engine.model import Task, TaskRequest, TaskState
+from cowork.engine.store import Store
+from cowork.errors import CoworkError, InputError
+from cowork.kinds.base import Gathered, GatherRequest
+from cowork.kinds.prompt import build_prompt
+from cowork.providers.base import Completion, GenerationRequest
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+ChangeListener = Callable[[Task], None]
+ProgressListener = Callable[[Task, str, int | None], None]
+
+PROGRESS_INTERVAL_S = 0.25
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a killed child its parent has not reaped yet is a zombie: dead for us
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def state_db(root: Path) -> Path:
+    return root / artifacts.COWORK_DIR / "state" / "tasks.db"
+
+
+class TaskEngine:
+    """Runs tasks for one or more workspace folders, `max_concurrent_tasks` at a time.
+
+    Create it inside a running event loop (it binds to that loop).
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._loop = asyncio.get_running_loop()
+        self._db_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cowork-db")
+        self._stores: dict[Path, Store] = {}
+        self._tasks: dict[str, Task] = {}
+        self._queue: deque[str] = deque()
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._overlays: dict[str, dict[str, str]] = {}
+        self._waiters: dict[str, list[asyncio.Future[Task]]] = {}
+        self._change_listeners: list[ChangeListener] = []
+        self._progress_listeners: list[ProgressListener] = []
+        self._closing = False
+
+    # -- listeners ---------------------------------------------------------------
+
+    def on_change(self, listener: ChangeListener) -> None:
+        self._change_listeners.append(listener)
+
+    def on_progress(self, listener: ProgressListener) -> None:
+        self._progress_listeners.append(listener)
+
+    def _emit_change(self, task: Task) -> None:
+        for listener in self._change_listeners:
+            try:
+                listener(task)
+            except Exception:
+                log.exception("task change listener failed")
+
+    def _emit_progress(self, task: Task, message: str, percentage: int | None = None) -> None:
+        for listener in self._progress_listeners:
+            try:
+                listener(task, message, percentage)
+            except Exception:
+                log.exception("task progress listener failed")
+
+    # -- settings ----------------------------------------------------------------
+
+    def update_settings(self, settings: Settings) -> None:
+        """New settings apply to tasks that start from now on; a raised limit starts queued ones."""
+        self.settings = settings
+        self._pump()
+
+    # -- storage -----------------------------------------------------------------
+
+    async def _db(self, fn: Callable[..., T], *args: Any) -> T:
+        return await self._loop.run_in_executor(self._db_pool, fn, *args)
+
+    async def _store(self, root: Path) -> Store:
+        store = self._stores.get(root)
+        if store is None:
+            def open_store() -> Store:
+                artifacts.cowork_dir(root)
+                return Store(state_db(root))
+
+            store = await self._db(open_store)
+            self._stores[root] = store
+        return store
+
+    async def _save(self, task: Task, detail: str | None = None) -> None:
+        store = await self._store(Path(task.request.workspace))
+        await self._db(store.save, task, detail)
+
+    async def events(self, task_id: str) -> list[tuple[str, str]]:
+        """The recorded state changes of a task, oldest first."""
+        task = self.get(task_id)
+        store = await self._store(Path(task.request.workspace))
+        return await self._db(store.events, task_id)
+
+    async def open_workspace(self, root: Path, *, resume: bool) -> list[Task]:
+        """Load a workspace's past tasks, if it has any. With `resume`, tasks whose
+        server died are marked interrupted and re-run once. Returns those re-queued."""
+        if not state_db(root).exists():
+            return []
+        store = await self._store(root)
+        loaded = await self._db(store.tasks)
+        requeued: list[Task] = []
+        for task in reversed(loaded):  # oldest first, so the queue keeps their order
+            if task.task_id in self._tasks:
+                continue
+            self._tasks[task.task_id] = task
+            if not resume or task.state not in (TaskState.RUNNING, TaskState.QUEUED):
+                continue
+            if _pid_alive(task.owner_pid):
+                continue  # another live server (another editor window) owns it
+            task.state = TaskState.INTERRUPTED
+            task.finished_at = now()
+            await self._save(task, f"server process {task.owner_pid} is gone")
+            self._emit_change(task)
+            if task.resumed >= 1:
+                task.error = "interrupted twice; not re-run again. Run it again when ready."
+                await self._save(task)
+                self._emit_change(task)
+                continue
+            task.resumed += 1
+            self._requeue(task)
+            await self._save(task, "re-run after an interruption")
+            self._emit_change(task)
+            requeued.append(task)
+        self._pump()
+        return requeued
+
+    # -- submitting --------------------------------------------------------------
+
+    def prepare(self, kind: str, root: Path, params: dict[str, Any],
+                brief: Brief | None = None, brief_uri: str | None = None) -> TaskRequest:
+        """Validate a hand-off (cheap: no file reading). InputError when it is wrong."""
+        spec = kinds.get(kind)
+        if not isinstance(params, dict):
+            raise InputError(f"the arguments must be one JSON object, got {type(params).__name__}")
+        clean = spec.validate(params, root)
+        return TaskRequest(kind=kind, workspace=str(root), params=clean, brief_uri=brief_uri,
+                           brief=brief.to_json() if brief else None)
+
+    async def submit(self, request: TaskRequest, overlays: dict[str, str] | None = None) -> Task:
+        """Queue a task; returns at once with its record (state `queued`)."""
+        if self._closing:
+            raise InputError("the server is shutting down; hand the task off again after restart")
+        spec = kinds.get(request.kind)
+        title = (request.brief or {}).get("title") or spec.title(request.params)
+        task = Task(task_id=uuid.uuid4().hex[:12], request=request, title=title,
+                    state=TaskState.QUEUED, created_at=now(), owner_pid=os.getpid())
+        self._tasks[task.task_id] = task
+        if overlays:
+            self._overlays[task.task_id] = overlays
+        await self._save(task)
+        self._emit_change(task)
+        self._queue.append(task.task_id)
+        self._pump()
+        return task
+
+    def _requeue(self, task: Task) -> None:
+        task.state = TaskState.QUEUED
+        task.started_at = task.finished_at = task.error = task.artifact_uri = None
+        task.owner_pid = os.getpid()
+        self._queue.append(task.task_id)
+
+    # -- queries -----------------------------------------------------------------
+
+    def get(self, task_id: str) -> Task:
+        try:
+            return self._tasks[task_id]
+        except KeyError:
+            raise InputError(f"no task with id {task_id!r}") from None
+
+    def tasks(self) -> list[Task]:
+        """All known tasks, newest first."""
+        return sorted(self._tasks.values(), key=lambda t: t.created_at, reverse=True)
+
+    @property
+    def running_count(self) -> int:
+        return len(self._running)
+
+    async def wait(self, task_id: str) -> Task:
+        """Until the task is done, failed or cancelled."""
+        task = self.get(task_id)
+        if task.state.finished:
+            return task
+        fut: asyncio.Future[Task] = self._loop.create_future()
+        self._waiters.setdefault(task_id, []).append(fut)
+        return await fut
+
+    # -- cancelling --------------------------------------------------------------
+
+    async def cancel(self, task_id: str) -> Task:
+        """Stop a queued or running task. A finished task is returned unchanged."""
+        task = self.get(task_id)
+        if task.task_id in self._queue:
+            self._queue.remove(task.task_id)
+            await self._finish(task, TaskState.CANCELLED, detail="cancelled while queued")
+        elif task.task_id in self._running:
+            runner = self._running[task.task_id]
+            runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(runner)
+        return task
+
+    # -- running -----------------------------------------------------------------
+
+    def _pump(self) -> None:
+        while self._queue and len(self._running) < self.settings.max_concurrent_tasks:
+            task_id = self._queue.popleft()
+            runner = self._loop.create_task(self._run(self._tasks[task_id]), name=f"cowork-{task_id}")
+            self._running[task_id] = runner  # a strong reference until it ends
+            runner.add_done_callback(lambda t, tid=task_id: self._runner_done(tid, t))
+
+    def _runner_done(self, task_id: str, runner: asyncio.Task[None]) -> None:
+        self._running.pop(task_id, None)
+        if not runner.cancelled() and runner.exception() is not None:
+            log.error("task %s runner crashed", task_id, exc_info=runner.exception())
+        if not self._closing:
+            self._pump()
+
+    async def _finish(self, task: Task, state: TaskState, *, error: str | None = None,
+                      detail: str | None = None) -> None:
+        task.state = state
+        task.error = error
+        task.finished_at = now()
+        self._overlays.pop(task.task_id, None)
+        await self._save(task, detail or error)
+        self._emit_change(task)
+        for fut in self._waiters.pop(task.task_id, []):
+            if not fut.done():
+                fut.set_result(task)
+
+    async def _run(self, task: Task) -> None:
+        settings = self.settings
+        cancelled = threading.Event()
+        root = Path(task.request.workspace)
+        written: Path | None = None
+        try:
+            task.state = TaskState.RUNNING
+            task.started_at = now()
+            task.owner_pid = os.getpid()
+            task.provider = settings.resolved_provider()
+            await self._save(task)
+            self._emit_change(task)
+
+            spec = kinds.get(task.kind)
+            brief = (Brief(**_brief_args(task.request.brief)) if task.request.brief
+                     else spec.default_brief(task.request.params, root))
+            self._emit_progress(task, "Gathering context", 5)
+            gather_request = GatherRequest(
+                root=root, params=task.request.params, settings=settings,
+                overlays=self._overlays.get(task.task_id, {}), cancelled=cancelled,
+            )
+            gathered = await asyncio.to_thread(spec.gather, gather_request)
+            self._emit_progress(task, f"Context: {len(gathered.files)} files", 30)
+
+            provider = providers.create(settings)
+            task.provider = provider.name
+            completion = await self._generate(task, provider, brief, gathered, settings)
+
+            self._emit_progress(task, "Writing the artifact", 95)
+            finished = now()
+            provenance = _provenance(task, brief, gathered, completion, finished)
+            written = await _uninterruptible(
+                asyncio.to_thread(_write_artifact, root, task, provenance, completion.text)
+            )
+            task.artifact_uri = uris.from_path(written)
+            task.usage = completion.usage
+            task.model = completion.model
+            await self._finish(task, TaskState.DONE)
+        except asyncio.CancelledError:
+            cancelled.set()
+            if written is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    await asyncio.to_thread(written.unlink)
+                task.artifact_uri = None
+            if self._closing:
+                raise  # the server is stopping: left running in the store, resumed on restart
+            await self._finish(task, TaskState.CANCELLED, detail="cancelled")
+        except CoworkError as exc:
+            await self._finish(task, TaskState.FAILED, error=str(exc))
+        except Exception as exc:
+            log.exception("task %s failed", task.task_id)
+            await self._finish(task, TaskState.FAILED,
+                               error=f"internal error: {type(exc).__name__}: {exc} (see the server log)")
+
+    async def _generate(self, task: Task, provider: providers.Provider, brief: Brief,
+                        gathered: Gathered, settings: Settings) -> Completion:
+        self._emit_progress(task, f"Writing with {provider.name}", 40)
+        received = 0
+        last = 0.0
+
+        def on_text(text: str) -> None:
+            nonlocal received, last
+            received += len(text)
+            t = self._loop.time()
+            if t - last >= PROGRESS_INTERVAL_S:
+                last = t
+                self._emit_progress(task, f"Writing with {provider.name}: ~{received // 4:,} tokens", None)
+
+        request = GenerationRequest(
+            prompt=build_prompt(brief, gathered), model=settings.model,
+            offline_report=gathered.offline_report,
+        )
+        return await provider.generate(request, on_text)
+
+    # -- shutting down -----------------------------------------------------------
+
+    async def close(self) -> None:
+        """Stop running tasks without marking them cancelled: a restart resumes them."""
+        self._closing = True
+        runners = list(self._running.values())
+        for runner in runners:
+            runner.cancel()
+        await asyncio.gather(*runners, return_exceptions=True)
+        for store in self._stores.values():
+            await self._db(store.close)
+        self._stores.clear()
+        self._db_pool.shutdown(wait=False)
+
+
+async def _uninterruptible(coro: Any) -> Path:
+    """Run a write to its end even if cancelled meanwhile; then re-raise the cancel.
+
+    The caller deletes what was written, so a cancel never leaves half a file
+    and never races with the rename.
+    """
+    fut = asyncio.ensure_future(coro)
+    try:
+        return await asyncio.shield(fut)  # type: ignore[no-any-return]
+    except asyncio.CancelledError:
+        path = await fut
+        with contextlib.suppress(FileNotFoundError):
+            await asyncio.to_thread(Path(path).unlink)
+        raise
+
+
+def _brief_args(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "kind": data["kind"], "title": data["title"], "goal": data["goal"],
+        "context": list(data.get("context", [])), "output_format": data.get("outputFormat", ""),
+        "out_of_scope": data.get("outOfScope", ""),
+    }
+
+
+def _provenance(task: Task, brief: Brief, gathered: Gathered, completion: Completion,
+                finished: str) -> dict[str, Any]:
+    return {
+        "cowork": 1,
+        "status": "draft",
+        "taskId": task.task_id,
+        "kind": task.kind,
+        "title": task.title,
+        "provider": completion.provider,
+        "model": completion.model,
+        "createdAt": task.created_at,
+        "finishedAt": finished,
+        "git": {
+            "head": gathered.git.head,
+            "branch": gathered.git.branch,
+            "detached": gathered.git.detached,
+            "base": gathered.base,
+            "state": gathered.git.describe(),
+        },
+        "brief": brief.to_json() | ({"uri": task.request.brief_uri} if task.request.brief_uri else {}),
+        "context": {
+            "files": [{"path": f.path, "sha256": f.sha256, "bytes": f.bytes} for f in gathered.files],
+            "excluded": [{"path": p, "reason": why} for p, why in gathered.excluded],
+        },
+        "usage": completion.usage.to_json(),
+    }
+
+
+def _write_artifact(root: Path, task: Task, provenance: dict[str, Any], body: str) -> Path:
+    path = artifacts.artifact_path(root, task.kind, task.title, datetime.now(UTC))
+    artifacts.write_atomic(path, artifacts.render(provenance, body))
+    return path

@@ -1,0 +1,127 @@
+"""Plain data types for tasks: what was asked, where it stands, what it cost."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class TaskState(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"
+
+    @property
+    def finished(self) -> bool:
+        return self in (TaskState.DONE, TaskState.FAILED, TaskState.CANCELLED)
+
+
+@dataclass
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    cost_usd: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "inputTokens": self.input_tokens,
+            "outputTokens": self.output_tokens,
+            "cacheReadTokens": self.cache_read_tokens,
+            "cacheWriteTokens": self.cache_write_tokens,
+            "costUsd": round(self.cost_usd, 6),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> Usage:
+        data = data or {}
+        return cls(
+            input_tokens=int(data.get("inputTokens", 0)),
+            output_tokens=int(data.get("outputTokens", 0)),
+            cache_read_tokens=int(data.get("cacheReadTokens", 0)),
+            cache_write_tokens=int(data.get("cacheWriteTokens", 0)),
+            cost_usd=float(data.get("costUsd", 0.0)),
+        )
+
+
+@dataclass
+class TaskRequest:
+    """What the user handed off. Persisted as is so an interrupted task can re-run.
+
+    `params` holds the kind's own arguments with the public camelCase keys
+    (`uri`, `uris`, `base`, `description`, `question`, ...), already validated.
+    """
+
+    kind: str
+    workspace: str  # absolute path of the workspace folder
+    params: dict[str, Any] = field(default_factory=dict)
+    brief_uri: str | None = None  # set when dispatched from a brief document
+    brief: dict[str, Any] | None = None  # the edited brief (Brief.to_json), when given
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "workspace": self.workspace,
+            "params": self.params,
+            "briefUri": self.brief_uri,
+            "brief": self.brief,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TaskRequest:
+        return cls(
+            kind=data["kind"],
+            workspace=data["workspace"],
+            params=dict(data.get("params") or {}),
+            brief_uri=data.get("briefUri"),
+            brief=data.get("brief"),
+        )
+
+
+@dataclass
+class Task:
+    """A task record, the public shape of design.md (see `to_record`)."""
+
+    task_id: str
+    request: TaskRequest
+    title: str
+    state: TaskState
+    created_at: str
+    started_at: str | None = None
+    finished_at: str | None = None
+    artifact_uri: str | None = None
+    error: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    provider: str | None = None
+    model: str | None = None
+    batch_id: str | None = None
+    resumed: int = 0  # how many times this task was re-run after an interruption
+    owner_pid: int | None = None
+
+    @property
+    def kind(self) -> str:
+        return self.request.kind
+
+    def to_record(self) -> dict[str, Any]:
+        """The task record sent to clients and printed by `cowork tasks`."""
+        return {
+            "taskId": self.task_id,
+            "kind": self.kind,
+            "title": self.title,
+            "state": self.state.value,
+            "createdAt": self.created_at,
+            "startedAt": self.started_at,
+            "finishedAt": self.finished_at,
+            "artifactUri": self.artifact_uri,
+            "error": self.error,
+            "usage": self.usage.to_json(),
+            "provider": self.provider,
+            "model": self.model,
+            "batchId": self.batch_id,
+            "workspace": self.request.workspace,
+        }

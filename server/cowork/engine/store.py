@@ -1,0 +1,110 @@
+"""Task state in `.cowork/state/tasks.db` (SQLite, WAL). Blocking: used from one worker thread."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from cowork.engine.model import Task, TaskRequest, TaskState, Usage
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS tasks (
+    task_id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    title TEXT NOT NULL,
+    state TEXT NOT NULL,
+    request TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    started_at TEXT,
+    finished_at TEXT,
+    artifact_uri TEXT,
+    error TEXT,
+    usage TEXT NOT NULL DEFAULT '{}',
+    provider TEXT,
+    model TEXT,
+    batch_id TEXT,
+    resumed INTEGER NOT NULL DEFAULT 0,
+    owner_pid INTEGER
+);
+CREATE INDEX IF NOT EXISTS tasks_created ON tasks(created_at);
+CREATE TABLE IF NOT EXISTS task_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    task_id TEXT NOT NULL,
+    state TEXT NOT NULL,
+    at TEXT NOT NULL,
+    detail TEXT
+);
+"""
+
+
+class Store:
+    """One workspace's task table. Not thread-safe: the engine calls it from one thread."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def save(self, task: Task, detail: str | None = None, *, event: bool = True) -> None:
+        """Insert or update `task`, recording the state it is now in."""
+        with self._db:
+            self._db.execute(
+                """INSERT INTO tasks (task_id, kind, title, state, request, created_at, started_at,
+                       finished_at, artifact_uri, error, usage, provider, model, batch_id, resumed,
+                       owner_pid)
+                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                   ON CONFLICT(task_id) DO UPDATE SET
+                       title=excluded.title, state=excluded.state, started_at=excluded.started_at,
+                       finished_at=excluded.finished_at, artifact_uri=excluded.artifact_uri,
+                       error=excluded.error, usage=excluded.usage, provider=excluded.provider,
+                       model=excluded.model, batch_id=excluded.batch_id, resumed=excluded.resumed,
+                       owner_pid=excluded.owner_pid""",
+                (
+                    task.task_id, task.kind, task.title, task.state.value,
+                    json.dumps(task.request.to_json()), task.created_at, task.started_at,
+                    task.finished_at, task.artifact_uri, task.error,
+                    json.dumps(task.usage.to_json()), task.provider, task.model, task.batch_id,
+                    task.resumed, task.owner_pid,
+                ),
+            )
+            if event:
+                self._db.execute(
+                    "INSERT INTO task_events (task_id, state, at, detail) VALUES (?,?,?,?)",
+                    (task.task_id, task.state.value,
+                     task.finished_at or task.started_at or task.created_at, detail),
+                )
+
+    def tasks(self) -> list[Task]:
+        """All tasks, newest first."""
+        rows = self._db.execute(
+            "SELECT task_id, title, state, request, created_at, started_at, finished_at, "
+            "artifact_uri, error, usage, provider, model, batch_id, resumed, owner_pid "
+            "FROM tasks ORDER BY created_at DESC, rowid DESC"
+        ).fetchall()
+        return [
+            Task(
+                task_id=r[0], title=r[1], state=TaskState(r[2]),
+                request=TaskRequest.from_json(json.loads(r[3])), created_at=r[4],
+                started_at=r[5], finished_at=r[6], artifact_uri=r[7], error=r[8],
+                usage=Usage.from_json(json.loads(r[9])), provider=r[10], model=r[11],
+                batch_id=r[12], resumed=r[13], owner_pid=r[14],
+            )
+            for r in rows
+        ]
+
+    def events(self, task_id: str) -> list[tuple[str, str]]:
+        """(state, at) for every recorded change of one task, oldest first."""
+        return [
+            (r[0], r[1])
+            for r in self._db.execute(
+                "SELECT state, at FROM task_events WHERE task_id=? ORDER BY id", (task_id,)
+            )
+        ]

@@ -1,0 +1,45 @@
+"""From a brief and gathered context to the prompt a model receives.
+
+The order is fixed for prompt caching: the system prompt and the stable,
+workspace-wide parts first; the task-specific parts and the brief last.
+"""
+
+from __future__ import annotations
+
+from cowork.brief import Brief
+from cowork.kinds.base import ContextPart, Gathered
+from cowork.providers.base import Prompt
+
+SYSTEM_PROMPT = """\
+You are cowork, a careful senior engineer working asynchronously for a developer \
+who handed you a well-defined task and went back to their own work. You answer \
+with a Markdown document that is a first draft for that person to review, never \
+a decision. Work only from the context given; when something you would need is \
+not in it, say so in an "Open questions" section instead of guessing. Cite files \
+as `path:line`. Be concrete and brief; no preamble."""
+
+
+def fence(text: str) -> str:
+    """A code fence longer than any backtick run inside `text`."""
+    longest = max((len(run) for run in text.split("\n") if set(run) == {"`"}), default=0)
+    run, best = 0, longest
+    for ch in text:
+        run = run + 1 if ch == "`" else 0
+        best = max(best, run)
+    return "`" * max(3, best + 1)
+
+
+def render_part(part: ContextPart) -> str:
+    f = fence(part.text)
+    return f"### {part.title}\n\n{f}\n{part.text.rstrip()}\n{f}\n"
+
+
+def build_prompt(brief: Brief, gathered: Gathered) -> Prompt:
+    stable = [p for p in gathered.parts if p.stable]
+    task = [p for p in gathered.parts if not p.stable]
+    return Prompt(
+        system=SYSTEM_PROMPT,
+        stable_context="\n".join(render_part(p) for p in stable),
+        task_context="\n".join(render_part(p) for p in task),
+        instruction=brief.to_markdown(),
+    )

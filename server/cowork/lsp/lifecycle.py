@@ -1,0 +1,46 @@
+"""initialize / initialized / shutdown and workspace folder changes."""
+
+from __future__ import annotations
+
+import logging
+
+from lsprotocol import types
+
+from cowork import uris
+from cowork.lsp.server import CoworkServer
+from cowork.lsp.settings import apply_settings
+
+log = logging.getLogger(__name__)
+
+
+def register(server: CoworkServer) -> None:
+    @server.feature(types.INITIALIZE)
+    def on_initialize(ls: CoworkServer, params: types.InitializeParams) -> None:
+        options = params.initialization_options
+        if isinstance(options, dict) and isinstance(options.get("cowork"), dict):
+            options = options["cowork"]
+        ls.init_options = options if isinstance(options, dict) else {}
+
+    @server.feature(types.INITIALIZED)
+    async def on_initialized(ls: CoworkServer, params: types.InitializedParams) -> None:
+        engine = ls.start_engine()
+        await apply_settings(ls)
+        for root in ls.workspace_roots():
+            requeued = await engine.open_workspace(root, resume=True)
+            if requeued:
+                ls.window_show_message(types.ShowMessageParams(
+                    type=types.MessageType.Info,
+                    message=f"cowork: re-running {len(requeued)} task(s) interrupted when the "
+                            f"server stopped ({root.name})",
+                ))
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    async def on_folders(ls: CoworkServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
+        for folder in params.event.added:
+            if folder.uri.startswith("file:"):
+                await ls.engine.open_workspace(uris.to_path(folder.uri).resolve(), resume=True)
+
+    @server.feature(types.SHUTDOWN)
+    async def on_shutdown(ls: CoworkServer, params: None) -> None:
+        if ls._engine is not None:
+            await ls._engine.close()

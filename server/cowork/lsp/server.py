@@ -1,0 +1,123 @@
+"""CoworkServer: the pygls server, its lifecycle, and the wiring of the features."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.capabilities import get_capability
+from pygls.exceptions import JsonRpcInvalidParams
+from pygls.lsp.server import LanguageServer
+
+from cowork import __version__, uris
+from cowork.config import Settings
+from cowork.engine.engine import TaskEngine
+from cowork.errors import InputError
+
+log = logging.getLogger(__name__)
+
+
+class CoworkServer(LanguageServer):
+    """The language server. Holds the engine; features live in sibling modules."""
+
+    def __init__(self) -> None:
+        super().__init__("cowork", __version__,
+                         text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        self.settings = Settings()
+        self.init_options: dict[str, Any] = {}
+        self._engine: TaskEngine | None = None
+        self._background: set[asyncio.Task[Any]] = set()
+        self._engine_hooks: list[Callable[[TaskEngine], None]] = []
+
+    # -- engine ------------------------------------------------------------------
+
+    @property
+    def engine(self) -> TaskEngine:
+        if self._engine is None:
+            raise JsonRpcInvalidParams("the server is not initialized yet")
+        return self._engine
+
+    def when_engine_starts(self, hook: Callable[[TaskEngine], None]) -> None:
+        """Run `hook` once the engine exists (features subscribe to it there)."""
+        self._engine_hooks.append(hook)
+
+    def start_engine(self) -> TaskEngine:
+        """Create the engine on the running loop (never in __init__: see pygls2 notes)."""
+        if self._engine is None:
+            self._engine = TaskEngine(self.settings)
+            for hook in self._engine_hooks:
+                hook(self._engine)
+        return self._engine
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        """Run `coro` in the background, strongly referenced, failures logged."""
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self._background.add(task)
+
+        def done(t: asyncio.Task[Any]) -> None:
+            self._background.discard(t)
+            if not t.cancelled() and t.exception() is not None:
+                log.error("background job %s failed", name, exc_info=t.exception())
+
+        task.add_done_callback(done)
+        return task
+
+    # -- client capabilities -----------------------------------------------------
+
+    def supports(self, field: str) -> bool:
+        return bool(get_capability(self.client_capabilities, field, False))
+
+    # -- workspace folders -------------------------------------------------------
+
+    def workspace_roots(self) -> list[Path]:
+        """The workspace folders, as paths; the root path when the client sent no folders."""
+        roots = [uris.to_path(f.uri).resolve() for f in self.workspace.folders.values()
+                 if f.uri.startswith("file:")]
+        if not roots and self.workspace.root_path:
+            roots = [Path(self.workspace.root_path).resolve()]
+        return roots
+
+    def root_for(self, path: Path) -> Path:
+        """The innermost workspace folder holding `path`; InputError when none does."""
+        resolved = path.resolve()
+        holders = [r for r in self.workspace_roots() if resolved == r or r in resolved.parents]
+        if not holders:
+            folders = ", ".join(str(r) for r in self.workspace_roots()) or "none"
+            raise InputError(f"{path} is outside the workspace folders ({folders})")
+        return max(holders, key=lambda r: len(r.parts))
+
+    def default_root(self, uri: str | None = None) -> Path:
+        """The folder for a workspace-wide task: the one holding `uri`, else the first."""
+        if uri:
+            return self.root_for(uris.to_path(uri))
+        roots = self.workspace_roots()
+        if not roots:
+            raise InputError("no workspace folder is open: open a folder first")
+        return roots[0]
+
+    def overlays(self, root: Path) -> dict[str, str]:
+        """Unsaved editor text of open documents inside `root`, by relative path."""
+        out: dict[str, str] = {}
+        for uri, doc in list(self.workspace.text_documents.items()):
+            if not uri.startswith("file:"):
+                continue
+            try:
+                path = uris.to_path(uri).resolve()
+                out[path.relative_to(root).as_posix()] = doc.source
+            except (ValueError, InputError):
+                continue
+        return out
+
+
+def create_server() -> CoworkServer:
+    """A server with every feature registered."""
+    from cowork.lsp import actions, briefs, commands, lifecycle, progress, settings
+
+    server = CoworkServer()
+    for feature in (lifecycle, settings, progress, commands, briefs, actions):
+        feature.register(server)
+    return server

@@ -1,0 +1,54 @@
+"""The provider interface: a prompt in, streamed Markdown and usage out. No LSP, no git."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from cowork.engine.model import Usage
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """What a model receives, in cache order: system, stable context, task context, brief."""
+
+    system: str
+    stable_context: str
+    task_context: str
+    instruction: str
+
+    def as_text(self) -> str:
+        return "\n\n".join(
+            s for s in (self.system, self.stable_context, self.task_context, self.instruction) if s
+        )
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    prompt: Prompt
+    model: str
+    # A deterministic analysis made from the gathered facts; the offline
+    # provider's answer, and a fallback a person can compare a model against.
+    offline_report: str
+    max_output_tokens: int = 8000
+
+
+@dataclass
+class Completion:
+    text: str
+    provider: str
+    model: str
+    usage: Usage = field(default_factory=Usage)
+
+
+# Called with each piece of text as it arrives.
+TextSink = Callable[[str], None]
+
+
+class Provider(Protocol):
+    name: str
+
+    async def generate(self, request: GenerationRequest, on_text: TextSink) -> Completion:
+        """Produce the artifact body, streaming it through `on_text`. Cancellable."""
+        ...

@@ -1,0 +1,173 @@
+"""Shared fixtures: the real `cowork serve` over stdio, driven by pytest-lsp."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+import pytest_asyncio
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from repos import sample_repo  # noqa: E402
+
+SERVER = [sys.executable, "-m", "cowork", "serve", "--log-level", "WARNING"]
+EDITORS = ["visual_studio_code", "neovim"]
+T = TypeVar("T")
+WAIT = 60.0  # bound on every wait: a broken server fails the test instead of hanging it
+
+
+def server_env(**extra: str) -> dict[str, str]:
+    """The test process's environment without any real API key."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("ANTHROPIC_", "OPENAI_", "COWORK_"))}
+    env.update(extra)
+    return env
+
+
+@dataclass
+class Session:
+    """A running server, its client, and what the client saw."""
+
+    client: LanguageClient
+    root: Path
+    editor: str
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    @property
+    def process(self) -> asyncio.subprocess.Process:
+        assert self.client._server is not None
+        return self.client._server
+
+    async def command(self, name: str, *args: Any) -> Any:
+        return await self.client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command=name, arguments=list(args)))
+
+    async def wait_until(self, predicate: Callable[[], T | None], what: str,
+                         timeout: float = WAIT) -> T:
+        """Re-check `predicate` on every message the server sends, until it is truthy."""
+        async def check() -> T:
+            async with self._changed:
+                while True:
+                    value = predicate()
+                    if value:
+                        return value
+                    await self._changed.wait()
+        try:
+            return await asyncio.wait_for(check(), timeout)
+        except TimeoutError:
+            raise AssertionError(f"gave up after {timeout:.0f}s waiting for {what}; task "
+                                 f"changes seen: {[(r['taskId'], r['state']) for r in self.changes]}"
+                                 ) from None
+
+    async def wait_for(self, task_id: str, *states: str, timeout: float = WAIT) -> dict[str, Any]:
+        """The first recorded change of `task_id` into one of `states`."""
+        def find() -> dict[str, Any] | None:
+            return next((r for r in self.changes
+                         if r["taskId"] == task_id and r["state"] in states), None)
+        return await self.wait_until(find, f"task {task_id} to be {' or '.join(states)}", timeout)
+
+    async def notify_waiters(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    def states(self, task_id: str) -> list[str]:
+        return [r["state"] for r in self.changes if r["taskId"] == task_id]
+
+    async def _record(self, record: dict[str, Any]) -> None:
+        self.changes.append(record)
+        await self.notify_waiters()
+
+
+async def start_session(
+    root: Path,
+    editor: str = "visual_studio_code",
+    init_options: dict[str, Any] | None = None,
+    env: dict[str, str] | None = None,
+    folders: list[Path] | None = None,
+    capabilities: types.ClientCapabilities | None = None,
+) -> Session:
+    """Start `cowork serve`, initialize it for `root`, record its task changes."""
+    config = ClientServerConfig(server_command=SERVER, server_env=env or server_env())
+    client = await config.start()
+    session = Session(client=client, root=root, editor=editor)
+
+    @client.feature("cowork/taskChanged")
+    async def on_task_changed(params: Any) -> None:
+        record = params if isinstance(params, dict) else _to_dict(params)
+        await session._record(record)
+
+    # Wrap the client's own recorders so waiters re-check after each of them.
+    for method in (types.WINDOW_SHOW_MESSAGE, types.WINDOW_SHOW_DOCUMENT, types.PROGRESS,
+                   types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS):
+        _observe(client, session, method)
+
+    folders = folders or [root]
+    await client.initialize_session(types.InitializeParams(
+        capabilities=capabilities or client_capabilities(editor),
+        root_uri=root.as_uri(),
+        workspace_folders=[types.WorkspaceFolder(uri=f.as_uri(), name=f.name) for f in folders],
+        initialization_options=init_options or {},
+    ))
+    return session
+
+
+def _observe(client: LanguageClient, session: Session, method: str) -> None:
+    original = client.protocol.fm.features.pop(method)
+
+    def observed(*args: Any) -> Any:
+        result = original(*args)
+        asyncio.get_running_loop().create_task(session.notify_waiters())
+        return result
+
+    client.feature(method)(observed)
+
+
+def _to_dict(value: Any) -> Any:
+    """pygls hands custom notification params over as namedtuples."""
+    if hasattr(value, "_asdict"):
+        return {k: _to_dict(v) for k, v in value._asdict().items()}
+    if isinstance(value, list):
+        return [_to_dict(v) for v in value]
+    return value
+
+
+async def stop_session(session: Session) -> None:
+    if session.process.returncode is None:
+        await asyncio.wait_for(session.client.shutdown_session(), WAIT)
+    else:
+        await session.client.stop()
+
+
+def without_show_document(editor: str) -> types.ClientCapabilities:
+    """`editor`'s recorded capabilities minus window/showDocument, as in Neovim 0.7."""
+    caps = client_capabilities(editor)
+    assert caps.window is not None
+    caps.window.show_document = None
+    return caps
+
+
+@pytest.fixture(params=EDITORS)
+def editor(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return sample_repo(tmp_path / "sample")
+
+
+@pytest_asyncio.fixture
+async def session(repo: Path, editor: str) -> AsyncIterator[Session]:
+    s = await start_session(repo, editor)
+    yield s
+    await stop_session(s)
