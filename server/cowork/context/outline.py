@@ -6,7 +6,6 @@ Pure functions on text; no file or git access.
 from __future__ import annotations
 
 import ast
-import sys
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
@@ -145,30 +144,21 @@ def module_name(rel: str, is_package_dir: set[str]) -> str:
     return ".".join(parts)
 
 
-def resolve_import(importer: str, importer_is_package: bool, ref: ImportRef) -> list[str]:
-    """Absolute module names `ref` may refer to, most specific first.
+def resolve_import(
+    importer: str, importer_is_package: bool, ref: ImportRef
+) -> tuple[list[str], str]:
+    """What `ref` may import, as absolute module names: (submodules, module).
 
-    `from a import b` may import module `a.b` or name `b` of module `a`, so
-    both are returned; the caller keeps whichever exist in the workspace.
+    `from a import b` may import submodule `a.b` or name `b` of module `a`;
+    the caller keeps the submodules that exist and falls back to `a`.
+    `import a.b` gives ([], "a.b"). An unresolvable relative import gives ([], "").
     """
     base = ref.module
     if ref.level:
         package = importer.split(".") if importer_is_package else importer.split(".")[:-1]
         if ref.level - 1 > len(package):
-            return []
+            return [], ""
         anchor = package[: len(package) - (ref.level - 1)]
         base = ".".join([*anchor, ref.module] if ref.module else anchor)
-    if not ref.names:
-        return [base] if base else []
     names = [f"{base}.{n}" if base else n for n in ref.names if n != "*"]
-    return [*names, base] if base else names
-
-
-def classify_module(name: str, workspace_modules: set[str]) -> str:
-    """"workspace", "stdlib" or "third-party" for an absolute module name."""
-    top = name.split(".")[0]
-    if name in workspace_modules or top in {m.split(".")[0] for m in workspace_modules if m}:
-        return "workspace"
-    if top in sys.stdlib_module_names or top == "__future__":
-        return "stdlib"
-    return "third-party"
+    return names, base

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -63,21 +64,18 @@ class Python:
         """(module name, workspace path or None) for each thing `ref` imports."""
         importer = self.module_of(importer_rel)
         is_pkg = importer_rel.endswith("__init__.py")
-        out: list[tuple[str, str | None]] = []
-        candidates = py.resolve_import(importer, is_pkg, ref)
-        for name in candidates:
-            if name in self.by_module:
-                out.append((name, self.by_module[name]))
-        if out:
+        names, base = py.resolve_import(importer, is_pkg, ref)
+        # `from a import b, c`: the submodules a.b / a.c when they exist, else module a.
+        out = [(n, self.by_module[n]) for n in names if n in self.by_module]
+        if out or not base:
             return out
-        base = candidates[-1] if candidates else ref.module
-        return [(base, None)] if base else []
+        return [(base, self.by_module.get(base))]
 
     def classify(self, name: str, path: str | None) -> str:
         if path is not None or name.split(".")[0] in self.tops:
             return "workspace"
         top = name.split(".")[0]
-        if top in py.sys.stdlib_module_names or top == "__future__":
+        if top in sys.stdlib_module_names or top == "__future__":
             return "standard library"
         return "third-party"
 
@@ -161,7 +159,7 @@ class Summarize:
         seen: set[str] = set()
         for ref in outline.imports:
             for name, path in index.resolve(facts.rel, ref):
-                if name in seen:
+                if name in seen or name == "__future__":
                     continue
                 seen.add(name)
                 groups.setdefault(index.classify(name, path), []).append((name, path))
