@@ -1,0 +1,102 @@
+"""A hard token budget: pieces are taken in priority order, large ones shrink to
+their outline before they are dropped, and everything cut is recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+
+class TokenEstimator(Protocol):
+    def count(self, text: str) -> int:
+        """Tokens `text` will take; may over-estimate, must not under-estimate."""
+        ...
+
+
+class LocalEstimator:
+    """A calibrated local estimate that errs high, so the hard limit holds.
+
+    Claude's tokenizer averages about 3.5–4 characters per token on English
+    and 3–3.5 on source code; three ASCII characters per token stays above
+    both. Other characters (CJK, emoji, accents) can be a token each or more.
+    """
+
+    ascii_chars_per_token = 3.0
+
+    def count(self, text: str) -> int:
+        ascii_chars = len(text.encode("ascii", "ignore"))
+        other = len(text) - ascii_chars
+        return int(ascii_chars / self.ascii_chars_per_token + 0.999) + 2 * other
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One candidate for the context.
+
+    `priority` orders what is taken first (lower first); the output keeps
+    the given order. `outline` is a smaller stand-in used when the whole does
+    not fit.
+    """
+
+    title: str
+    text: str
+    priority: int
+    stable: bool = False
+    source: str | None = None
+    outline: str | None = None
+
+
+@dataclass(frozen=True)
+class Cut:
+    title: str
+    source: str | None
+    tokens: int  # what the whole piece would have cost
+    action: str  # "shrunk to its outline" | "dropped"
+
+    def reason(self, budget: int) -> str:
+        return f"{self.action}: over the {budget:,}-token context budget ({self.tokens:,} tokens)"
+
+
+@dataclass
+class Packed:
+    pieces: list[Piece]
+    cuts: list[Cut]
+    tokens: int
+    budget: int
+
+
+def pack(
+    pieces: Sequence[Piece],
+    budget: int,
+    estimator: TokenEstimator,
+    *,
+    reserved: int = 0,
+    render: Callable[[Piece], str] = lambda p: p.text,
+) -> Packed:
+    """Keep what fits in `budget - reserved` tokens, measured on `render(piece)`.
+
+    `reserved` covers what is sent around the context (system prompt, brief).
+    """
+    room = budget - reserved
+    taken: dict[int, Piece] = {}
+    cuts: list[Cut] = []
+    used = 0
+    for index in sorted(range(len(pieces)), key=lambda i: (pieces[i].priority, i)):
+        piece = pieces[index]
+        cost = estimator.count(render(piece))
+        if used + cost <= room:
+            taken[index] = piece
+            used += cost
+            continue
+        if piece.outline:
+            small = replace(piece, text=piece.outline, title=f"{piece.title} (outline only)",
+                            outline=None)
+            small_cost = estimator.count(render(small))
+            if used + small_cost <= room:
+                taken[index] = small
+                used += small_cost
+                cuts.append(Cut(piece.title, piece.source, cost, "shrunk to its outline"))
+                continue
+        cuts.append(Cut(piece.title, piece.source, cost, "dropped"))
+    return Packed([taken[i] for i in sorted(taken)], cuts, used + reserved, budget)

@@ -1,0 +1,142 @@
+"""What never leaves the machine, and redaction of secret-looking strings in what does.
+
+Two layers. Files: `.env*`, private keys and certificates, credential files
+and the user's `exclude` globs are never read into context (gitignored files
+are already absent from the git inventory). Text: in every file that is
+included, strings shaped like keys, tokens, private key blocks and literal
+password assignments are replaced by a marker naming what was there.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+import pathspec
+
+# gitignore-style patterns, with the reason shown in provenance.
+_SENSITIVE: list[tuple[str, str]] = [
+    (".env", "environment file (may hold secrets)"),
+    (".env.*", "environment file (may hold secrets)"),
+    ("*.env", "environment file (may hold secrets)"),
+    ("*.pem", "key or certificate"),
+    ("*.key", "private key"),
+    ("*.p12", "key store"),
+    ("*.pfx", "key store"),
+    ("*.jks", "key store"),
+    ("*.keystore", "key store"),
+    ("*.crt", "certificate"),
+    ("*.cer", "certificate"),
+    ("*.der", "certificate"),
+    ("id_rsa*", "SSH key"),
+    ("id_dsa*", "SSH key"),
+    ("id_ecdsa*", "SSH key"),
+    ("id_ed25519*", "SSH key"),
+    ("*.ppk", "SSH key"),
+    (".netrc", "credential file"),
+    ("_netrc", "credential file"),
+    (".pgpass", "credential file"),
+    (".git-credentials", "credential file"),
+    (".htpasswd", "credential file"),
+    (".pypirc", "credential file"),
+    (".aws/credentials", "cloud credentials"),
+    (".aws/config", "cloud credentials"),
+    ("application_default_credentials.json", "cloud credentials"),
+    ("credentials.db", "cloud credentials"),
+    ("access_tokens.db", "cloud credentials"),
+    (".azure/**", "cloud credentials"),
+    (".kube/config", "cluster credentials"),
+    ("kubeconfig", "cluster credentials"),
+    (".docker/config.json", "registry credentials"),
+    ("*.tfstate", "infrastructure state (holds secrets)"),
+    ("*.tfstate.backup", "infrastructure state (holds secrets)"),
+    ("secrets.yml", "secrets file"),
+    ("secrets.yaml", "secrets file"),
+    ("secrets.json", "secrets file"),
+]
+
+# Files that are fine unless they carry a token.
+_TOKEN_FILES = {".npmrc", ".yarnrc", ".yarnrc.yml", "pip.conf", ".pip.conf"}
+_TOKEN_LINE = re.compile(r"(_authToken|_auth|npmAuthToken|password|token)\s*[=:]", re.I)
+
+_sensitive = [(pathspec.GitIgnoreSpec.from_lines([p]), why) for p, why in _SENSITIVE]
+
+
+@dataclass(frozen=True)
+class Redaction:
+    line: int
+    kind: str
+
+
+class Exclusions:
+    """Decides which workspace files are never sent, and why."""
+
+    def __init__(self, extra: Iterable[str] = ()) -> None:
+        self.extra = tuple(extra)
+        self._extra = pathspec.GitIgnoreSpec.from_lines(self.extra) if self.extra else None
+
+    def reason(self, rel: str, text: str | None = None) -> str | None:
+        """Why `rel` must not be sent, or None. `text` lets token-bearing config be caught."""
+        for spec, why in _sensitive:
+            if spec.match_file(rel):
+                return why
+        if self._extra is not None and self._extra.match_file(rel):
+            return "matches the cowork.exclude setting"
+        if PurePosixPath(rel).name in _TOKEN_FILES and text is not None and _TOKEN_LINE.search(text):
+            return "package manager config with a token"
+        return None
+
+
+# (kind, pattern). Group "secret" is what gets replaced when present, else the whole match.
+_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("private key", re.compile(
+        r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----.*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----",
+        re.S)),
+    ("AWS access key id", re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b")),
+    ("AWS secret access key", re.compile(
+        r"(?i)aws_?secret_?(?:access_?)?key\W{0,4}[=:]\s*[\"']?(?P<secret>[A-Za-z0-9/+=]{40})\b")),
+    ("Anthropic API key", re.compile(r"\bsk-ant-[A-Za-z0-9_\-]{20,}")),
+    ("OpenAI API key", re.compile(r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}")),
+    ("GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})")),
+    ("GitLab token", re.compile(r"\bglpat-[A-Za-z0-9_\-]{20,}")),
+    ("Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9\-]{10,}")),
+    ("Google API key", re.compile(r"\bAIza[0-9A-Za-z_\-]{35}\b")),
+    ("Stripe key", re.compile(r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}")),
+    ("JSON web token", re.compile(r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}")),
+    ("password in URL", re.compile(r"(?i)\b[a-z][a-z0-9+.\-]*://[^\s:/@]+:(?P<secret>[^\s@/]{3,})@")),
+    ("secret assignment", re.compile(
+        r"(?i)\b[\w.\-]*(?:password|passwd|pwd|secret|token|api_?key|access_?key|auth_?key|"
+        r"private_?key|client_?secret|credentials?)[\w.\-]*\s*(?::=|=>|[=:])\s*"
+        r"(?P<q>[\"'`])(?P<secret>[^\"'`\s]{4,})(?P=q)")),
+    ("secret assignment", re.compile(
+        # env-file style: UPPER_CASE names, a bare token-like value (not code such as f(x))
+        r"(?m)^\s*(?:export\s+)?[A-Z0-9_.\-]*(?:PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY)"
+        r"[A-Z0-9_.\-]*\s*[=:]\s*(?P<secret>[A-Za-z0-9_\-+/=.~]{6,})\s*$")),
+]
+
+
+def redact(text: str) -> tuple[str, list[Redaction]]:
+    """`text` with secret-looking strings replaced by `[REDACTED: kind]`, and where they were."""
+    found: list[tuple[int, int, str]] = []
+    for kind, pattern in _PATTERNS:
+        for m in pattern.finditer(text):
+            start, end = (m.span("secret") if "secret" in pattern.groupindex and m.group("secret")
+                          else m.span())
+            if any(s < end and start < e for s, e, _ in found):
+                continue  # already covered by an earlier, more specific pattern
+            found.append((start, end, kind))
+    if not found:
+        return text, []
+    found.sort()
+    out: list[str] = []
+    redactions: list[Redaction] = []
+    pos = 0
+    for start, end, kind in found:
+        out.append(text[pos:start])
+        out.append(f"[REDACTED: {kind}]")
+        redactions.append(Redaction(text.count("\n", 0, start) + 1, kind))
+        pos = end
+    out.append(text[pos:])
+    return "".join(out), redactions
