@@ -49,6 +49,33 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
+def write_new(path: Path, text: str) -> Path:
+    """Write `text` atomically to `path`, or to `<stem>-2`, `-3` … when that name is taken.
+
+    Never replaces an existing file, even one another task (or another process)
+    creates at the same moment: the name is claimed by hard-linking the finished
+    temp file, which fails if the name exists. Returns the path written.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        candidate, n = path, 2
+        while True:
+            try:
+                os.link(tmp, candidate)
+                return candidate
+            except FileExistsError:
+                candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+                n += 1
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
 def slugify(text: str, limit: int = 40) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
     return slug[:limit].rstrip("-") or "task"

@@ -419,5 +419,6 @@ def _provenance(task: Task, brief: Brief, gathered: Gathered, completion: Comple
 
 def _write_artifact(root: Path, task: Task, provenance: dict[str, Any], body: str) -> Path:
     path = artifacts.artifact_path(root, task.kind, task.title, datetime.now(UTC))
-    artifacts.write_atomic(path, artifacts.render(provenance, body))
-    return path
+    # Not write_atomic: tasks with the same title finishing in the same second pick
+    # the same free name, and a replace would silently drop one of the artifacts.
+    return artifacts.write_new(path, artifacts.render(provenance, body))
