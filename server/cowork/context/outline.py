@@ -19,9 +19,14 @@ class Definition:
     line: int
     end_line: int
     children: tuple[Definition, ...] = ()
+    # Set by languages that mark what is public (Go capitals, `pub`, `export`,
+    # `public`); None means Python's leading-underscore convention.
+    exported: bool | None = None
 
     @property
     def public(self) -> bool:
+        if self.exported is not None:
+            return self.exported
         return not self.name.startswith("_") or (
             self.name.startswith("__") and self.name.endswith("__") and self.name != "__init__"
         )
