@@ -1,0 +1,123 @@
+"""Per-file facts (language, outline, imports, hash), cached so that a second
+gathering on the same workspace re-parses only the files that changed.
+
+A file is re-read when its (mtime, size) changed, and re-parsed only when its
+content hash changed too. Open editor buffers (overlays) are hashed every
+time, since they change without touching the disk. Thread-safe: gatherings
+run in worker threads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from cowork.context import outline as py
+from cowork.context import treesitter
+from cowork.context.workspace import MAX_FILE_BYTES
+
+
+@dataclass(frozen=True)
+class Import:
+    spec: str  # as written: "pkg.mod", "./b", "a/b", "java.util.List", "crate::x"
+    line: int
+    names: tuple[str, ...] = ()  # Python `from spec import names`
+    level: int = 0  # Python relative-import dots
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    path: str
+    language: str | None
+    sha256: str
+    size: int
+    lines: int
+    definitions: tuple[py.Definition, ...] = ()
+    imports: tuple[Import, ...] = ()
+    docstring: str | None = None
+    syntax_error: str | None = None
+    unreadable: str | None = None  # why the text could not be used (binary, too large, encoding)
+
+
+def language_of(path: str) -> str | None:
+    if PurePosixPath(path).suffix == ".py":
+        return "python"
+    return treesitter.language_of(path)
+
+
+def parse(path: str, text: str, sha: str, size: int) -> FileFacts:
+    """Facts of one file's text (pure; no caching)."""
+    language = language_of(path)
+    lines = text.count("\n") + (1 if text and not text.endswith("\n") else 0)
+    if language == "python":
+        o = py.python_outline(text)
+        imports = tuple(Import(i.module, i.line, i.names, i.level) for i in o.imports)
+        return FileFacts(path, language, sha, size, lines, tuple(o.definitions), imports,
+                         o.docstring, o.syntax_error)
+    if language is not None:
+        c = treesitter.code_outline(path, text)
+        assert c is not None
+        return FileFacts(path, language, sha, size, lines, tuple(c.definitions),
+                         tuple(Import(spec, line) for spec, line in c.imports), None, c.syntax_error)
+    return FileFacts(path, None, sha, size, lines)
+
+
+def decode(data: bytes) -> tuple[str | None, str | None]:
+    """(text, None) or (None, why it is not usable text)."""
+    if len(data) > MAX_FILE_BYTES:
+        return None, f"larger than {MAX_FILE_BYTES // 1_000_000} MB"
+    if b"\0" in data[:8192]:
+        return None, "binary"
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError:
+        return None, "not UTF-8"
+
+
+class WorkspaceIndex:
+    """File facts of one workspace, cached across gatherings (one entry per path)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._lock = threading.Lock()
+        self._by_path: dict[str, tuple[int, int, FileFacts]] = {}
+        self.parses = 0  # files parsed so far: a second gathering shows only the changed ones
+
+    def facts(self, rel: str, overlays: Mapping[str, str] | None = None) -> FileFacts:
+        """Facts of `rel`: the editor's unsaved text when open, else the file on disk.
+
+        Raises FileNotFoundError for a file that is gone.
+        """
+        with self._lock:
+            cached = self._by_path.get(rel)
+        if overlays and rel in overlays:
+            return self._parse_if_changed(rel, overlays[rel].encode("utf-8"), cached, None)
+        st = (self.root / rel).stat()
+        key = (st.st_mtime_ns, st.st_size)
+        if cached is not None and cached[:2] == key:
+            return cached[2]
+        if st.st_size > MAX_FILE_BYTES:
+            return FileFacts(rel, language_of(rel), "", st.st_size, 0,
+                             unreadable=f"larger than {MAX_FILE_BYTES // 1_000_000} MB")
+        return self._parse_if_changed(rel, (self.root / rel).read_bytes(), cached, key)
+
+    def _parse_if_changed(self, rel: str, data: bytes, cached: tuple[int, int, FileFacts] | None,
+                          key: tuple[int, int] | None) -> FileFacts:
+        sha = hashlib.sha256(data).hexdigest()
+        if cached is not None and cached[2].sha256 == sha:
+            facts = cached[2]  # touched but not changed
+        else:
+            text, why = decode(data)
+            if text is None:
+                facts = FileFacts(rel, language_of(rel), sha, len(data), 0, unreadable=why)
+            else:
+                facts = parse(rel, text, sha, len(data))
+                with self._lock:
+                    self.parses += 1
+        if key is not None:  # overlays are not what is on disk: they do not update the cache
+            with self._lock:
+                self._by_path[rel] = (*key, facts)
+        return facts
