@@ -165,7 +165,9 @@ def _serve(args: argparse.Namespace) -> int:
             raise InputError(f"--tcp expects HOST:PORT, got {args.tcp!r}")
         server.start_tcp(host or "127.0.0.1", int(port))
     else:
-        server.start_io()
+        from cowork.lsp.stdio import start_stdio
+
+        start_stdio(server)
     return EXIT_OK
 
 

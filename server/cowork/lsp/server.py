@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ class CoworkServer(LanguageServer):
         self._engine: TaskEngine | None = None
         self._background: set[asyncio.Task[Any]] = set()
         self._engine_hooks: list[Callable[[TaskEngine], None]] = []
+        self._roots: tuple[tuple[object, ...], list[Path]] | None = None
 
     # -- engine ------------------------------------------------------------------
 
@@ -74,21 +76,33 @@ class CoworkServer(LanguageServer):
     # -- workspace folders -------------------------------------------------------
 
     def workspace_roots(self) -> list[Path]:
-        """The workspace folders, as paths; the root path when the client sent no folders."""
-        roots = [uris.to_path(f.uri).resolve() for f in self.workspace.folders.values()
-                 if f.uri.startswith("file:")]
-        if not roots and self.workspace.root_path:
-            roots = [Path(self.workspace.root_path).resolve()]
-        return roots
+        """The workspace folders, as paths; the root path when the client sent no folders.
+
+        Computed once per change of the folders: code actions ask on every
+        cursor move, and file-system calls there cost GIL round-trips while
+        tasks are busy.
+        """
+        key = (self.workspace.root_path, *sorted(self.workspace.folders))
+        if self._roots is None or self._roots[0] != key:
+            roots = [uris.to_path(f.uri).resolve() for f in self.workspace.folders.values()
+                     if f.uri.startswith("file:")]
+            if not roots and self.workspace.root_path:
+                roots = [Path(self.workspace.root_path).resolve()]
+            self._roots = (key, roots)
+        return self._roots[1]
 
     def root_for(self, path: Path) -> Path:
-        """The innermost workspace folder holding `path`; InputError when none does."""
-        resolved = path.resolve()
-        holders = [r for r in self.workspace_roots() if resolved == r or r in resolved.parents]
-        if not holders:
-            folders = ", ".join(str(r) for r in self.workspace_roots()) or "none"
-            raise InputError(f"{path} is outside the workspace folders ({folders})")
-        return max(holders, key=lambda r: len(r.parts))
+        """The innermost workspace folder holding `path`; InputError when none does.
+
+        Pure path arithmetic first; symlinks are resolved only when that finds nothing.
+        """
+        roots = self.workspace_roots()
+        for candidate in (Path(os.path.normpath(path)), path.resolve()):
+            holders = [r for r in roots if candidate == r or r in candidate.parents]
+            if holders:
+                return max(holders, key=lambda r: len(r.parts))
+        folders = ", ".join(str(r) for r in roots) or "none"
+        raise InputError(f"{path} is outside the workspace folders ({folders})")
 
     def default_root(self, uri: str | None = None) -> Path:
         """The folder for a workspace-wide task: the one holding `uri`, else the first."""
