@@ -95,10 +95,17 @@ async def start_session(
     env: dict[str, str] | None = None,
     folders: list[Path] | None = None,
     capabilities: types.ClientCapabilities | None = None,
+    configuration: dict[str, Any] | None = None,
 ) -> Session:
-    """Start `cowork serve`, initialize it for `root`, record its task changes."""
+    """Start `cowork serve`, initialize it for `root`, record its task changes.
+
+    `configuration` is the client's `cowork` section, answered to the
+    server's `workspace/configuration` requests from the first one on.
+    """
     config = ClientServerConfig(server_command=SERVER, server_env=env or server_env())
     client = await config.start()
+    if configuration is not None:
+        client.set_configuration(configuration, section="cowork")
     session = Session(client=client, root=root, editor=editor)
 
     @client.feature("cowork/taskChanged")

@@ -35,6 +35,9 @@ class Settings:
     # For tests and demos: the offline provider takes this long to "write".
     offline_delay_ms: int = 0
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # public key -> the layer its value came from ("the environment", ...); a key
+    # that is absent has its default. Kept so a user can be told why a value holds.
+    sources: Mapping[str, str] = field(default_factory=dict)
 
     def resolved_provider(self, env: Mapping[str, str] | None = None) -> str:
         """`auto` means anthropic when an API key is present, else offline."""
@@ -101,11 +104,14 @@ _FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
 
 _ENV: dict[str, str] = {"COWORK_PROVIDER": "provider", "COWORK_MODEL": "model"}
 
+# Keys for tests and demos, not in the public table: described only when set.
+_INTERNAL = frozenset({"offlineDelayMs"})
 
-def env_layer(env: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The settings the environment sets (empty values are ignored)."""
+
+def env_variables(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The cowork variables set in the environment (empty values are ignored)."""
     env = os.environ if env is None else env
-    return {key: env[var] for var, key in _ENV.items() if env.get(var)}
+    return {var: env[var] for var in _ENV if env.get(var)}
 
 
 def merge(
@@ -119,9 +125,11 @@ def merge(
     if not layer:
         return base, []
     if not isinstance(layer, Mapping):
-        return base, [f"cowork settings from {source} must be an object, got {type(layer).__name__}"]
+        return base, [f"cowork settings from {source} must be an object, "
+                      f"got {type(layer).__name__}; ignoring them"]
     changes: dict[str, Any] = {}
     extra = dict(base.extra)
+    sources = dict(base.sources)
     errors: list[str] = []
     for key, value in layer.items():
         if value is None:
@@ -132,13 +140,16 @@ def merge(
         name, check = _FIELDS[key]
         try:
             changes[name] = check(value)
+            sources[key] = source
         except ValueError as exc:
-            default = getattr(base, name)
-            shown = list(default) if isinstance(default, tuple) else default
+            kept = getattr(base, name)
+            shown = list(kept) if isinstance(kept, tuple) else kept
             errors.append(
-                f"cowork.{key} from {source}: {value!r} is not valid ({exc}); keeping {shown!r}"
+                f"cowork.{key} from {source}: {value!r} is not valid ({exc}); "
+                f"keeping {shown!r} ({sources.get(key, 'the default')})"
             )
     changes["extra"] = extra
+    changes["sources"] = sources
     return dataclasses.replace(base, **changes), errors
 
 
@@ -146,8 +157,40 @@ def load(
     *layers: tuple[Mapping[str, Any] | None, str], env: Mapping[str, str] | None = None
 ) -> tuple[Settings, list[str]]:
     """Defaults, then the environment, then each (mapping, source name) layer in order."""
-    settings, errors = merge(Settings(), env_layer(env), "the environment")
+    settings = Settings()
+    errors: list[str] = []
+    for var, value in env_variables(env).items():
+        # One variable at a time, so messages and sources name the variable.
+        settings, more = merge(settings, {_ENV[var]: value}, var)
+        errors.extend(more)
     for layer, source in layers:
         settings, more = merge(settings, layer, source)
         errors.extend(more)
     return settings, errors
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return "[" + ", ".join(value) + "]" if value else "none"
+    return str(value)
+
+
+def describe(settings: Settings, env: Mapping[str, str] | None = None) -> str:
+    """The settings in effect, one line per public key with where its value came from.
+
+    Written to the editor's log on every change, so "why is my setting not
+    used?" has an answer without reading code.
+    """
+    lines: list[str] = []
+    for key, (name, _) in _FIELDS.items():
+        if key in _INTERNAL and key not in settings.sources:
+            continue
+        value = _shown(getattr(settings, name))
+        if key == "provider" and settings.provider == "auto":
+            value += f" (resolves to {settings.resolved_provider(env)})"
+        lines.append(f"  {key}: {value} ({settings.sources.get(key, 'default')})")
+    if settings.extra:
+        lines.append(f"  unknown keys, ignored: {', '.join(sorted(settings.extra))}")
+    return "\n".join(lines)

@@ -84,6 +84,9 @@ class TaskEngine:
         self._change_listeners: list[ChangeListener] = []
         self._progress_listeners: list[ProgressListener] = []
         self._closing = False
+        # Set once the driver has loaded (and resumed) the workspaces' past tasks;
+        # until then a query would wrongly answer "no such task".
+        self._loaded = asyncio.Event()
 
     # -- listeners ---------------------------------------------------------------
 
@@ -172,6 +175,14 @@ class TaskEngine:
             requeued.append(task)
         self._pump()
         return requeued
+
+    def mark_loaded(self) -> None:
+        """The workspaces' past tasks are loaded: queries waiting in `loaded` go ahead."""
+        self._loaded.set()
+
+    async def loaded(self) -> None:
+        """Until `mark_loaded` (a server answers queries only once it knows past tasks)."""
+        await self._loaded.wait()
 
     # -- submitting --------------------------------------------------------------
 

@@ -80,12 +80,23 @@ class Kind(Protocol):
         ...
 
 
+def shown(value: Any) -> str:
+    """A wrong value as a message shows it: scalars as written, containers by type."""
+    if value is None or isinstance(value, bool | int | float):
+        return f"{value!r} ({type(value).__name__})"
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, list):
+        return "a list"
+    return "a JSON object" if isinstance(value, dict) else type(value).__name__
+
+
 def optional_str(params: dict[str, Any], key: str) -> str | None:
     value = params.get(key)
     if value is None:
         return None
     if not isinstance(value, str):
-        raise InputError(f"'{key}' must be a string, got {type(value).__name__}")
+        raise InputError(f"'{key}' must be a string, got {shown(value)}")
     return value
 
 
@@ -96,7 +107,7 @@ def str_list(params: dict[str, Any], key: str, *, required: bool = False) -> lis
             raise InputError(f"'{key}' is required: a list of strings")
         return []
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise InputError(f"'{key}' must be a list of strings")
+        raise InputError(f"'{key}' must be a list of strings, got {shown(value)}")
     if required and not value:
         raise InputError(f"'{key}' must not be empty")
     return list(value)

@@ -58,9 +58,10 @@ class _ChangesKind:
         out: dict[str, Any] = {}
         base = optional_str(params, "base")
         if base is not None:
-            if not base.strip() or base.startswith("-"):
+            base = base.strip()  # checked after stripping: " --output=x" is an option too
+            if not base or base.startswith("-"):
                 raise InputError(f"'base' must name a git ref, got {base!r}")
-            out["base"] = base.strip()
+            out["base"] = base
         description = optional_str(params, "description")
         if description:
             out["description"] = description

@@ -14,7 +14,7 @@ from cowork.context import git as gitfacts
 from cowork.context import outline as py
 from cowork.context.workspace import inventory, read_text, relative_to
 from cowork.errors import InputError, TaskFailure
-from cowork.kinds.base import ContextPart, FileRef, Gathered, GatherRequest
+from cowork.kinds.base import ContextPart, FileRef, Gathered, GatherRequest, shown
 
 HISTORY_COMMITS = 10
 
@@ -85,8 +85,10 @@ class Summarize:
 
     def validate(self, params: dict[str, Any], root: Path) -> dict[str, Any]:
         uri = params.get("uri")
-        if not isinstance(uri, str) or not uri:
+        if uri is None or uri == "":
             raise InputError("cowork.summarizeModule needs {\"uri\": \"file:///…\"}: the module to summarise")
+        if not isinstance(uri, str):
+            raise InputError(f"'uri' must be a file URI (a string), got {shown(uri)}")
         path = uris.to_path(uri)
         rel = relative_to(root, path)
         if not path.exists():

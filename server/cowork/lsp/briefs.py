@@ -13,6 +13,7 @@ from cowork.brief import Brief
 from cowork.errors import InputError
 from cowork.lsp.commands import check_keys, clear_errors, one_object
 from cowork.lsp.server import CoworkServer
+from cowork.lsp.settings import settled
 
 # What a new brief starts from when the command did not say.
 _PLACEHOLDERS: dict[str, dict[str, Any]] = {
@@ -105,5 +106,6 @@ def register(server: CoworkServer) -> None:
                 raise InputError(f"cannot read the brief {path}: {exc}") from None
         brief = Brief.from_markdown(text)
         request = ls.engine.prepare(brief.kind, root, brief.params, brief=brief, brief_uri=uri)
+        await settled(ls)  # a settings change sent before this command applies to it
         task = await ls.engine.submit(request, ls.overlays(root))
         return {"taskId": task.task_id}

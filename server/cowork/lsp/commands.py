@@ -7,6 +7,7 @@ the key and what is expected, instead of a converter's traceback.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,9 @@ from pygls.exceptions import JsonRpcInvalidParams
 from cowork import uris
 from cowork.errors import InputError
 from cowork.lsp.server import CoworkServer
+from cowork.lsp.settings import settled
+
+log = logging.getLogger(__name__)
 
 # command -> (task kind, keys it accepts)
 TASK_COMMANDS: dict[str, tuple[str, frozenset[str]]] = {
@@ -56,6 +60,23 @@ def root_of(ls: CoworkServer, kind: str, arg: dict[str, Any]) -> Path:
     return ls.default_root(arg.get("uri") if isinstance(arg.get("uri"), str) else None)
 
 
+class InvalidRequest(JsonRpcInvalidParams):
+    """An InputError on its way to the client: the request was wrong, not the server."""
+
+
+class _NoTracebackForInvalidRequests(logging.Filter):
+    """pygls logs every error answer with a traceback, at ERROR. For a request that
+    was simply wrong the traceback says nothing and alarms whoever reads the
+    log: keep one line instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, InvalidRequest):
+            log.info("answered with invalid params: %s", error.message)
+            return False
+        return True
+
+
 def clear_errors(
     fn: Callable[..., Awaitable[Any]],
 ) -> Callable[..., Awaitable[Any]]:
@@ -65,7 +86,7 @@ def clear_errors(
         try:
             return await fn(ls, *args)
         except InputError as exc:
-            raise JsonRpcInvalidParams(str(exc)) from None
+            raise InvalidRequest(str(exc)) from None
 
     wrapper.__name__ = fn.__name__
     return wrapper
@@ -78,11 +99,16 @@ async def submit_task(ls: CoworkServer, command: str, args: tuple[Any, ...]) -> 
     root = root_of(ls, kind, arg)
     params = {k: v for k, v in arg.items() if not (k == "uri" and kind != "summarize")}
     request = ls.engine.prepare(kind, root, params)
+    await settled(ls)  # a settings change sent before this command applies to it
     task = await ls.engine.submit(request, ls.overlays(root))
     return {"taskId": task.task_id}
 
 
 def register(server: CoworkServer) -> None:
+    pygls_log = logging.getLogger("pygls.protocol.json_rpc")
+    if not any(isinstance(f, _NoTracebackForInvalidRequests) for f in pygls_log.filters):
+        pygls_log.addFilter(_NoTracebackForInvalidRequests())
+
     for name in TASK_COMMANDS:
         def make(command: str) -> Callable[..., Awaitable[Any]]:
             async def run_task(ls: CoworkServer, *args: Any) -> dict[str, str]:
@@ -95,6 +121,7 @@ def register(server: CoworkServer) -> None:
     @clear_errors
     async def list_tasks(ls: CoworkServer, *args: Any) -> list[dict[str, Any]]:
         one_object("cowork.listTasks", args, optional=True)
+        await ls.engine.loaded()
         return [t.to_record() for t in ls.engine.tasks()]
 
     @server.command("cowork.cancelTask")
@@ -105,6 +132,7 @@ def register(server: CoworkServer) -> None:
         task_id = arg.get("taskId")
         if not isinstance(task_id, str) or not task_id:
             raise InputError("cowork.cancelTask needs {\"taskId\": \"…\"}")
+        await ls.engine.loaded()
         task = await ls.engine.cancel(task_id)
         return task.to_record()
 

@@ -24,15 +24,20 @@ def register(server: CoworkServer) -> None:
     @server.feature(types.INITIALIZED)
     async def on_initialized(ls: CoworkServer, params: types.InitializedParams) -> None:
         engine = ls.start_engine()
-        await apply_settings(ls)
-        for root in ls.workspace_roots():
-            requeued = await engine.open_workspace(root, resume=True)
-            if requeued:
-                ls.window_show_message(types.ShowMessageParams(
-                    type=types.MessageType.Info,
-                    message=f"cowork: re-running {len(requeued)} task(s) interrupted when the "
-                            f"server stopped ({root.name})",
-                ))
+        try:
+            await apply_settings(ls)
+            for root in ls.workspace_roots():
+                requeued = await engine.open_workspace(root, resume=True)
+                if requeued:
+                    ls.window_show_message(types.ShowMessageParams(
+                        type=types.MessageType.Info,
+                        message=f"cowork: re-running {len(requeued)} task(s) interrupted when "
+                                f"the server stopped ({root.name})",
+                    ))
+        finally:
+            # Requests that arrive meanwhile (this handler awaits the client and
+            # SQLite) wait for this, so they never miss a past task.
+            engine.mark_loaded()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     async def on_folders(ls: CoworkServer, params: types.DidChangeWorkspaceFoldersParams) -> None:

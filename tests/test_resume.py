@@ -1,0 +1,152 @@
+"""Nothing is lost: a killed server's running task is re-run by the next server, once.
+
+The server is killed with SIGKILL (no shutdown, no chance to tidy up), as when an
+editor crashes or the machine runs out of memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+from conftest import WAIT, Session, start_session, stop_session
+from cowork.artifacts import read_provenance
+
+SLOW = {"offlineDelayMs": 60_000}  # a task that is still running when the server is killed
+FAST = {"offlineDelayMs": 0}
+
+
+async def kill(session: Session) -> None:
+    """SIGKILL the server, reap it, and release the client without a shutdown handshake."""
+    if session.process.returncode is None:
+        session.process.kill()
+    await asyncio.wait_for(session.process.wait(), WAIT)
+    await asyncio.wait_for(stop_session(session), WAIT)  # returncode set: only stops the client
+
+
+def integrity(root: Path) -> str:
+    db = sqlite3.connect(root / ".cowork" / "state" / "tasks.db")
+    try:
+        return str(db.execute("PRAGMA integrity_check").fetchone()[0])
+    finally:
+        db.close()
+
+
+def artifact_files(root: Path) -> list[Path]:
+    folder = root / ".cowork" / "artifacts"
+    return sorted(folder.glob("*.md")) if folder.is_dir() else []
+
+
+async def summarize(session: Session, rel: str) -> str:
+    answer = await session.command("cowork.summarizeModule", {"uri": (session.root / rel).as_uri()})
+    return str(answer["taskId"])
+
+
+async def start_running_task(repo: Path, editor: str) -> tuple[Session, str]:
+    session = await start_session(repo, editor, init_options=SLOW)
+    try:
+        task_id = await summarize(session, "pkg/engine.py")
+        await session.wait_for(task_id, "running")
+    except BaseException:
+        await kill(session)
+        raise
+    return session, task_id
+
+
+async def test_killed_task_is_rerun_on_restart(repo: Path, editor: str) -> None:
+    first, task_id = await start_running_task(repo, editor)
+    await kill(first)
+    assert first.process.returncode == -9
+    assert integrity(repo) == "ok"  # what a SIGKILL left behind is a sound database
+    assert artifact_files(repo) == []
+
+    second = await start_session(repo, editor, init_options=FAST)
+    try:
+        done = await second.wait_for(task_id, "done", "failed", "cancelled")
+        assert done["state"] == "done", done["error"]
+        # Told during `initialized`, before this test asked anything.
+        assert second.states(task_id) == ["interrupted", "queued", "running", "done"]
+        interrupted = second.changes[0]
+        assert interrupted["taskId"] == task_id and interrupted["error"] is None
+
+        artifact = Path(done["artifactUri"].removeprefix("file://"))
+        assert artifact.is_file() and artifact_files(repo) == [artifact]
+        assert read_provenance(artifact)["taskId"] == task_id
+        assert any("re-running 1 task" in m.message for m in second.client.messages)
+
+        listed = {t["taskId"]: t for t in await second.command("cowork.listTasks")}
+        assert listed[task_id]["state"] == "done"
+        assert listed[task_id]["artifactUri"] == done["artifactUri"]
+    finally:
+        await stop_session(second)
+    assert integrity(repo) == "ok"
+
+
+async def test_task_interrupted_twice_is_not_rerun_again(repo: Path, editor: str) -> None:
+    first, task_id = await start_running_task(repo, editor)
+    await kill(first)
+
+    # The restart re-runs it (still slow) and is killed too.
+    second = await start_session(repo, editor, init_options=SLOW)
+    try:
+        await second.wait_until(
+            lambda: second.states(task_id) == ["interrupted", "queued", "running"],
+            "the task to be re-run")
+    finally:
+        await kill(second)
+    assert integrity(repo) == "ok"
+
+    third = await start_session(repo, editor, init_options=FAST)
+    try:
+        gave_up = await third.wait_until(
+            lambda: next((r for r in third.changes
+                          if r["taskId"] == task_id and r["state"] == "interrupted" and r["error"]),
+                         None),
+            "the task to be left interrupted with a reason")
+        assert "interrupted twice" in gave_up["error"]
+
+        # Still interrupted when asked, and the server serves new work as usual.
+        listed = {t["taskId"]: t for t in await third.command("cowork.listTasks")}
+        assert listed[task_id]["state"] == "interrupted"
+        assert "interrupted twice" in listed[task_id]["error"]
+        fresh_id = await summarize(third, "pkg/util.py")
+        fresh = await third.wait_for(fresh_id, "done", "failed")
+        assert fresh["state"] == "done", fresh["error"]
+
+        assert third.states(task_id) == ["interrupted", "interrupted"]  # never queued or run
+        assert [read_provenance(p)["taskId"] for p in artifact_files(repo)] == [fresh_id]
+        assert not any("re-running" in m.message for m in third.client.messages)
+    finally:
+        await stop_session(third)
+    assert integrity(repo) == "ok"
+
+
+async def test_restarted_server_knows_past_tasks_at_once(repo: Path, editor: str) -> None:
+    """The first requests after a restart already see the workspace's earlier tasks: the
+    task list is complete, and a task being re-run can be cancelled by its id."""
+    first = await start_session(repo, editor, init_options=FAST)
+    try:
+        finished = await first.wait_for(await summarize(first, "pkg/util.py"), "done", "failed")
+        assert finished["state"] == "done", finished["error"]
+    finally:
+        await stop_session(first)
+
+    second, slow_id = await start_running_task(repo, editor)
+    await kill(second)
+
+    third = await start_session(repo, editor, init_options=SLOW)
+    try:
+        # No waiting for notifications first: these are the very first requests.
+        listed = {t["taskId"]: t for t in await third.command("cowork.listTasks")}
+        cancelled = await third.command("cowork.cancelTask", {"taskId": slow_id})
+
+        assert set(listed) == {finished["taskId"], slow_id}
+        assert listed[finished["taskId"]]["state"] == "done"
+        assert listed[finished["taskId"]]["artifactUri"] == finished["artifactUri"]
+        assert listed[slow_id]["state"] in ("queued", "running")  # being re-run
+        assert cancelled["taskId"] == slow_id and cancelled["state"] == "cancelled"
+        await third.wait_for(slow_id, "cancelled")
+        assert third.states(slow_id)[0] == "interrupted"
+    finally:
+        await stop_session(third)
