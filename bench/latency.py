@@ -430,7 +430,7 @@ def report(args: argparse.Namespace, repo: Repo, idle: Samples, loaded: Samples,
     print(f"tasks running at each load sample: {_distribution(loaded.running)} "
           f"(all {args.tasks} running in {full}/{len(loaded.running)} samples; "
           f"mean {statistics.fmean(loaded.running):.2f})")
-    print(f"of them gathering context (file scanning in worker threads): "
+    print(f"of them gathering context (in worker processes): "
           f"{_distribution(loaded.gathering)} (mean {statistics.fmean(loaded.gathering):.2f})")
     print(f"load phase: {load_s:.1f} s, {finished} tasks finished, {submitted} submitted"
           + (f", {len(load.failed)} failed: {load.failed[0]}" if load.failed else ""))

@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import threading
 import uuid
 from collections import deque
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from cowork.config import Settings
 from cowork.engine.model import Task, TaskRequest, TaskState
 from cowork.engine.store import Store
 from cowork.errors import CoworkError, InputError
+from cowork.engine.gatherer import CancelFlag, Gatherer
 from cowork.kinds.base import Gathered, GatherRequest
 from cowork.kinds.prompt import build_prompt
 from cowork.providers.base import Completion, GenerationRequest
@@ -71,8 +71,12 @@ class TaskEngine:
     Create it inside a running event loop (it binds to that loop).
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, gather_in_processes: bool = False) -> None:
         self.settings = settings
+        # The server gathers in worker processes so its event loop keeps the GIL;
+        # the CLI, with no editor waiting, uses threads and starts faster.
+        self._gatherer = Gatherer(processes=gather_in_processes,
+                                  workers=min(settings.max_concurrent_tasks, os.cpu_count() or 2))
         self._loop = asyncio.get_running_loop()
         self._db_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cowork-db")
         self._stores: dict[Path, Store] = {}
@@ -289,7 +293,7 @@ class TaskEngine:
 
     async def _run(self, task: Task) -> None:
         settings = self.settings
-        cancelled = threading.Event()
+        cancelled = CancelFlag(state_db(Path(task.request.workspace)).parent / f"cancel-{task.task_id}")
         root = Path(task.request.workspace)
         written: Path | None = None
         try:
@@ -308,7 +312,7 @@ class TaskEngine:
                 root=root, params=task.request.params, settings=settings,
                 overlays=self._overlays.get(task.task_id, {}), cancelled=cancelled,
             )
-            gathered = await asyncio.to_thread(spec.gather, gather_request)
+            gathered = await self._gatherer.gather(task.kind, gather_request)
             self._emit_progress(task, f"Context: {len(gathered.files)} files", 30)
 
             provider = providers.create(settings)
@@ -326,7 +330,6 @@ class TaskEngine:
             task.model = completion.model
             await self._finish(task, TaskState.DONE)
         except asyncio.CancelledError:
-            cancelled.set()
             if written is not None:
                 with contextlib.suppress(FileNotFoundError):
                     await asyncio.to_thread(written.unlink)
@@ -374,6 +377,7 @@ class TaskEngine:
             await self._db(store.close)
         self._stores.clear()
         self._db_pool.shutdown(wait=False)
+        self._gatherer.close()
 
 
 async def _uninterruptible(coro: Any) -> Path:

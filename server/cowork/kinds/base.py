@@ -50,13 +50,19 @@ class Gathered:
     base: str | None = None
 
 
+class Flag(Protocol):
+    """Something that says whether the task was cancelled (thread or process safe)."""
+
+    def is_set(self) -> bool: ...
+
+
 @dataclass
 class GatherRequest:
     root: Path
     params: dict[str, Any]
     settings: Settings
     overlays: dict[str, str] = field(default_factory=dict)  # rel path -> unsaved editor text
-    cancelled: threading.Event = field(default_factory=threading.Event)
+    cancelled: Flag = field(default_factory=threading.Event)
 
     def check_cancelled(self) -> None:
         """Called between steps so a cancelled gathering stops early."""

@@ -50,7 +50,7 @@ class CoworkServer(LanguageServer):
     def start_engine(self) -> TaskEngine:
         """Create the engine on the running loop (never in __init__: see pygls2 notes)."""
         if self._engine is None:
-            self._engine = TaskEngine(self.settings)
+            self._engine = TaskEngine(self.settings, gather_in_processes=True)
             for hook in self._engine_hooks:
                 hook(self._engine)
         return self._engine

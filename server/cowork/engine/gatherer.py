@@ -1,0 +1,109 @@
+"""Where context gathering runs: worker processes in the server, threads in the CLI.
+
+Gathering is pure-Python CPU work (parsing thousands of files). In threads
+of the server process it competes for the GIL with the event loop, and every
+system call the loop makes can then wait a whole switch interval to get it
+back: editor requests slow down exactly while tasks run. In a process pool
+the loop only waits for a pickled result. Workers keep their parse caches
+between tasks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import multiprocessing
+import os
+import threading
+import time
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+from cowork import kinds
+from cowork.errors import TaskFailure
+from cowork.kinds.base import Gathered, GatherRequest
+
+_PARENT_POLL_S = 1.0
+
+
+class CancelFlag:
+    """A cancellation signal that crosses process boundaries: a marker file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def set(self) -> None:
+        with contextlib.suppress(OSError):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.touch()
+
+    def is_set(self) -> bool:
+        return self.path.exists()
+
+    def clear(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def run_gather(kind: str, request: GatherRequest) -> Gathered:
+    """The worker-side entry point (module level, so it pickles)."""
+    return kinds.get(kind).gather(request)
+
+
+def _exit_with_parent(parent: int) -> None:
+    # Pool workers hold both ends of their task queue, so they never see EOF when
+    # the server dies (SIGKILL included); they notice their parent is gone instead.
+    while os.getppid() == parent:
+        time.sleep(_PARENT_POLL_S)
+    os._exit(0)
+
+
+def _init_worker() -> None:
+    # Background work yields the CPU to the editor and the server's event loop.
+    with contextlib.suppress(OSError):
+        os.nice(10)
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True,
+                     name="cowork-parent-watch").start()
+
+
+class Gatherer:
+    """Runs a kind's gather step off the event loop."""
+
+    def __init__(self, *, processes: bool, workers: int) -> None:
+        self._processes = processes
+        self._workers = max(1, workers)
+        self._pool: Executor | None = None
+
+    def _executor(self) -> Executor:
+        if self._pool is None:
+            if self._processes:
+                context = multiprocessing.get_context("forkserver")
+                context.set_forkserver_preload(["cowork.engine.gatherer"])
+                self._pool = ProcessPoolExecutor(self._workers, mp_context=context,
+                                                 initializer=_init_worker)
+            else:
+                self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="cowork-gather")
+        return self._pool
+
+    async def gather(self, kind: str, request: GatherRequest) -> Gathered:
+        """Run `kind`'s gather step. If the caller is cancelled meanwhile, the work
+        elsewhere is told through `request.cancelled` (a CancelFlag), whose marker
+        is removed once that work has ended."""
+        future = self._executor().submit(run_gather, kind, request)
+        flag = request.cancelled
+        try:
+            return await asyncio.wrap_future(future)
+        except asyncio.CancelledError:
+            if isinstance(flag, CancelFlag) and not future.done():
+                flag.set()
+                future.add_done_callback(lambda _: flag.clear())  # runs at once if done by now
+            raise
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory): start a fresh pool next time.
+            self._pool = None
+            raise TaskFailure("the context gatherer process died; run the task again") from None
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
