@@ -43,23 +43,70 @@ TARGET_P99_MS = 50.0
 WAIT_S = 120.0  # bound on every wait, so a broken server ends the run instead of hanging it
 
 GIT_ENV = {
-    "GIT_AUTHOR_NAME": "Ada Lovelace", "GIT_AUTHOR_EMAIL": "ada@example.com",
-    "GIT_COMMITTER_NAME": "Ada Lovelace", "GIT_COMMITTER_EMAIL": "ada@example.com",
-    "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_AUTHOR_NAME": "Ada Lovelace",
+    "GIT_AUTHOR_EMAIL": "ada@example.com",
+    "GIT_COMMITTER_NAME": "Ada Lovelace",
+    "GIT_COMMITTER_EMAIL": "ada@example.com",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
 }
 
 
 # -- the repository ------------------------------------------------------------------
 
-DOMAINS = ["billing", "catalog", "orders", "shipping", "accounts", "search", "reports",
-           "payments", "inventory", "notify", "auth", "audit"]
+DOMAINS = [
+    "billing",
+    "catalog",
+    "orders",
+    "shipping",
+    "accounts",
+    "search",
+    "reports",
+    "payments",
+    "inventory",
+    "notify",
+    "auth",
+    "audit",
+]
 AREAS = ["api", "models", "services", "storage", "events", "jobs", "views", "rules"]
 CORE = ["util", "models", "errors", "config", "events", "clock", "ids", "money"]
-STDLIB = ["json", "logging", "os", "re", "time", "itertools", "functools", "collections",
-          "datetime", "pathlib", "typing", "uuid", "decimal", "hashlib"]
+STDLIB = [
+    "json",
+    "logging",
+    "os",
+    "re",
+    "time",
+    "itertools",
+    "functools",
+    "collections",
+    "datetime",
+    "pathlib",
+    "typing",
+    "uuid",
+    "decimal",
+    "hashlib",
+]
 THIRD_PARTY = ["requests", "attrs", "sqlalchemy", "pydantic", "yaml"]
-WORDS = ["record", "batch", "entry", "ledger", "quote", "order", "line", "item", "event",
-         "price", "rate", "total", "window", "cursor", "token", "policy", "limit", "route"]
+WORDS = [
+    "record",
+    "batch",
+    "entry",
+    "ledger",
+    "quote",
+    "order",
+    "line",
+    "item",
+    "event",
+    "price",
+    "rate",
+    "total",
+    "window",
+    "cursor",
+    "token",
+    "policy",
+    "limit",
+    "route",
+]
 
 
 @dataclass
@@ -80,8 +127,12 @@ def _module_text(rng: random.Random, rel: str, imports: list[str], index: int) -
     word, other = rng.sample(WORDS, 2)
     cls = "".join(p.capitalize() for p in f"{word}_{name}".split("_"))
     stdlib = sorted(rng.sample(STDLIB, 3))
-    lines = [f'"""{word.capitalize()} handling for {_module_name(rel)}."""', "",
-             "from __future__ import annotations", ""]
+    lines = [
+        f'"""{word.capitalize()} handling for {_module_name(rel)}."""',
+        "",
+        "from __future__ import annotations",
+        "",
+    ]
     lines += [f"import {m}" for m in stdlib]
     lines.append("from dataclasses import dataclass")
     if index % 7 == 0:
@@ -96,31 +147,56 @@ def _module_text(rng: random.Random, rel: str, imports: list[str], index: int) -
         else:
             lines.append(f"from {parent} import {leaf} as {alias}")
         aliases.append(alias)
-    lines += ["", "", "@dataclass(frozen=True)", f"class {cls}:",
-              f'    """One {word} as the {name} module sees it."""', "",
-              "    key: str", f"    {other}: int = 0", "    note: str | None = None", "",
-              "    def describe(self) -> str:",
-              f'        """A one-line description of the {word}."""',
-              f'        return f"{{self.key}}: {{self.{other}}}"', "", "",
-              f"def load_{word}(raw: dict[str, object]) -> {cls}:",
-              f'    """Build a {cls} from a decoded payload."""',
-              f"    key = str(raw.get('key', '')) or {stdlib[0]}.__name__",
-              f"    return {cls}(key=key, {other}=int(raw.get('{other}', 0)))", "", ""]
+    lines += [
+        "",
+        "",
+        "@dataclass(frozen=True)",
+        f"class {cls}:",
+        f'    """One {word} as the {name} module sees it."""',
+        "",
+        "    key: str",
+        f"    {other}: int = 0",
+        "    note: str | None = None",
+        "",
+        "    def describe(self) -> str:",
+        f'        """A one-line description of the {word}."""',
+        f'        return f"{{self.key}}: {{self.{other}}}"',
+        "",
+        "",
+        f"def load_{word}(raw: dict[str, object]) -> {cls}:",
+        f'    """Build a {cls} from a decoded payload."""',
+        f"    key = str(raw.get('key', '')) or {stdlib[0]}.__name__",
+        f"    return {cls}(key=key, {other}=int(raw.get('{other}', 0)))",
+        "",
+        "",
+    ]
     if aliases:
         calls = ", ".join(f"{a}.__name__" for a in aliases)
-        lines += ["def collaborators() -> list[str]:",
-                  '    """The modules this one leans on."""',
-                  f"    return [{calls}]", "", ""]
-    lines += [f"class {cls}Service:", f'    """Keeps {word}s and answers questions about them."""',
-              "", "    def __init__(self) -> None:",
-              f"        self._items: dict[str, {cls}] = {{}}", "",
-              f"    def add(self, item: {cls}) -> None:",
-              "        self._items[item.key] = item", "",
-              f"    def total_{other}(self) -> int:",
-              f'        """Sum of {other} over every {word}."""',
-              f"        return sum(i.{other} for i in self._items.values())", "",
-              "    def _evict(self, key: str) -> None:",
-              "        self._items.pop(key, None)  # TODO: log evictions", ""]
+        lines += [
+            "def collaborators() -> list[str]:",
+            '    """The modules this one leans on."""',
+            f"    return [{calls}]",
+            "",
+            "",
+        ]
+    lines += [
+        f"class {cls}Service:",
+        f'    """Keeps {word}s and answers questions about them."""',
+        "",
+        "    def __init__(self) -> None:",
+        f"        self._items: dict[str, {cls}] = {{}}",
+        "",
+        f"    def add(self, item: {cls}) -> None:",
+        "        self._items[item.key] = item",
+        "",
+        f"    def total_{other}(self) -> int:",
+        f'        """Sum of {other} over every {word}."""',
+        f"        return sum(i.{other} for i in self._items.values())",
+        "",
+        "    def _evict(self, key: str) -> None:",
+        "        self._items.pop(key, None)  # TODO: log evictions",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -163,8 +239,11 @@ def generate_repo(root: Path, n_files: int, seed: int = 7) -> Repo:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     env = {**os.environ, **GIT_ENV}
-    for args in (["init", "-q", "-b", "main"], ["add", "-A"],
-                 ["commit", "-q", "-m", "Generated code base"]):
+    for args in (
+        ["init", "-q", "-b", "main"],
+        ["add", "-A"],
+        ["commit", "-q", "-m", "Generated code base"],
+    ):
         subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, env=env)
     py_files = sorted(f for f in files if f.endswith(".py"))
     return Repo(root=root, py_files=py_files, core=core, probe=modules[0])
@@ -205,8 +284,11 @@ class Load:
 
     def on_progress(self, token: Any, value: Any) -> None:
         message = _field(value, "message") or ""
-        if isinstance(token, str) and token.startswith("cowork-task-") and \
-                message.startswith("Context:"):
+        if (
+            isinstance(token, str)
+            and token.startswith("cowork-task-")
+            and message.startswith("Context:")
+        ):
             self.gathering.discard(token.removeprefix("cowork-task-"))
 
 
@@ -265,8 +347,9 @@ class Samples:
 async def measure(client: LanguageClient, uri: str, n: int, load: Load, gap_s: float) -> Samples:
     params = types.CodeActionParams(
         text_document=types.TextDocumentIdentifier(uri=uri),
-        range=types.Range(start=types.Position(line=3, character=0),
-                          end=types.Position(line=3, character=0)),
+        range=types.Range(
+            start=types.Position(line=3, character=0), end=types.Position(line=3, character=0)
+        ),
         context=types.CodeActionContext(diagnostics=[]),
     )
     out = Samples()
@@ -296,8 +379,9 @@ class Saturator:
     async def submit(self) -> None:
         uri = self.uris[self.submitted % len(self.uris)]
         self.submitted += 1
-        result = await self.client.workspace_execute_command_async(types.ExecuteCommandParams(
-            command="cowork.summarizeModule", arguments=[{"uri": uri}]))
+        result = await self.client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="cowork.summarizeModule", arguments=[{"uri": uri}])
+        )
         self.load.live.add(_field(result, "taskId"))
 
     async def _keep_full(self) -> None:
@@ -324,8 +408,11 @@ class Saturator:
         if self._runner is not None:
             await self._runner
         for task_id in list(self.load.live):
-            await self.client.workspace_execute_command_async(types.ExecuteCommandParams(
-                command="cowork.cancelTask", arguments=[{"taskId": task_id}]))
+            await self.client.workspace_execute_command_async(
+                types.ExecuteCommandParams(
+                    command="cowork.cancelTask", arguments=[{"taskId": task_id}]
+                )
+            )
 
         async def drained() -> None:
             while self.load.running:
@@ -339,8 +426,10 @@ class Saturator:
 
 
 def _fmt_row(label: str, s: Samples) -> str:
-    return (f"{label:<12} {s.pct(50):8.2f} {s.pct(99):8.2f} {statistics.fmean(s.ms):8.2f} "
-            f"{max(s.ms):8.2f}")
+    return (
+        f"{label:<12} {s.pct(50):8.2f} {s.pct(99):8.2f} {statistics.fmean(s.ms):8.2f} "
+        f"{max(s.ms):8.2f}"
+    )
 
 
 def _distribution(values: Iterable[int]) -> str:
@@ -353,42 +442,72 @@ def _distribution(values: Iterable[int]) -> str:
 async def run(args: argparse.Namespace, repo: Repo) -> None:
     load = Load()
     client = make_client(load)
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("ANTHROPIC_", "OPENAI_", "COWORK_"))}
-    await client.start_io(sys.executable, "-m", "cowork", "serve", "--log-level", "WARNING",
-                          env=env, cwd=str(repo.root))
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ANTHROPIC_", "OPENAI_", "COWORK_"))
+    }
+    await client.start_io(
+        sys.executable,
+        "-m",
+        "cowork",
+        "serve",
+        "--log-level",
+        "WARNING",
+        env=env,
+        cwd=str(repo.root),
+    )
     server = client._server
     assert server is not None
     stderr: list[bytes] = []
     drain = asyncio.get_running_loop().create_task(_drain(server.stderr, stderr))
     try:
-        await asyncio.wait_for(client.initialize_async(types.InitializeParams(
-            process_id=os.getpid(),
-            root_uri=repo.root.as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=repo.root.as_uri(), name=repo.root.name)],
-            capabilities=types.ClientCapabilities(
-                window=types.WindowClientCapabilities(work_done_progress=True),
-                text_document=types.TextDocumentClientCapabilities(
-                    code_action=types.CodeActionClientCapabilities(
-                        code_action_literal_support=types.ClientCodeActionLiteralOptions(
-                            code_action_kind=types.ClientCodeActionKindOptions(
-                                value_set=[types.CodeActionKind.Source]))))),
-            initialization_options={"maxConcurrentTasks": args.tasks,
-                                    "offlineDelayMs": args.delay_ms,
-                                    "openArtifactOnCompletion": False},
-        )), WAIT_S)
+        await asyncio.wait_for(
+            client.initialize_async(
+                types.InitializeParams(
+                    process_id=os.getpid(),
+                    root_uri=repo.root.as_uri(),
+                    workspace_folders=[
+                        types.WorkspaceFolder(uri=repo.root.as_uri(), name=repo.root.name)
+                    ],
+                    capabilities=types.ClientCapabilities(
+                        window=types.WindowClientCapabilities(work_done_progress=True),
+                        text_document=types.TextDocumentClientCapabilities(
+                            code_action=types.CodeActionClientCapabilities(
+                                code_action_literal_support=types.ClientCodeActionLiteralOptions(
+                                    code_action_kind=types.ClientCodeActionKindOptions(
+                                        value_set=[types.CodeActionKind.Source]
+                                    )
+                                )
+                            )
+                        ),
+                    ),
+                    initialization_options={
+                        "maxConcurrentTasks": args.tasks,
+                        "offlineDelayMs": args.delay_ms,
+                        "openArtifactOnCompletion": False,
+                    },
+                )
+            ),
+            WAIT_S,
+        )
         client.initialized(types.InitializedParams())
         probe = repo.root / repo.probe
         uri = probe.as_uri()
-        client.text_document_did_open(types.DidOpenTextDocumentParams(
-            text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1,
-                                                 text=probe.read_text(encoding="utf-8"))))
+        client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(
+                    uri=uri, language_id="python", version=1, text=probe.read_text(encoding="utf-8")
+                )
+            )
+        )
         gap = args.gap_ms / 1000
         await measure(client, uri, args.warmup, load, gap)
         idle = await measure(client, uri, args.samples, load, gap)
 
-        saturator = Saturator(client, load, [(repo.root / c).as_uri() for c in repo.core],
-                              args.tasks)
+        saturator = Saturator(
+            client, load, [(repo.root / c).as_uri() for c in repo.core], args.tasks
+        )
         started = time.perf_counter()
         await saturator.start()
         loaded = await measure(client, uri, args.samples, load, gap)
@@ -408,38 +527,62 @@ async def run(args: argparse.Namespace, repo: Repo) -> None:
         await client.stop()
         drain.cancel()
         if server.returncode not in (0, None):
-            print(f"server exited with {server.returncode}; its last log lines:\n"
-                  + b"".join(stderr).decode(errors="replace"), file=sys.stderr)
+            print(
+                f"server exited with {server.returncode}; its last log lines:\n"
+                + b"".join(stderr).decode(errors="replace"),
+                file=sys.stderr,
+            )
 
 
-def report(args: argparse.Namespace, repo: Repo, idle: Samples, loaded: Samples, load: Load,
-           submitted: int, finished: int, load_s: float) -> None:
+def report(
+    args: argparse.Namespace,
+    repo: Repo,
+    idle: Samples,
+    loaded: Samples,
+    load: Load,
+    submitted: int,
+    finished: int,
+    load_s: float,
+) -> None:
     ratio = loaded.pct(99) / idle.pct(99)
     full = sum(1 for r in loaded.running if r >= args.tasks)
     print(f"\nrepository: {len(repo.py_files):,} Python files; probe file {repo.probe}")
     loadavg = " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
-    print(f"machine: {os.cpu_count()} CPUs, load average {loadavg}; "
-          f"Python {sys.version.split()[0]}")
-    print(f"samples: {args.samples} per phase (after {args.warmup} warm-up), "
-          f"gap {args.gap_ms:g} ms; tasks: {args.tasks} summarize, offlineDelayMs "
-          f"{args.delay_ms}")
+    print(
+        f"machine: {os.cpu_count()} CPUs, load average {loadavg}; Python {sys.version.split()[0]}"
+    )
+    print(
+        f"samples: {args.samples} per phase (after {args.warmup} warm-up), "
+        f"gap {args.gap_ms:g} ms; tasks: {args.tasks} summarize, offlineDelayMs "
+        f"{args.delay_ms}"
+    )
     print(f"\n{'ms':<12} {'p50':>8} {'p99':>8} {'mean':>8} {'max':>8}")
     print(_fmt_row("idle", idle))
     print(_fmt_row("under load", loaded))
     print(f"\nratio p99 load / idle: {ratio:.2f}")
-    print(f"tasks running at each load sample: {_distribution(loaded.running)} "
-          f"(all {args.tasks} running in {full}/{len(loaded.running)} samples; "
-          f"mean {statistics.fmean(loaded.running):.2f})")
-    print(f"of them gathering context (in worker processes): "
-          f"{_distribution(loaded.gathering)} (mean {statistics.fmean(loaded.gathering):.2f})")
-    print(f"load phase: {load_s:.1f} s, {finished} tasks finished, {submitted} submitted"
-          + (f", {len(load.failed)} failed: {load.failed[0]}" if load.failed else ""))
+    print(
+        f"tasks running at each load sample: {_distribution(loaded.running)} "
+        f"(all {args.tasks} running in {full}/{len(loaded.running)} samples; "
+        f"mean {statistics.fmean(loaded.running):.2f})"
+    )
+    print(
+        f"of them gathering context (in worker processes): "
+        f"{_distribution(loaded.gathering)} (mean {statistics.fmean(loaded.gathering):.2f})"
+    )
+    print(
+        f"load phase: {load_s:.1f} s, {finished} tasks finished, {submitted} submitted"
+        + (f", {len(load.failed)} failed: {load.failed[0]}" if load.failed else "")
+    )
     ok_ratio = ratio <= TARGET_RATIO
     ok_abs = loaded.pct(99) < TARGET_P99_MS
-    print(f"\ntarget p99 under load <= {TARGET_RATIO:g}x idle: "
-          f"{'PASS' if ok_ratio else 'FAIL'} ({ratio:.2f}x)")
-    print(f"target p99 under load < {TARGET_P99_MS:g} ms: "
-          f"{'PASS' if ok_abs else 'FAIL'} ({loaded.pct(99):.2f} ms)")
+    print(
+        f"\ntarget p99 under load <= {TARGET_RATIO:g}x idle: "
+        f"{'PASS' if ok_ratio else 'FAIL'} ({ratio:.2f}x)"
+    )
+    print(
+        f"target p99 under load < {TARGET_P99_MS:g} ms: "
+        f"{'PASS' if ok_abs else 'FAIL'} ({loaded.pct(99):.2f} ms)"
+    )
     print(f"verdict: {'PASS' if ok_ratio and ok_abs else 'FAIL'}")
 
 
@@ -447,13 +590,25 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     p.add_argument("--files", type=int, default=5000, help="Python files to generate (5000)")
     p.add_argument("--samples", type=int, default=300, help="code actions per phase (300)")
-    p.add_argument("--tasks", type=int, default=3,
-                   help="maxConcurrentTasks, and tasks kept running under load (3)")
-    p.add_argument("--delay-ms", type=int, default=0,
-                   help="offlineDelayMs: how long each task 'writes' after gathering (0: "
-                        "tasks spend their time scanning files, the heaviest load)")
-    p.add_argument("--gap-ms", type=float, default=5.0,
-                   help="mean pause between code actions, like cursor moves (5)")
+    p.add_argument(
+        "--tasks",
+        type=int,
+        default=3,
+        help="maxConcurrentTasks, and tasks kept running under load (3)",
+    )
+    p.add_argument(
+        "--delay-ms",
+        type=int,
+        default=0,
+        help="offlineDelayMs: how long each task 'writes' after gathering (0: "
+        "tasks spend their time scanning files, the heaviest load)",
+    )
+    p.add_argument(
+        "--gap-ms",
+        type=float,
+        default=5.0,
+        help="mean pause between code actions, like cursor moves (5)",
+    )
     p.add_argument("--warmup", type=int, default=20, help="unmeasured requests first (20)")
     p.add_argument("--keep", action="store_true", help="keep the generated repository")
     args = p.parse_args(argv)
@@ -465,8 +620,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         t = time.perf_counter()
         repo = generate_repo(tmp / "acme", args.files)
-        print(f"generated {len(repo.py_files):,} Python files in {repo.root} "
-              f"({time.perf_counter() - t:.1f} s)")
+        print(
+            f"generated {len(repo.py_files):,} Python files in {repo.root} "
+            f"({time.perf_counter() - t:.1f} s)"
+        )
         asyncio.run(run(args, repo))
     finally:
         if args.keep:

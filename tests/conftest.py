@@ -17,7 +17,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from repos import sample_repo  # noqa: E402
+from repos import sample_repo
 
 SERVER = [sys.executable, "-m", "cowork", "serve", "--log-level", "WARNING"]
 EDITORS = ["visual_studio_code", "neovim"]
@@ -27,8 +27,11 @@ WAIT = 60.0  # bound on every wait: a broken server fails the test instead of ha
 
 def server_env(**extra: str) -> dict[str, str]:
     """The test process's environment without any real API key."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("ANTHROPIC_", "OPENAI_", "COWORK_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ANTHROPIC_", "OPENAI_", "COWORK_"))
+    }
     env.update(extra)
     return env
 
@@ -50,11 +53,14 @@ class Session:
 
     async def command(self, name: str, *args: Any) -> Any:
         return await self.client.workspace_execute_command_async(
-            types.ExecuteCommandParams(command=name, arguments=list(args)))
+            types.ExecuteCommandParams(command=name, arguments=list(args))
+        )
 
-    async def wait_until(self, predicate: Callable[[], T | None], what: str,
-                         timeout: float = WAIT) -> T:
+    async def wait_until(
+        self, predicate: Callable[[], T | None], what: str, timeout: float = WAIT
+    ) -> T:
         """Re-check `predicate` on every message the server sends, until it is truthy."""
+
         async def check() -> T:
             async with self._changed:
                 while True:
@@ -62,18 +68,23 @@ class Session:
                     if value:
                         return value
                     await self._changed.wait()
+
         try:
             return await asyncio.wait_for(check(), timeout)
         except TimeoutError:
-            raise AssertionError(f"gave up after {timeout:.0f}s waiting for {what}; task "
-                                 f"changes seen: {[(r['taskId'], r['state']) for r in self.changes]}"
-                                 ) from None
+            raise AssertionError(
+                f"gave up after {timeout:.0f}s waiting for {what}; task "
+                f"changes seen: {[(r['taskId'], r['state']) for r in self.changes]}"
+            ) from None
 
     async def wait_for(self, task_id: str, *states: str, timeout: float = WAIT) -> dict[str, Any]:
         """The first recorded change of `task_id` into one of `states`."""
+
         def find() -> dict[str, Any] | None:
-            return next((r for r in self.changes
-                         if r["taskId"] == task_id and r["state"] in states), None)
+            return next(
+                (r for r in self.changes if r["taskId"] == task_id and r["state"] in states), None
+            )
+
         return await self.wait_until(find, f"task {task_id} to be {' or '.join(states)}", timeout)
 
     async def notify_waiters(self) -> None:
@@ -114,17 +125,23 @@ async def start_session(
         await session._record(record)
 
     # Wrap the client's own recorders so waiters re-check after each of them.
-    for method in (types.WINDOW_SHOW_MESSAGE, types.WINDOW_SHOW_DOCUMENT, types.PROGRESS,
-                   types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS):
+    for method in (
+        types.WINDOW_SHOW_MESSAGE,
+        types.WINDOW_SHOW_DOCUMENT,
+        types.PROGRESS,
+        types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS,
+    ):
         _observe(client, session, method)
 
     folders = folders or [root]
-    await client.initialize_session(types.InitializeParams(
-        capabilities=capabilities or client_capabilities(editor),
-        root_uri=root.as_uri(),
-        workspace_folders=[types.WorkspaceFolder(uri=f.as_uri(), name=f.name) for f in folders],
-        initialization_options=init_options or {},
-    ))
+    await client.initialize_session(
+        types.InitializeParams(
+            capabilities=capabilities or client_capabilities(editor),
+            root_uri=root.as_uri(),
+            workspace_folders=[types.WorkspaceFolder(uri=f.as_uri(), name=f.name) for f in folders],
+            initialization_options=init_options or {},
+        )
+    )
     return session
 
 

@@ -49,11 +49,19 @@ class FakeAnthropic:
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
-                fake.requests.append(Recorded(
-                    "POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+                fake.requests.append(
+                    Recorded(
+                        "POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body
+                    )
+                )
                 if self.path.split("?")[0] != "/v1/messages":
-                    self._json(404, {"type": "error", "error": {"type": "not_found_error",
-                                                                 "message": self.path}})
+                    self._json(
+                        404,
+                        {
+                            "type": "error",
+                            "error": {"type": "not_found_error", "message": self.path},
+                        },
+                    )
                     return
                 params = json.loads(body)
                 if params.get("stream"):
@@ -77,7 +85,8 @@ class FakeAnthropic:
                 self.end_headers()
                 for event in fake.events(params):
                     self.wfile.write(
-                        f"event: {event['type']}\ndata: {json.dumps(event)}\n\n".encode())
+                        f"event: {event['type']}\ndata: {json.dumps(event)}\n\n".encode()
+                    )
                     self.wfile.flush()
                 self.close_connection = True
 
@@ -98,15 +107,24 @@ class FakeAnthropic:
         self._server.server_close()
 
     def usage(self, output_tokens: int) -> dict[str, int]:
-        return {"input_tokens": self.input_tokens, "output_tokens": output_tokens,
-                "cache_creation_input_tokens": self.cache_write_tokens,
-                "cache_read_input_tokens": self.cache_read_tokens}
+        return {
+            "input_tokens": self.input_tokens,
+            "output_tokens": output_tokens,
+            "cache_creation_input_tokens": self.cache_write_tokens,
+            "cache_read_input_tokens": self.cache_read_tokens,
+        }
 
     def message(self, params: dict[str, Any], text: str, output_tokens: int) -> dict[str, Any]:
-        return {"id": "msg_fake", "type": "message", "role": "assistant",
-                "model": params["model"], "content": [{"type": "text", "text": text}],
-                "stop_reason": "end_turn", "stop_sequence": None,
-                "usage": self.usage(output_tokens)}
+        return {
+            "id": "msg_fake",
+            "type": "message",
+            "role": "assistant",
+            "model": params["model"],
+            "content": [{"type": "text", "text": text}],
+            "stop_reason": "end_turn",
+            "stop_sequence": None,
+            "usage": self.usage(output_tokens),
+        }
 
     def events(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         start = self.message(params, "", 1)
@@ -114,12 +132,25 @@ class FakeAnthropic:
         deltas = [self.text[i : i + self.chunk] for i in range(0, len(self.text), self.chunk)]
         return [
             {"type": "message_start", "message": start},
-            {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+            {
+                "type": "content_block_start",
+                "index": 0,
+                "content_block": {"type": "text", "text": ""},
+            },
             {"type": "ping"},
-            *({"type": "content_block_delta", "index": 0,
-               "delta": {"type": "text_delta", "text": d}} for d in deltas),
+            *(
+                {
+                    "type": "content_block_delta",
+                    "index": 0,
+                    "delta": {"type": "text_delta", "text": d},
+                }
+                for d in deltas
+            ),
             {"type": "content_block_stop", "index": 0},
-            {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-             "usage": {"output_tokens": max(1, len(self.text) // 4)}},
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                "usage": {"output_tokens": max(1, len(self.text) // 4)},
+            },
             {"type": "message_stop"},
         ]

@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import Session, server_env, start_session, stop_session
-from fakeapi import FakeAnthropic
-
 from cowork.artifacts import read_provenance
 from cowork.config import DEFAULT_MODEL
+from fakeapi import FakeAnthropic
 
 KEY = "sk-ant-test-0123456789abcdef"
 
@@ -19,8 +18,9 @@ async def test_summary_streamed_from_claude_with_a_cached_prefix(repo: Path, edi
         env = server_env(ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=api.base_url)
         session: Session = await start_session(repo, editor, env=env)
         try:
-            answer = await session.command("cowork.summarizeModule",
-                                           {"uri": (repo / "pkg/engine.py").as_uri()})
+            answer = await session.command(
+                "cowork.summarizeModule", {"uri": (repo / "pkg/engine.py").as_uri()}
+            )
             done = await session.wait_for(answer["taskId"], "done", "failed")
         finally:
             await stop_session(session)

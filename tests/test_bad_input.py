@@ -40,7 +40,8 @@ async def failed(session: Session, command: str, arg: dict[str, Any]) -> str:
     # The user sees it without looking at the task list: an error message names it.
     await session.wait_until(
         lambda: any(record["error"] in m.message for m in session.client.messages),
-        "a message telling the user why the task failed")
+        "a message telling the user why the task failed",
+    )
     return str(record["error"])
 
 
@@ -64,37 +65,90 @@ async def still_serving(session: Session) -> None:
 URI = "<uri of pkg/engine.py>"  # replaced by the real URI in the test
 
 MALFORMED: list[Any] = [
-    pytest.param("cowork.summarizeModule", [URI],
-                 ["cowork.summarizeModule takes one JSON object argument", "str"],
-                 id="string-instead-of-object"),
-    pytest.param("cowork.summarizeModule", [{"uri": 42}],
-                 ["'uri' must be a file URI", "got 42 (int)"], id="uri-is-a-number"),
-    pytest.param("cowork.summarizeModule", [{"uri": [URI]}],
-                 ["'uri' must be a file URI", "got a list"], id="uri-is-a-list"),
-    pytest.param("cowork.summarizeModule", [{"uri": URI, "path": "pkg/engine.py"}],
-                 ["unknown key(s) path", "accepted: uri"], id="unknown-key"),
-    pytest.param("cowork.summarizeModule", [{"uri": URI}, {"uri": URI}],
-                 ["takes one JSON object argument", "dict, dict"], id="two-arguments"),
-    pytest.param("cowork.summarizeModule", [], ["cowork.summarizeModule needs one JSON object"],
-                 id="no-argument"),
-    pytest.param("cowork.summarizeModule", [{}], ["cowork.summarizeModule needs", "\"uri\""],
-                 id="empty-object"),
-    pytest.param("cowork.architectureBrief", [{"uris": URI}], ["'uris' must be a list"],
-                 id="uris-not-a-list"),
-    pytest.param("cowork.reviewChanges", [{"base": 42}], ["'base' must be a string", "int"],
-                 id="base-is-a-number"),
-    pytest.param("cowork.cancelTask", [], ["cowork.cancelTask needs one JSON object"],
-                 id="cancel-without-argument"),
-    pytest.param("cowork.cancelTask", [{}], ["cowork.cancelTask needs", "taskId"],
-                 id="cancel-without-task-id"),
-    pytest.param("cowork.cancelTask", [{"taskId": 7}], ["cowork.cancelTask needs", "taskId"],
-                 id="cancel-task-id-is-a-number"),
-    pytest.param("cowork.cancelTask", [{"taskId": "0123456789ab"}],
-                 ["no task with id '0123456789ab'"], id="cancel-unknown-task"),
-    pytest.param("cowork.listTasks", ["everything"], ["cowork.listTasks takes one JSON object"],
-                 id="list-tasks-with-a-string"),
-    pytest.param("cowork.summariseModule", [{"uri": URI}],
-                 ["'cowork.summariseModule' is not defined"], id="unknown-command"),
+    pytest.param(
+        "cowork.summarizeModule",
+        [URI],
+        ["cowork.summarizeModule takes one JSON object argument", "str"],
+        id="string-instead-of-object",
+    ),
+    pytest.param(
+        "cowork.summarizeModule",
+        [{"uri": 42}],
+        ["'uri' must be a file URI", "got 42 (int)"],
+        id="uri-is-a-number",
+    ),
+    pytest.param(
+        "cowork.summarizeModule",
+        [{"uri": [URI]}],
+        ["'uri' must be a file URI", "got a list"],
+        id="uri-is-a-list",
+    ),
+    pytest.param(
+        "cowork.summarizeModule",
+        [{"uri": URI, "path": "pkg/engine.py"}],
+        ["unknown key(s) path", "accepted: uri"],
+        id="unknown-key",
+    ),
+    pytest.param(
+        "cowork.summarizeModule",
+        [{"uri": URI}, {"uri": URI}],
+        ["takes one JSON object argument", "dict, dict"],
+        id="two-arguments",
+    ),
+    pytest.param(
+        "cowork.summarizeModule",
+        [],
+        ["cowork.summarizeModule needs one JSON object"],
+        id="no-argument",
+    ),
+    pytest.param(
+        "cowork.summarizeModule", [{}], ["cowork.summarizeModule needs", '"uri"'], id="empty-object"
+    ),
+    pytest.param(
+        "cowork.architectureBrief", [{"uris": URI}], ["'uris' must be a list"], id="uris-not-a-list"
+    ),
+    pytest.param(
+        "cowork.reviewChanges",
+        [{"base": 42}],
+        ["'base' must be a string", "int"],
+        id="base-is-a-number",
+    ),
+    pytest.param(
+        "cowork.cancelTask",
+        [],
+        ["cowork.cancelTask needs one JSON object"],
+        id="cancel-without-argument",
+    ),
+    pytest.param(
+        "cowork.cancelTask",
+        [{}],
+        ["cowork.cancelTask needs", "taskId"],
+        id="cancel-without-task-id",
+    ),
+    pytest.param(
+        "cowork.cancelTask",
+        [{"taskId": 7}],
+        ["cowork.cancelTask needs", "taskId"],
+        id="cancel-task-id-is-a-number",
+    ),
+    pytest.param(
+        "cowork.cancelTask",
+        [{"taskId": "0123456789ab"}],
+        ["no task with id '0123456789ab'"],
+        id="cancel-unknown-task",
+    ),
+    pytest.param(
+        "cowork.listTasks",
+        ["everything"],
+        ["cowork.listTasks takes one JSON object"],
+        id="list-tasks-with-a-string",
+    ),
+    pytest.param(
+        "cowork.summariseModule",
+        [{"uri": URI}],
+        ["'cowork.summariseModule' is not defined"],
+        id="unknown-command",
+    ),
 ]
 
 
@@ -114,13 +168,16 @@ def taking_turns(cases: list[Any]) -> list[Any]:
     Argument checking does not depend on the client's capabilities, and each
     server start costs about a second: both editors are covered, not doubled.
     """
-    return [pytest.param(*case.values, EDITORS[i % 2], id=f"{case.id}-{EDITORS[i % 2]}")
-            for i, case in enumerate(cases)]
+    return [
+        pytest.param(*case.values, EDITORS[i % 2], id=f"{case.id}-{EDITORS[i % 2]}")
+        for i, case in enumerate(cases)
+    ]
 
 
 @pytest.mark.parametrize(("command", "args", "expected", "client"), taking_turns(MALFORMED))
-async def test_malformed_arguments(repo: Path, command: str, args: list[Any],
-                                   expected: list[str], client: str) -> None:
+async def test_malformed_arguments(
+    repo: Path, command: str, args: list[Any], expected: list[str], client: str
+) -> None:
     session = await start_session(repo, client)
     try:
         args = _with_uri(args, (repo / "pkg" / "engine.py").as_uri())
@@ -145,8 +202,9 @@ async def test_uri_outside_the_workspace(session: Session, tmp_path: Path) -> No
 
 
 async def test_file_that_does_not_exist(session: Session, repo: Path) -> None:
-    message = await rejected(session, "cowork.summarizeModule",
-                             {"uri": (repo / "pkg" / "gone.py").as_uri()})
+    message = await rejected(
+        session, "cowork.summarizeModule", {"uri": (repo / "pkg" / "gone.py").as_uri()}
+    )
     assert message.endswith("pkg/gone.py does not exist")
     await still_serving(session)
 
@@ -158,14 +216,29 @@ async def test_folder_instead_of_file(session: Session, repo: Path) -> None:
     await still_serving(session)
 
 
-@pytest.mark.parametrize(("uri", "expected", "client"), taking_turns([
-    pytest.param("untitled:Untitled-1", "untitled:Untitled-1 is not a file URI", id="untitled"),
-    pytest.param("https://example.com/pkg/engine.py",
-                 "https://example.com/pkg/engine.py is not a file URI", id="https"),
-    pytest.param("file://build-host/src/pkg/engine.py", "is on another host", id="remote-file"),
-    pytest.param("pkg/engine.py", "pkg/engine.py is not an absolute path or file URI",
-                 id="relative-path"),
-]))
+@pytest.mark.parametrize(
+    ("uri", "expected", "client"),
+    taking_turns(
+        [
+            pytest.param(
+                "untitled:Untitled-1", "untitled:Untitled-1 is not a file URI", id="untitled"
+            ),
+            pytest.param(
+                "https://example.com/pkg/engine.py",
+                "https://example.com/pkg/engine.py is not a file URI",
+                id="https",
+            ),
+            pytest.param(
+                "file://build-host/src/pkg/engine.py", "is on another host", id="remote-file"
+            ),
+            pytest.param(
+                "pkg/engine.py",
+                "pkg/engine.py is not an absolute path or file URI",
+                id="relative-path",
+            ),
+        ]
+    ),
+)
 async def test_not_a_local_file_uri(repo: Path, uri: str, expected: str, client: str) -> None:
     session = await start_session(repo, client)
     try:
@@ -179,16 +252,32 @@ async def test_not_a_local_file_uri(repo: Path, uri: str, expected: str, client:
 # -- files cowork cannot read ------------------------------------------------------
 
 
-@pytest.mark.parametrize(("name", "content", "expected"), [
-    pytest.param("assets/logo.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR" + bytes(range(256)),
-                 "assets/logo.png is a binary file", id="binary"),
-    pytest.param("pkg/legacy.py", "# Caf\xe9 cr\xe8me\nPRICE = 3\n".encode("latin-1"),
-                 "pkg/legacy.py is not valid UTF-8 (byte 5)", id="latin-1"),
-    pytest.param("pkg/huge.py", b"VALUE = 1  # padding padding padding padding\n" * 110_000,
-                 "pkg/huge.py is 5.0 MB; cowork reads files up to 1 MB", id="5-MB"),
-])
-async def test_unreadable_file_fails_with_reason(session: Session, repo: Path, name: str,
-                                                 content: bytes, expected: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        pytest.param(
+            "assets/logo.png",
+            b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR" + bytes(range(256)),
+            "assets/logo.png is a binary file",
+            id="binary",
+        ),
+        pytest.param(
+            "pkg/legacy.py",
+            "# Caf\xe9 cr\xe8me\nPRICE = 3\n".encode("latin-1"),
+            "pkg/legacy.py is not valid UTF-8 (byte 5)",
+            id="latin-1",
+        ),
+        pytest.param(
+            "pkg/huge.py",
+            b"VALUE = 1  # padding padding padding padding\n" * 110_000,
+            "pkg/huge.py is 5.0 MB; cowork reads files up to 1 MB",
+            id="5-MB",
+        ),
+    ],
+)
+async def test_unreadable_file_fails_with_reason(
+    session: Session, repo: Path, name: str, content: bytes, expected: str
+) -> None:
     write(repo, {name: content})
     error = await failed(session, "cowork.summarizeModule", {"uri": (repo / name).as_uri()})
     assert expected in error
@@ -212,8 +301,10 @@ async def test_plain_folder_not_a_git_repository(tmp_path: Path, editor: str) ->
     try:
         record, text = await summarized(session, root / "pkg" / "util.py")
         assert "The workspace is not a git repository: no history." in text
-        assert read_provenance(to_path(record["artifactUri"]))["git"]["state"] == \
-            "not a git repository"
+        assert (
+            read_provenance(to_path(record["artifactUri"]))["git"]["state"]
+            == "not a git repository"
+        )
 
         error = await failed(session, "cowork.reviewChanges", {})
         assert "is not a git repository: there are no changes to compare" in error
@@ -268,8 +359,9 @@ async def test_python_file_with_a_syntax_error(session: Session, repo: Path) -> 
 
 
 @pytest.mark.parametrize("command", ["cowork.reviewChanges", "cowork.draftDocs"])
-async def test_base_that_looks_like_an_option(session: Session, tmp_path: Path,
-                                              command: str) -> None:
+async def test_base_that_looks_like_an_option(
+    session: Session, tmp_path: Path, command: str
+) -> None:
     target = tmp_path / "x"
     for base in (f"--output={target}", f"  --output={target}"):
         message = await rejected(session, command, {"base": base})
@@ -284,5 +376,10 @@ async def test_base_that_names_no_commit(session: Session, repo: Path, command: 
         error = await failed(session, command, {"base": base})
         assert f"{base!r} does not name a commit" in error
     assert sorted(p.name for p in repo.iterdir()) == [
-        ".cowork", ".git", "README.md", "pkg", "tests"]  # git wrote nothing
+        ".cowork",
+        ".git",
+        "README.md",
+        "pkg",
+        "tests",
+    ]  # git wrote nothing
     await still_serving(session)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import Session
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
+from conftest import Session
 from cowork.artifacts import read_provenance
 from cowork.brief import Brief
 
@@ -30,12 +30,18 @@ async def test_dispatch_sends_the_edited_unsaved_brief(session: Session, repo: P
     answer = await session.command("cowork.newBrief", {"kind": "summarize", "uris": [uri]})
     path = Path(answer["uri"].removeprefix("file://"))
     text = path.read_text()
-    edited = text.replace(text.split("## Goal\n\n")[1].split("\n\n")[0],
-                          "Tell me whether util.count is safe to call with None.")
+    edited = text.replace(
+        text.split("## Goal\n\n")[1].split("\n\n")[0],
+        "Tell me whether util.count is safe to call with None.",
+    )
     # Edited in the editor but not saved: what the user sees is what is sent.
-    session.client.text_document_did_open(types.DidOpenTextDocumentParams(
-        text_document=types.TextDocumentItem(uri=answer["uri"], language_id="markdown",
-                                             version=1, text=edited)))
+    session.client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=answer["uri"], language_id="markdown", version=1, text=edited
+            )
+        )
+    )
     task = await session.command("cowork.dispatchBrief", {"uri": answer["uri"]})
     done = await session.wait_for(task["taskId"], "done", "failed")
     assert done["state"] == "done", done["error"]
@@ -47,10 +53,12 @@ async def test_dispatch_sends_the_edited_unsaved_brief(session: Session, repo: P
 
 
 async def test_add_to_architecture_brief_accumulates(session: Session, repo: Path) -> None:
-    first = await session.command("cowork.newBrief",
-                                  {"kind": "architecture", "uris": [(repo / "pkg").as_uri()]})
-    second = await session.command("cowork.newBrief",
-                                   {"kind": "architecture", "uris": [(repo / "tests").as_uri()]})
+    first = await session.command(
+        "cowork.newBrief", {"kind": "architecture", "uris": [(repo / "pkg").as_uri()]}
+    )
+    second = await session.command(
+        "cowork.newBrief", {"kind": "architecture", "uris": [(repo / "tests").as_uri()]}
+    )
     assert first["uri"] == second["uri"]
     brief = Brief.from_markdown(Path(second["uri"].removeprefix("file://")).read_text())
     assert brief.params["uris"] == [(repo / "pkg").as_uri(), (repo / "tests").as_uri()]

@@ -23,8 +23,9 @@ pieces = st.lists(
 
 @settings(max_examples=300, deadline=None)
 @given(pieces, st.integers(0, 2000), st.integers(0, 300))
-def test_budget_is_never_exceeded_and_nothing_vanishes(ps: list[Piece], budget: int,
-                                                      reserved: int) -> None:
+def test_budget_is_never_exceeded_and_nothing_vanishes(
+    ps: list[Piece], budget: int, reserved: int
+) -> None:
     ps = [Piece(f"piece {i}", p.text, p.priority, outline=p.outline) for i, p in enumerate(ps)]
     packed = pack(ps, budget, estimator, reserved=reserved)
     assert sum(estimator.count(p.text) for p in packed.pieces) + reserved == packed.tokens
@@ -38,14 +39,18 @@ def test_budget_is_never_exceeded_and_nothing_vanishes(ps: list[Piece], budget: 
 
 
 def test_priority_decides_and_order_is_kept() -> None:
-    ps = [Piece("overview", "o" * 30, priority=3, stable=True),
-          Piece("target", "t" * 300, priority=0),
-          Piece("callers", "c" * 300, priority=1, outline="def caller(): ..."),
-          Piece("history", "h" * 300, priority=2)]
+    ps = [
+        Piece("overview", "o" * 30, priority=3, stable=True),
+        Piece("target", "t" * 300, priority=0),
+        Piece("callers", "c" * 300, priority=1, outline="def caller(): ..."),
+        Piece("history", "h" * 300, priority=2),
+    ]
     packed = pack(ps, 120, estimator)
     assert [p.title for p in packed.pieces] == ["overview", "target", "callers (outline only)"]
     assert [(c.title, c.action) for c in packed.cuts] == [
-        ("callers", "shrunk to its outline"), ("history", "dropped")]
+        ("callers", "shrunk to its outline"),
+        ("history", "dropped"),
+    ]
     assert packed.cuts[1].reason(120) == "dropped: over the 120-token context budget (100 tokens)"
 
 

@@ -67,8 +67,10 @@ async def test_cancel_from_progress_ui(repo: Path, editor: str) -> None:
         await session.wait_for(task_id, "running")
         await session.wait_until(lambda: has_begun(session, task_id), "the progress begin")
 
-        session.client.protocol.notify(types.WINDOW_WORK_DONE_PROGRESS_CANCEL,
-                                       types.WorkDoneProgressCancelParams(token=token_of(task_id)))
+        session.client.protocol.notify(
+            types.WINDOW_WORK_DONE_PROGRESS_CANCEL,
+            types.WorkDoneProgressCancelParams(token=token_of(task_id)),
+        )
 
         end = await session.wait_for(task_id, "cancelled", "done", "failed")
         assert end["state"] == "cancelled"
@@ -115,8 +117,9 @@ async def test_cancel_by_command(repo: Path, editor: str) -> None:
 
 async def test_cancel_queued_task(repo: Path, editor: str) -> None:
     """With one slot, a queued task cancelled before its turn never runs; the other finishes."""
-    session = await start_session(repo, editor, init_options={
-        "offlineDelayMs": 800, "maxConcurrentTasks": 1})
+    session = await start_session(
+        repo, editor, init_options={"offlineDelayMs": 800, "maxConcurrentTasks": 1}
+    )
     try:
         first = await summarize(session, "pkg/engine.py")
         second = await summarize(session, "pkg/util.py")
@@ -144,8 +147,9 @@ async def test_cancel_queued_task(repo: Path, editor: str) -> None:
 
 async def test_cancel_from_progress_ui_while_queued(repo: Path, editor: str) -> None:
     """A queued task shows cancellable progress too; cancelling it there dequeues it."""
-    session = await start_session(repo, editor, init_options={
-        "offlineDelayMs": SLOW, "maxConcurrentTasks": 1})
+    session = await start_session(
+        repo, editor, init_options={"offlineDelayMs": SLOW, "maxConcurrentTasks": 1}
+    )
     try:
         first = await summarize(session, "pkg/engine.py")
         second = await summarize(session, "pkg/util.py")
@@ -153,8 +157,10 @@ async def test_cancel_from_progress_ui_while_queued(repo: Path, editor: str) -> 
         await session.wait_until(lambda: has_begun(session, second), "the queued task's progress")
         assert session.states(second) == ["queued"]
 
-        session.client.protocol.notify(types.WINDOW_WORK_DONE_PROGRESS_CANCEL,
-                                       types.WorkDoneProgressCancelParams(token=token_of(second)))
+        session.client.protocol.notify(
+            types.WINDOW_WORK_DONE_PROGRESS_CANCEL,
+            types.WorkDoneProgressCancelParams(token=token_of(second)),
+        )
         await session.wait_for(second, "cancelled")
         await assert_progress_ended_cancelled(session, second)
         assert session.states(first) == ["queued", "running"]  # the running one is untouched
@@ -169,8 +175,14 @@ async def test_cancel_from_progress_ui_while_queued(repo: Path, editor: str) -> 
 
 # Where in a task's life each racing cancel is sent: at once, or once the client has
 # seen the task running or a given progress message (or the task already ended).
-TRIGGERS = [None, "running", "Gathering context", "Context:", "Writing with",
-            "Writing the artifact"]
+TRIGGERS = [
+    None,
+    "running",
+    "Gathering context",
+    "Context:",
+    "Writing with",
+    "Writing the artifact",
+]
 
 
 def reached(session: Session, task_id: str, trigger: str | None) -> bool:
@@ -179,26 +191,37 @@ def reached(session: Session, task_id: str, trigger: str | None) -> bool:
         return True
     if trigger == "running":
         return "running" in states
-    return any(isinstance(v, types.WorkDoneProgressReport) and (v.message or "").startswith(trigger)
-               for v in progress(session, task_id))
+    return any(
+        isinstance(v, types.WorkDoneProgressReport) and (v.message or "").startswith(trigger)
+        for v in progress(session, task_id)
+    )
 
 
 async def test_cancel_racing_completion_leaves_whole_artifact_or_nothing(
-        repo: Path, editor: str) -> None:
+    repo: Path, editor: str
+) -> None:
     """Cancels that land anywhere in a short task's life (queued, gathering, writing the
     artifact, finishing): each task ends either done with its complete artifact, or
     cancelled with none; never a half-written or temp file."""
-    session = await start_session(repo, editor, init_options={
-        "maxConcurrentTasks": 2, "offlineDelayMs": 60})
-    modules = ["pkg/engine.py", "pkg/util.py", "pkg/cli.py", "pkg/__init__.py",
-               "tests/test_engine.py", "README.md"]
+    session = await start_session(
+        repo, editor, init_options={"maxConcurrentTasks": 2, "offlineDelayMs": 60}
+    )
+    modules = [
+        "pkg/engine.py",
+        "pkg/util.py",
+        "pkg/cli.py",
+        "pkg/__init__.py",
+        "tests/test_engine.py",
+        "README.md",
+    ]
     try:
         ids = [await summarize(session, rel) for rel in modules * 2]
         answers: dict[str, str] = {}
         for i, task_id in enumerate(ids):
             trigger = TRIGGERS[i % len(TRIGGERS)]
-            await session.wait_until(lambda t=task_id, g=trigger: reached(session, t, g),
-                                     f"{task_id} to reach {trigger}")
+            await session.wait_until(
+                lambda t=task_id, g=trigger: reached(session, t, g), f"{task_id} to reach {trigger}"
+            )
             answer = await session.command("cowork.cancelTask", {"taskId": task_id})
             answers[task_id] = answer["state"]
 
@@ -219,7 +242,8 @@ async def test_cancel_racing_completion_leaves_whole_artifact_or_nothing(
         for task_id in set(ids) - done:
             assert finals[task_id]["artifactUri"] is None
         assert temp_files(repo) == []
-        await session.wait_until(lambda: all(has_ended(session, t) for t in ids),
-                                 "progress to end for every task")
+        await session.wait_until(
+            lambda: all(has_ended(session, t) for t in ids), "progress to end for every task"
+        )
     finally:
         await stop_session(session)

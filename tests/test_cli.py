@@ -9,14 +9,19 @@ import sys
 from pathlib import Path
 
 from conftest import server_env
-from repos import commit, git
-
 from cowork.artifacts import read_provenance
+from repos import commit, git
 
 
 def cowork(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "cowork", *args], cwd=cwd, capture_output=True,
-                          text=True, env=server_env(), timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "cowork", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=server_env(),
+        timeout=120,
+    )
 
 
 def test_run_summarize_prints_the_artifact_path(repo: Path) -> None:
@@ -61,9 +66,14 @@ def test_failed_task_exits_1_with_the_reason(repo: Path) -> None:
 
 def test_run_review_against_main(repo: Path) -> None:
     git(repo, "checkout", "-q", "-b", "feature")
-    commit(repo, "Teach the engine to retry", {
-        "pkg/engine.py": (repo / "pkg/engine.py").read_text() + "\n\ndef retry():\n    print('again')\n",
-    })
+    commit(
+        repo,
+        "Teach the engine to retry",
+        {
+            "pkg/engine.py": (repo / "pkg/engine.py").read_text()
+            + "\n\ndef retry():\n    print('again')\n",
+        },
+    )
     description = repo.parent / "desc.md"
     description.write_text("Retries failed jobs once.")
     result = cowork(repo, "run", "review", "--description", str(description), "-q")
@@ -74,8 +84,9 @@ def test_run_review_against_main(repo: Path) -> None:
 
 
 def test_workspace_flag(repo: Path, tmp_path: Path) -> None:
-    result = cowork(tmp_path, "run", "summarize", "-q", "--workspace", str(repo),
-                    str(repo / "pkg/util.py"))
+    result = cowork(
+        tmp_path, "run", "summarize", "-q", "--workspace", str(repo), str(repo / "pkg/util.py")
+    )
     assert result.returncode == 0, result.stderr
     assert Path(result.stdout.strip()).is_relative_to(repo)
     assert os.path.exists(repo / ".cowork/.gitignore")

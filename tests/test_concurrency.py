@@ -11,8 +11,7 @@ from lsprotocol import types
 from conftest import Session, start_session, stop_session
 from cowork.artifacts import read_provenance
 
-MODULES = ["pkg/engine.py", "pkg/util.py", "pkg/cli.py", "pkg/__init__.py",
-           "tests/test_engine.py"]
+MODULES = ["pkg/engine.py", "pkg/util.py", "pkg/cli.py", "pkg/__init__.py", "tests/test_engine.py"]
 
 
 def running_counts(changes: list[dict[str, Any]]) -> list[int]:
@@ -32,8 +31,9 @@ async def summarize(session: Session, rel: str) -> str:
 
 
 async def test_limit_is_respected_and_used(repo: Path, editor: str) -> None:
-    session = await start_session(repo, editor, init_options={
-        "maxConcurrentTasks": 3, "offlineDelayMs": 300})
+    session = await start_session(
+        repo, editor, init_options={"maxConcurrentTasks": 3, "offlineDelayMs": 300}
+    )
     try:
         # All of the same module: tasks with the same title finish together, in the
         # same second, and must still each keep their own artifact.
@@ -57,8 +57,9 @@ async def test_limit_is_respected_and_used(repo: Path, editor: str) -> None:
 
 
 async def test_raising_the_limit_starts_queued_tasks(repo: Path, editor: str) -> None:
-    session = await start_session(repo, editor, init_options={
-        "maxConcurrentTasks": 1, "offlineDelayMs": 600})
+    session = await start_session(
+        repo, editor, init_options={"maxConcurrentTasks": 1, "offlineDelayMs": 600}
+    )
     try:
         ids = [await summarize(session, MODULES[i]) for i in range(5)]
         await session.wait_for(ids[0], "running")
@@ -70,10 +71,12 @@ async def test_raising_the_limit_starts_queued_tasks(repo: Path, editor: str) ->
         # says "changed" and the server pulls the new values (workspace/configuration).
         session.client.set_configuration({"maxConcurrentTasks": 3}, section="cowork")
         session.client.workspace_did_change_configuration(
-            types.DidChangeConfigurationParams(settings={}))
+            types.DidChangeConfigurationParams(settings={})
+        )
 
-        await session.wait_until(lambda: max(running_counts(session.changes)) >= 3,
-                                 "three tasks running at once")
+        await session.wait_until(
+            lambda: max(running_counts(session.changes)) >= 3, "three tasks running at once"
+        )
         finals = [await session.wait_for(t, "done", "failed", "cancelled") for t in ids]
         assert [f["state"] for f in finals] == ["done"] * 5
         assert max(running_counts(session.changes)) == 3

@@ -17,10 +17,16 @@ NO_ENV: dict[str, str] = {}
 def test_defaults_are_the_documented_ones() -> None:
     settings, errors = config.load(env=NO_ENV)
     assert errors == []
-    assert (settings.provider, settings.model, settings.max_concurrent_tasks,
-            settings.context_budget_tokens, settings.batch, settings.open_artifact_on_completion,
-            settings.min_finding_severity, settings.exclude) == (
-        "auto", DEFAULT_MODEL, 3, 60000, "never", True, "information", ())
+    assert (
+        settings.provider,
+        settings.model,
+        settings.max_concurrent_tasks,
+        settings.context_budget_tokens,
+        settings.batch,
+        settings.open_artifact_on_completion,
+        settings.min_finding_severity,
+        settings.exclude,
+    ) == ("auto", DEFAULT_MODEL, 3, 60000, "never", True, "information", ())
     assert settings.sources == {}
 
 
@@ -37,14 +43,17 @@ def test_layers_apply_in_order_each_key_on_its_own() -> None:
     assert settings.max_concurrent_tasks == 5  # workspace/configuration beats both
     assert settings.batch == "ask"
     assert settings.sources == {
-        "provider": "initializationOptions", "model": "COWORK_MODEL",
-        "maxConcurrentTasks": "workspace/configuration", "batch": "workspace/configuration",
+        "provider": "initializationOptions",
+        "model": "COWORK_MODEL",
+        "maxConcurrentTasks": "workspace/configuration",
+        "batch": "workspace/configuration",
     }
 
 
 def test_environment_empty_values_and_other_variables_are_ignored() -> None:
-    settings, errors = config.load(env={"COWORK_PROVIDER": "", "COWORK_MODEL": "",
-                                        "COWORK_BATCH": "always", "PATH": "/bin"})
+    settings, errors = config.load(
+        env={"COWORK_PROVIDER": "", "COWORK_MODEL": "", "COWORK_BATCH": "always", "PATH": "/bin"}
+    )
     assert errors == []
     assert settings == Settings()
 
@@ -58,8 +67,11 @@ def test_the_process_environment_is_the_default() -> None:
 
 
 def test_null_means_unset_and_keeps_the_earlier_value() -> None:
-    settings, errors = config.load(({"model": "claude-x"}, "initializationOptions"),
-                                   ({"model": None}, "workspace/configuration"), env=NO_ENV)
+    settings, errors = config.load(
+        ({"model": "claude-x"}, "initializationOptions"),
+        ({"model": None}, "workspace/configuration"),
+        env=NO_ENV,
+    )
     assert errors == []
     assert settings.model == "claude-x"
     assert settings.sources["model"] == "initializationOptions"
@@ -84,18 +96,29 @@ def test_an_invalid_value_is_reported_and_the_earlier_layer_kept() -> None:
 def test_an_invalid_environment_value_names_the_variable() -> None:
     settings, errors = config.load(env={"COWORK_PROVIDER": "gpt"})
     assert settings.provider == "auto"
-    assert errors == ["cowork.provider from COWORK_PROVIDER: 'gpt' is not valid "
-                      "(expected one of auto, anthropic, openai, offline); "
-                      "keeping 'auto' (the default)"]
+    assert errors == [
+        "cowork.provider from COWORK_PROVIDER: 'gpt' is not valid "
+        "(expected one of auto, anthropic, openai, offline); "
+        "keeping 'auto' (the default)"
+    ]
 
 
 def test_values_are_checked_by_type_and_range() -> None:
     bad = [
-        ("maxConcurrentTasks", 0), ("maxConcurrentTasks", 65), ("maxConcurrentTasks", True),
-        ("maxConcurrentTasks", 2.5), ("contextBudgetTokens", 999), ("batch", "sometimes"),
-        ("openArtifactOnCompletion", "yes"), ("openArtifactOnCompletion", 1),
-        ("minFindingSeverity", "fatal"), ("exclude", [1, 2]), ("exclude", {"a": 1}),
-        ("model", "  "), ("model", 5), ("provider", "Offline"),
+        ("maxConcurrentTasks", 0),
+        ("maxConcurrentTasks", 65),
+        ("maxConcurrentTasks", True),
+        ("maxConcurrentTasks", 2.5),
+        ("contextBudgetTokens", 999),
+        ("batch", "sometimes"),
+        ("openArtifactOnCompletion", "yes"),
+        ("openArtifactOnCompletion", 1),
+        ("minFindingSeverity", "fatal"),
+        ("exclude", [1, 2]),
+        ("exclude", {"a": 1}),
+        ("model", "  "),
+        ("model", 5),
+        ("provider", "Offline"),
     ]
     for key, value in bad:
         settings, errors = config.load(({key: value}, "initializationOptions"), env=NO_ENV)
@@ -104,10 +127,18 @@ def test_values_are_checked_by_type_and_range() -> None:
 
 
 def test_strings_from_text_only_clients_are_accepted() -> None:
-    settings, errors = config.load(({
-        "maxConcurrentTasks": "4", "openArtifactOnCompletion": "False",
-        "exclude": "secrets/**", "model": "  claude-x  ",
-    }, "initializationOptions"), env=NO_ENV)
+    settings, errors = config.load(
+        (
+            {
+                "maxConcurrentTasks": "4",
+                "openArtifactOnCompletion": "False",
+                "exclude": "secrets/**",
+                "model": "  claude-x  ",
+            },
+            "initializationOptions",
+        ),
+        env=NO_ENV,
+    )
     assert errors == []
     assert settings.max_concurrent_tasks == 4
     assert settings.open_artifact_on_completion is False
@@ -119,13 +150,15 @@ def test_a_layer_that_is_not_an_object_is_ignored_with_a_message() -> None:
     layer: typing.Any = ["provider", "offline"]  # what a confused client might send
     settings, errors = config.load((layer, "workspace/configuration"), env=NO_ENV)
     assert settings == Settings()
-    assert errors == ["cowork settings from workspace/configuration must be an object, "
-                      "got list; ignoring them"]
+    assert errors == [
+        "cowork settings from workspace/configuration must be an object, got list; ignoring them"
+    ]
 
 
 def test_unknown_keys_are_kept_aside_without_complaint() -> None:
-    settings, errors = config.load(({"maxConcurentTasks": 1, "futureKey": {"a": 1}},
-                                    "initializationOptions"), env=NO_ENV)
+    settings, errors = config.load(
+        ({"maxConcurentTasks": 1, "futureKey": {"a": 1}}, "initializationOptions"), env=NO_ENV
+    )
     assert errors == []
     assert settings.max_concurrent_tasks == 3
     assert dict(settings.extra) == {"maxConcurentTasks": 1, "futureKey": {"a": 1}}
@@ -138,8 +171,10 @@ def test_auto_provider_resolves_against_the_key() -> None:
 
 
 def test_describe_says_what_is_in_effect_and_why() -> None:
-    settings, _ = config.load(({"maxConcurrentTasks": 1, "typo": 1}, "initializationOptions"),
-                              env={"COWORK_MODEL": "claude-x"})
+    settings, _ = config.load(
+        ({"maxConcurrentTasks": 1, "typo": 1}, "initializationOptions"),
+        env={"COWORK_MODEL": "claude-x"},
+    )
     text = config.describe(settings, env={})
     assert "  provider: auto (resolves to offline) (default)" in text
     assert "  model: claude-x (COWORK_MODEL)" in text

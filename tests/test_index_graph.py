@@ -5,11 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from repos import write
-
 from cowork.context import graph
 from cowork.context.index import WorkspaceIndex
 from cowork.context.workspace import inventory
+from repos import write
 
 FILES = {
     "pkg/__init__.py": "",
@@ -50,7 +49,9 @@ def test_edges_in_every_language(tmp_path: Path) -> None:
     assert ("react", "package") in g.external["web/src/app.ts"]
     assert edges(g, "web/src/main.js") == ["web/src/lib/index.ts"]
     assert edges(g, "cmd/server/main.go") == ["store/store.go"]
-    assert edges(g, "svc/src/main/java/com/shop/App.java") == ["svc/src/main/java/com/shop/model/Item.java"]
+    assert edges(g, "svc/src/main/java/com/shop/App.java") == [
+        "svc/src/main/java/com/shop/model/Item.java"
+    ]
     assert edges(g, "engine/src/lib.rs") == ["engine/src/parser.rs"]
     assert ("serde", "crate") in g.external["engine/src/lib.rs"]
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import Session
-from repos import commit, git
-
 from cowork.artifacts import read_provenance
+from repos import commit, git
 
 
 def artifact_text(record: dict[str, str]) -> str:
@@ -23,9 +22,14 @@ async def run(session: Session, command: str, arg: dict[str, object]) -> dict[st
 
 async def test_review_and_docs_of_a_branch(session: Session, repo: Path) -> None:
     git(repo, "checkout", "-q", "-b", "feature")
-    commit(repo, "Log every submitted job", {
-        "pkg/util.py": (repo / "pkg/util.py").read_text() + "\n\ndef log(x):\n    print(x)  # TODO: use logging\n",
-    })
+    commit(
+        repo,
+        "Log every submitted job",
+        {
+            "pkg/util.py": (repo / "pkg/util.py").read_text()
+            + "\n\ndef log(x):\n    print(x)  # TODO: use logging\n",
+        },
+    )
     review = await run(session, "cowork.reviewChanges", {"description": "Adds job logging."})
     text = artifact_text(review)
     assert "Log every submitted job" in text and "Adds job logging." in text
@@ -43,14 +47,23 @@ async def test_review_and_docs_of_a_branch(session: Session, repo: Path) -> None
 
 
 async def test_architecture_and_research(session: Session, repo: Path) -> None:
-    arch = await run(session, "cowork.architectureBrief",
-                     {"uris": [(repo / "pkg").as_uri(), (repo / "tests").as_uri()], "focus": "testing"})
+    arch = await run(
+        session,
+        "cowork.architectureBrief",
+        {"uris": [(repo / "pkg").as_uri(), (repo / "tests").as_uri()], "focus": "testing"},
+    )
     text = artifact_text(arch)
     assert "Focus: testing" in text and "`Engine`" in text and "pkg/cli.py" in text
 
-    research = await run(session, "cowork.research", {
-        "question": "Should jobs run in threads or processes?",
-        "options": ["threads", "processes"], "uris": [(repo / "pkg/engine.py").as_uri()]})
+    research = await run(
+        session,
+        "cowork.research",
+        {
+            "question": "Should jobs run in threads or processes?",
+            "options": ["threads", "processes"],
+            "uris": [(repo / "pkg/engine.py").as_uri()],
+        },
+    )
     text = artifact_text(research)
     assert "Should jobs run in threads or processes?" in text
     assert "| threads |" in text and "| processes |" in text and "`pkg/engine.py`" in text
@@ -61,8 +74,26 @@ async def test_list_tasks_returns_records_newest_first(session: Session, repo: P
     second = await run(session, "cowork.summarizeModule", {"uri": (repo / "pkg/cli.py").as_uri()})
     listed = await session.command("cowork.listTasks")
     assert [t["taskId"] for t in listed][:2] == [second["taskId"], first["taskId"]]
-    keys = {"taskId", "kind", "title", "state", "createdAt", "startedAt", "finishedAt",
-            "artifactUri", "error", "usage", "provider", "model", "batchId"}
+    keys = {
+        "taskId",
+        "kind",
+        "title",
+        "state",
+        "createdAt",
+        "startedAt",
+        "finishedAt",
+        "artifactUri",
+        "error",
+        "usage",
+        "provider",
+        "model",
+        "batchId",
+    }
     assert keys <= set(listed[0])
-    assert set(listed[0]["usage"]) == {"inputTokens", "outputTokens", "cacheReadTokens",
-                                       "cacheWriteTokens", "costUsd"}
+    assert set(listed[0]["usage"]) == {
+        "inputTokens",
+        "outputTokens",
+        "cacheReadTokens",
+        "cacheWriteTokens",
+        "costUsd",
+    }

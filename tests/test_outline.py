@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from cowork.context.outline import (
-    ImportRef, module_name, public_definitions, python_outline, resolve_import,
+    ImportRef,
+    module_name,
+    public_definitions,
+    python_outline,
+    resolve_import,
 )
 
 SOURCE = '''"""Tools for jobs.
@@ -48,7 +52,9 @@ def test_outline_reads_docstring_definitions_and_imports() -> None:
     assert o.definitions[1].kind == "async function"
     assert o.definitions[1].signature == "async go(*args, key=None) -> None"
     assert [(i.module, i.names, i.level) for i in o.imports] == [
-        ("__future__", ("annotations",), 0), ("os", (), 0), ("", ("sibling",), 1),
+        ("__future__", ("annotations",), 0),
+        ("os", (), 0),
+        ("", ("sibling",), 1),
         ("up", ("thing",), 2),
     ]
     # __all__ decides what is public

@@ -19,8 +19,17 @@ PLANTED = {
     "jwt": "t = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U'",
     "private key": "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAA\n-----END OPENSSH PRIVATE KEY-----",
 }
-SECRET_VALUES = [AWS_KEY, AWS_SECRET, "sk-ant-api03", "ghp_abcdef", "correct-horse-battery",
-                 "Sup3rS3cret", "rk_live_abcdef", "eyJhbGciOiJIUzI1NiJ9", "b3BlbnNzaC1rZXktdjEAAAA"]
+SECRET_VALUES = [
+    AWS_KEY,
+    AWS_SECRET,
+    "sk-ant-api03",
+    "ghp_abcdef",
+    "correct-horse-battery",
+    "Sup3rS3cret",
+    "rk_live_abcdef",
+    "eyJhbGciOiJIUzI1NiJ9",
+    "b3BlbnNzaC1rZXktdjEAAAA",
+]
 
 
 @pytest.mark.parametrize("name", sorted(PLANTED))
@@ -32,17 +41,26 @@ def test_each_planted_secret_is_redacted(name: str) -> None:
 
 
 def test_code_that_merely_mentions_secrets_is_left_alone() -> None:
-    code = ("token = get_token()\nself.password = password\nif secret is None:\n"
-            "    raise ValueError('no api_key given')\nTOKEN_URL = base + '/token'\n")
+    code = (
+        "token = get_token()\nself.password = password\nif secret is None:\n"
+        "    raise ValueError('no api_key given')\nTOKEN_URL = base + '/token'\n"
+    )
     assert redact(code) == (code, [])
 
 
-@pytest.mark.parametrize("path,why", [
-    (".env", "environment file"), ("services/api/.env.production", "environment file"),
-    ("deploy/id_rsa", "SSH key"), ("certs/server.pem", "key or certificate"),
-    ("tls/server.key", "private key"), ("home/.netrc", "credential file"),
-    (".aws/credentials", "cloud credentials"), ("infra/terraform.tfstate", "infrastructure state"),
-])
+@pytest.mark.parametrize(
+    "path,why",
+    [
+        (".env", "environment file"),
+        ("services/api/.env.production", "environment file"),
+        ("deploy/id_rsa", "SSH key"),
+        ("certs/server.pem", "key or certificate"),
+        ("tls/server.key", "private key"),
+        ("home/.netrc", "credential file"),
+        (".aws/credentials", "cloud credentials"),
+        ("infra/terraform.tfstate", "infrastructure state"),
+    ],
+)
 def test_sensitive_files_are_excluded_with_a_reason(path: str, why: str) -> None:
     reason = Exclusions().reason(path)
     assert reason is not None and why in reason

@@ -92,7 +92,8 @@ async def test_task_interrupted_twice_is_not_rerun_again(repo: Path, editor: str
     try:
         await second.wait_until(
             lambda: second.states(task_id) == ["interrupted", "queued", "running"],
-            "the task to be re-run")
+            "the task to be re-run",
+        )
     finally:
         await kill(second)
     assert integrity(repo) == "ok"
@@ -100,10 +101,16 @@ async def test_task_interrupted_twice_is_not_rerun_again(repo: Path, editor: str
     third = await start_session(repo, editor, init_options=FAST)
     try:
         gave_up = await third.wait_until(
-            lambda: next((r for r in third.changes
-                          if r["taskId"] == task_id and r["state"] == "interrupted" and r["error"]),
-                         None),
-            "the task to be left interrupted with a reason")
+            lambda: next(
+                (
+                    r
+                    for r in third.changes
+                    if r["taskId"] == task_id and r["state"] == "interrupted" and r["error"]
+                ),
+                None,
+            ),
+            "the task to be left interrupted with a reason",
+        )
         assert "interrupted twice" in gave_up["error"]
 
         # Still interrupted when asked, and the server serves new work as usual.

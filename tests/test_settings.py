@@ -36,8 +36,9 @@ async def hand_off(session: Session, count: int) -> list[str]:
     """Summarise `count` modules; their task ids, in order."""
     ids = []
     for rel in MODULES[:count]:
-        answer = await session.command("cowork.summarizeModule",
-                                       {"uri": (session.root / rel).as_uri()})
+        answer = await session.command(
+            "cowork.summarizeModule", {"uri": (session.root / rel).as_uri()}
+        )
         ids.append(answer["taskId"])
     return ids
 
@@ -55,8 +56,9 @@ def running(session: Session, ids: list[str]) -> set[str]:
 
 async def assert_limit(session: Session, ids: list[str], limit: int) -> None:
     """Exactly `limit` of the slow tasks `ids` run; the others wait in the queue."""
-    await session.wait_until(lambda: len(running(session, ids)) >= limit,
-                             f"{limit} tasks running at once")
+    await session.wait_until(
+        lambda: len(running(session, ids)) >= limit, f"{limit} tasks running at once"
+    )
     states = await listed_states(session, ids)
     assert sorted(states) == sorted(["running"] * limit + ["queued"] * (len(ids) - limit)), states
 
@@ -73,13 +75,13 @@ async def cancel_all(session: Session, ids: list[str]) -> None:
 def change_configuration(session: Session, pushed: Any = None) -> None:
     """Tell the server its configuration changed (as VS Code does: no settings pushed)."""
     session.client.workspace_did_change_configuration(
-        types.DidChangeConfigurationParams(settings=pushed))
+        types.DidChangeConfigurationParams(settings=pushed)
+    )
 
 
 async def summarize(session: Session, rel: str = "pkg/util.py") -> dict[str, Any]:
     """Hand off one summary; its final record."""
-    answer = await session.command("cowork.summarizeModule",
-                                   {"uri": (session.root / rel).as_uri()})
+    answer = await session.command("cowork.summarizeModule", {"uri": (session.root / rel).as_uri()})
     return await session.wait_for(answer["taskId"], "done", "failed", "cancelled")
 
 
@@ -93,8 +95,11 @@ def settings_log(session: Session) -> str:
     The server writes it before it hands the settings to the engine, so it has
     arrived once a task handed off after the change has a record.
     """
-    entries = [m.message for m in session.client.log_messages
-               if m.message.startswith("cowork settings in effect:")]
+    entries = [
+        m.message
+        for m in session.client.log_messages
+        if m.message.startswith("cowork settings in effect:")
+    ]
     assert entries, [m.message for m in session.client.log_messages]
     return entries[-1]
 
@@ -105,8 +110,9 @@ def settings_log(session: Session) -> str:
 @pytest.mark.parametrize("nested", [False, True], ids=["flat", "under-cowork-key"])
 async def test_initialization_options(repo: Path, editor: str, nested: bool) -> None:
     options = {"maxConcurrentTasks": 1, **SLOW}
-    session = await start_session(repo, editor,
-                                  init_options={"cowork": options} if nested else options)
+    session = await start_session(
+        repo, editor, init_options={"cowork": options} if nested else options
+    )
     try:
         ids = await hand_off(session, 2)
         await assert_limit(session, ids, 1)
@@ -117,9 +123,14 @@ async def test_initialization_options(repo: Path, editor: str, nested: bool) -> 
 
 
 async def test_workspace_configuration_overrides_initialization_options(
-        repo: Path, editor: str) -> None:
-    session = await start_session(repo, editor, init_options={"maxConcurrentTasks": 3, **SLOW},
-                                  configuration={"maxConcurrentTasks": 1})
+    repo: Path, editor: str
+) -> None:
+    session = await start_session(
+        repo,
+        editor,
+        init_options={"maxConcurrentTasks": 3, **SLOW},
+        configuration={"maxConcurrentTasks": 1},
+    )
     try:
         ids = await hand_off(session, 3)
         await assert_limit(session, ids, 1)
@@ -153,8 +164,9 @@ async def test_did_change_configuration_push_without_pull(repo: Path, editor: st
     caps = client_capabilities(editor)
     assert caps.workspace is not None
     caps.workspace.configuration = False
-    session = await start_session(repo, editor, capabilities=caps,
-                                  init_options={"maxConcurrentTasks": 1, **SLOW})
+    session = await start_session(
+        repo, editor, capabilities=caps, init_options={"maxConcurrentTasks": 1, **SLOW}
+    )
     try:
         first, second = await hand_off(session, 2)
         await assert_limit(session, [first, second], 1)
@@ -168,14 +180,16 @@ async def test_did_change_configuration_push_without_pull(repo: Path, editor: st
 
 async def test_a_change_applies_to_the_next_command(repo: Path, editor: str) -> None:
     """A command sent right after the change notification already runs with the change."""
-    session = await start_session(repo, editor, env=server_env(**NO_NETWORK),
-                                  configuration={"provider": "offline"})
+    session = await start_session(
+        repo, editor, env=server_env(**NO_NETWORK), configuration={"provider": "offline"}
+    )
     try:
         assert (await summarize(session))["provider"] == "offline"
         session.client.set_configuration("anthropic", section="cowork.provider")
         change_configuration(session)
-        answer = await session.command("cowork.summarizeModule",
-                                       {"uri": (repo / "pkg/engine.py").as_uri()})
+        answer = await session.command(
+            "cowork.summarizeModule", {"uri": (repo / "pkg/engine.py").as_uri()}
+        )
         started = await session.wait_for(answer["taskId"], "running")
         assert started["provider"] == "anthropic"
         await session.wait_for(answer["taskId"], "done", "failed")
@@ -198,8 +212,12 @@ async def test_a_command_sent_during_the_first_pull_waits_for_it(repo: Path, edi
         return [{"provider": "anthropic"}]
 
     try:
-        pending = client.workspace_execute_command(types.ExecuteCommandParams(
-            command="cowork.summarizeModule", arguments=[{"uri": (repo / "pkg/util.py").as_uri()}]))
+        pending = client.workspace_execute_command(
+            types.ExecuteCommandParams(
+                command="cowork.summarizeModule",
+                arguments=[{"uri": (repo / "pkg/util.py").as_uri()}],
+            )
+        )
         sent.set()
         answer = await asyncio.wait_for(asyncio.wrap_future(pending), WAIT)
         started = await session.wait_for(answer["taskId"], "running")
@@ -216,8 +234,9 @@ async def test_environment_sets_provider_and_model(repo: Path, editor: str) -> N
     env = server_env(COWORK_PROVIDER="anthropic", COWORK_MODEL="claude-test-model", **NO_NETWORK)
     session = await start_session(repo, editor, env=env)
     try:
-        answer = await session.command("cowork.summarizeModule",
-                                       {"uri": (repo / "pkg/util.py").as_uri()})
+        answer = await session.command(
+            "cowork.summarizeModule", {"uri": (repo / "pkg/util.py").as_uri()}
+        )
         started = await session.wait_for(answer["taskId"], "running")
         assert started["provider"] == "anthropic"  # not `auto`, which would mean offline here
         finished = await session.wait_for(answer["taskId"], "done", "failed")
@@ -231,8 +250,13 @@ async def test_environment_sets_provider_and_model(repo: Path, editor: str) -> N
 
 async def test_settings_override_the_environment(repo: Path, editor: str) -> None:
     env = server_env(COWORK_PROVIDER="anthropic", COWORK_MODEL="claude-test-model", **NO_NETWORK)
-    session = await start_session(repo, editor, env=env, init_options={"provider": "offline"},
-                                  configuration={"model": "claude-other-model"})
+    session = await start_session(
+        repo,
+        editor,
+        env=env,
+        init_options={"provider": "offline"},
+        configuration={"model": "claude-other-model"},
+    )
     try:
         done = await summarize(session)
         assert done["state"] == "done", done["error"]
@@ -262,8 +286,7 @@ async def test_invalid_provider_keeps_the_default(repo: Path, editor: str) -> No
 
 
 async def test_invalid_concurrency_keeps_the_default(repo: Path, editor: str) -> None:
-    session = await start_session(repo, editor,
-                                  init_options={"maxConcurrentTasks": "lots", **SLOW})
+    session = await start_session(repo, editor, init_options={"maxConcurrentTasks": "lots", **SLOW})
     try:
         ids = await hand_off(session, 4)
         await assert_limit(session, ids, 3)  # the default
@@ -277,18 +300,26 @@ async def test_invalid_concurrency_keeps_the_default(repo: Path, editor: str) ->
 
 
 async def test_invalid_pulled_value_keeps_the_earlier_layer(repo: Path, editor: str) -> None:
-    session = await start_session(repo, editor, init_options={"maxConcurrentTasks": 1, **SLOW},
-                                  configuration={"maxConcurrentTasks": 0, "provider": ["openai"]})
+    session = await start_session(
+        repo,
+        editor,
+        init_options={"maxConcurrentTasks": 1, **SLOW},
+        configuration={"maxConcurrentTasks": 0, "provider": ["openai"]},
+    )
     try:
         ids = await hand_off(session, 2)
         await assert_limit(session, ids, 1)  # from initializationOptions
         assert (await session.wait_for(ids[0], "running"))["provider"] == "offline"
         await cancel_all(session, ids)
         found = warnings(session)
-        assert any(w.startswith("cowork.maxConcurrentTasks from workspace/configuration: 0")
-                   and "keeping 1 (initializationOptions)" in w for w in found), found
-        assert any(w.startswith("cowork.provider from workspace/configuration: ['openai']")
-                   for w in found), found
+        assert any(
+            w.startswith("cowork.maxConcurrentTasks from workspace/configuration: 0")
+            and "keeping 1 (initializationOptions)" in w
+            for w in found
+        ), found
+        assert any(
+            w.startswith("cowork.provider from workspace/configuration: ['openai']") for w in found
+        ), found
     finally:
         await stop_session(session)
 
@@ -311,8 +342,9 @@ async def test_settings_that_are_not_an_object(repo: Path, editor: str) -> None:
         done = await summarize(session)
         assert done["state"] == "done", done["error"]
         [warning] = warnings(session)
-        assert warning == ("cowork settings from workspace/configuration must be an object, "
-                           "got str; ignoring them")
+        assert warning == (
+            "cowork settings from workspace/configuration must be an object, got str; ignoring them"
+        )
     finally:
         await stop_session(session)
 
@@ -336,8 +368,9 @@ async def test_unknown_keys_are_listed_not_fatal(repo: Path, editor: str) -> Non
 async def test_open_artifact_on_completion(repo: Path, editor: str, show_document: bool) -> None:
     """Off: the artifact is neither opened nor announced. Turned on: the next one is."""
     caps = None if show_document else without_show_document(editor)
-    session = await start_session(repo, editor, capabilities=caps,
-                                  configuration={"openArtifactOnCompletion": False})
+    session = await start_session(
+        repo, editor, capabilities=caps, configuration={"openArtifactOnCompletion": False}
+    )
     try:
         quiet = await summarize(session, "pkg/util.py")
         assert quiet["state"] == "done", quiet["error"]
@@ -348,12 +381,17 @@ async def test_open_artifact_on_completion(repo: Path, editor: str, show_documen
         assert opened["state"] == "done", opened["error"]
 
         def told() -> list[str]:
-            return ([d.uri for d in session.client.shown_documents] + [
-                m.message for m in session.client.messages if " is ready: " in m.message])
+            return [d.uri for d in session.client.shown_documents] + [
+                m.message for m in session.client.messages if " is ready: " in m.message
+            ]
+
         await session.wait_until(told, "the second artifact to be opened or announced")
         # The first would have come first: only the second arrived.
-        expected = opened["artifactUri"] if show_document else (
-            f"cowork: {opened['title']} is ready: {to_path(opened['artifactUri'])}")
+        expected = (
+            opened["artifactUri"]
+            if show_document
+            else (f"cowork: {opened['title']} is ready: {to_path(opened['artifactUri'])}")
+        )
         assert told() == [expected]
     finally:
         await stop_session(session)

@@ -5,19 +5,21 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from conftest import Session, start_session, stop_session, without_show_document
 from lsprotocol import types
 
+from conftest import Session, start_session, stop_session, without_show_document
 from cowork.artifacts import read_provenance
 
 
 async def test_code_actions_offer_summarize(session: Session, repo: Path) -> None:
     uri = (repo / "pkg/engine.py").as_uri()
-    actions = await session.client.text_document_code_action_async(types.CodeActionParams(
-        text_document=types.TextDocumentIdentifier(uri=uri),
-        range=types.Range(start=types.Position(0, 0), end=types.Position(0, 0)),
-        context=types.CodeActionContext(diagnostics=[]),
-    ))
+    actions = await session.client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(start=types.Position(0, 0), end=types.Position(0, 0)),
+            context=types.CodeActionContext(diagnostics=[]),
+        )
+    )
     assert actions is not None
     titles = [a.title for a in actions]
     assert "cowork: Summarize this module" in titles
@@ -44,16 +46,22 @@ async def test_summarize_end_to_end(session: Session, repo: Path) -> None:
 
     prov = read_provenance(artifact)
     files = {f["path"]: f["sha256"] for f in prov["context"]["files"]}
-    assert files["pkg/engine.py"] == hashlib.sha256((repo / "pkg/engine.py").read_bytes()).hexdigest()
+    assert (
+        files["pkg/engine.py"] == hashlib.sha256((repo / "pkg/engine.py").read_bytes()).hexdigest()
+    )
     assert prov["status"] == "draft" and prov["taskId"] == task_id
 
     shown = await session.wait_until(lambda: session.client.shown_documents, "showDocument")
     assert [d.uri for d in shown] == [done["artifactUri"]]
 
     token = f"cowork-task-{task_id}"
-    await session.wait_until(lambda: any(type(v).__name__ == "WorkDoneProgressEnd"
-                                         for v in session.client.progress_reports.get(token, [])),
-                             "the end of work-done progress")
+    await session.wait_until(
+        lambda: any(
+            type(v).__name__ == "WorkDoneProgressEnd"
+            for v in session.client.progress_reports.get(token, [])
+        ),
+        "the end of work-done progress",
+    )
     kinds = [type(v).__name__ for v in session.client.progress_reports[token]]
     assert kinds[0] == "WorkDoneProgressBegin" and kinds[-1] == "WorkDoneProgressEnd"
     assert "WorkDoneProgressReport" in kinds
@@ -63,13 +71,16 @@ async def test_artifact_reported_by_message_without_show_document(repo: Path, ed
     """A client without window/showDocument (Neovim 0.7) is told the path instead."""
     session = await start_session(repo, editor, capabilities=without_show_document(editor))
     try:
-        answer = await session.command("cowork.summarizeModule", {"uri": (repo / "pkg/util.py").as_uri()})
+        answer = await session.command(
+            "cowork.summarizeModule", {"uri": (repo / "pkg/util.py").as_uri()}
+        )
         done = await session.wait_for(answer["taskId"], "done", "failed")
         assert done["state"] == "done", done["error"]
         artifact = Path(done["artifactUri"].removeprefix("file://"))
         await session.wait_until(
             lambda: any(str(artifact) in m.message for m in session.client.messages),
-            "a message naming the artifact")
+            "a message naming the artifact",
+        )
         assert artifact.is_file()
         assert not session.client.shown_documents
     finally:

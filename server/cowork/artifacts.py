@@ -19,8 +19,10 @@ from typing import Any
 import yaml
 
 COWORK_DIR = ".cowork"
-GITIGNORE = "# Written by cowork: artifacts and task state stay out of commits;\n" \
-            "# briefs/ is meant to be committed (team templates).\nartifacts/\nstate/\n"
+GITIGNORE = (
+    "# Written by cowork: artifacts and task state stay out of commits;\n"
+    "# briefs/ is meant to be committed (team templates).\nartifacts/\nstate/\n"
+)
 
 
 def cowork_dir(root: Path) -> Path:

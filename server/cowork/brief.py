@@ -57,8 +57,12 @@ class Brief:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "kind": self.kind, "title": self.title, "goal": self.goal, "context": self.context,
-            "outputFormat": self.output_format, "outOfScope": self.out_of_scope,
+            "kind": self.kind,
+            "title": self.title,
+            "goal": self.goal,
+            "context": self.context,
+            "outputFormat": self.output_format,
+            "outOfScope": self.out_of_scope,
         }
 
     @classmethod
@@ -66,8 +70,10 @@ class Brief:
         """Parse a brief document; InputError naming what is missing or malformed."""
         match = re.match(r"\A---\r?\n(.*?)\r?\n---\r?\n(.*)\Z", text, re.S)
         if not match:
-            raise InputError("the brief has no front matter: it must start with '---', a "
-                             "'kind: …' line and '---'")
+            raise InputError(
+                "the brief has no front matter: it must start with '---', a "
+                "'kind: …' line and '---'"
+            )
         try:
             front = yaml.safe_load(match.group(1)) or {}
         except yaml.YAMLError as exc:
@@ -81,7 +87,9 @@ class Brief:
             sections[m.group(1).strip().lower()] = m.group(2).strip()
         goal = sections.get("goal", "")
         if not goal:
-            raise InputError("the brief has no '## Goal' section (or it is empty): say what you want")
+            raise InputError(
+                "the brief has no '## Goal' section (or it is empty): say what you want"
+            )
         context = [
             line.strip()[2:].strip().strip("`")
             for line in sections.get("context", "").splitlines()

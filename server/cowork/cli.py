@@ -32,10 +32,14 @@ def _parser() -> argparse.ArgumentParser:
     kinds = run.add_subparsers(dest="kind", required=True)
 
     def common(k: argparse.ArgumentParser) -> None:
-        k.add_argument("--workspace", type=Path, help="default: the git top level of the current folder")
+        k.add_argument(
+            "--workspace", type=Path, help="default: the git top level of the current folder"
+        )
         k.add_argument("--provider", choices=config.PROVIDERS)
         k.add_argument("--model")
-        k.add_argument("--batch", action="store_true", help="use the batch API (half price, slower)")
+        k.add_argument(
+            "--batch", action="store_true", help="use the batch API (half price, slower)"
+        )
         k.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
 
     k = kinds.add_parser("summarize", help="summarise one module")
@@ -84,15 +88,26 @@ def _params(args: argparse.Namespace) -> dict[str, Any]:
     if args.kind == "summarize":
         return {"uri": uri(args.path)}
     if args.kind == "review":
-        return {k: v for k, v in (("base", args.base), ("description", _read(args.description))) if v}
+        return {
+            k: v for k, v in (("base", args.base), ("description", _read(args.description))) if v
+        }
     if args.kind == "docs":
-        out = {k: v for k, v in (("base", args.base), ("description", _read(args.description))) if v}
+        out = {
+            k: v for k, v in (("base", args.base), ("description", _read(args.description))) if v
+        }
         if args.notes:
             out["notes"] = [uri(n) for n in args.notes]
         return out
     if args.kind == "architecture":
-        return {"uris": [uri(p) for p in args.paths], **({"focus": args.focus} if args.focus else {})}
-    return {"question": args.question, "options": args.options, "uris": [uri(p) for p in args.paths]}
+        return {
+            "uris": [uri(p) for p in args.paths],
+            **({"focus": args.focus} if args.focus else {}),
+        }
+    return {
+        "question": args.question,
+        "options": args.options,
+        "uris": [uri(p) for p in args.paths],
+    }
 
 
 async def _run(args: argparse.Namespace) -> int:
@@ -121,8 +136,10 @@ def _report(task: Task, args: argparse.Namespace) -> int:
     path = uris.to_path(task.artifact_uri)
     fmt = getattr(args, "format", "markdown")
     if fmt != "markdown":
-        print(f"cowork: --format {fmt} arrives with review findings; wrote Markdown instead",
-              file=sys.stderr)
+        print(
+            f"cowork: --format {fmt} arrives with review findings; wrote Markdown instead",
+            file=sys.stderr,
+        )
     output = getattr(args, "output", None)
     if output is not None:
         output.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
@@ -148,14 +165,19 @@ async def _tasks(args: argparse.Namespace) -> int:
     for t in tasks:
         cost = f"${t.usage.cost_usd:.4f}" if t.usage.cost_usd else "-"
         where = uris.to_path(t.artifact_uri) if t.artifact_uri else (t.error or "")
-        print(f"{t.task_id}  {t.created_at}  {t.state.value:<11} {t.kind:<12} {cost:>9}  "
-              f"{t.title}  {where}")
+        print(
+            f"{t.task_id}  {t.created_at}  {t.state.value:<11} {t.kind:<12} {cost:>9}  "
+            f"{t.title}  {where}"
+        )
     return EXIT_OK
 
 
 def _serve(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=args.log_level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=args.log_level,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     from cowork.lsp.server import create_server
 
     server = create_server()

@@ -125,8 +125,10 @@ def merge(
     if not layer:
         return base, []
     if not isinstance(layer, Mapping):
-        return base, [f"cowork settings from {source} must be an object, "
-                      f"got {type(layer).__name__}; ignoring them"]
+        return base, [
+            f"cowork settings from {source} must be an object, "
+            f"got {type(layer).__name__}; ignoring them"
+        ]
     changes: dict[str, Any] = {}
     extra = dict(base.extra)
     sources = dict(base.sources)

@@ -90,8 +90,9 @@ def pack(
             used += cost
             continue
         if piece.outline:
-            small = replace(piece, text=piece.outline, title=f"{piece.title} (outline only)",
-                            outline=None)
+            small = replace(
+                piece, text=piece.outline, title=f"{piece.title} (outline only)", outline=None
+            )
             small_cost = estimator.count(render(small))
             if used + small_cost <= room:
                 taken[index] = small

@@ -68,7 +68,9 @@ def info(root: Path) -> GitInfo:
             return GitInfo(is_repo=True, branch=_branch_name(repo))
         detached = repo.head.is_detached
         return GitInfo(
-            is_repo=True, head=head, branch=None if detached else _branch_name(repo),
+            is_repo=True,
+            head=head,
+            branch=None if detached else _branch_name(repo),
             detached=detached,
         )
 
@@ -102,9 +104,7 @@ def file_history(root: Path, rel: str, max_count: int = 10) -> list[Commit]:
     if repo is None:
         return []
     with repo:
-        try:
-            repo.head.commit
-        except ValueError:
+        if not repo.head.is_valid():  # no commits yet
             return []
         commits = repo.iter_commits(paths=[rel], max_count=max_count)
         return [
@@ -125,7 +125,9 @@ def verify_ref(root: Path, ref: str) -> str:
         raise ValueError(f"{root} is not a git repository")
     with repo:
         try:
-            return str(repo.git.rev_parse("--verify", "--quiet", "--end-of-options", ref + "^{commit}"))
+            return str(
+                repo.git.rev_parse("--verify", "--quiet", "--end-of-options", ref + "^{commit}")
+            )
         except git.GitCommandError:
             raise ValueError(f"{ref!r} does not name a commit in {root}") from None
 
@@ -150,17 +152,17 @@ def resolve_base(root: Path, ref: str | None) -> tuple[str, str]:
     if repo is None:
         raise ValueError(f"{root} is not a git repository: there are no changes to compare")
     with repo:
-        try:
-            repo.head.commit
-        except ValueError:
-            raise ValueError("the repository has no commits yet: there is nothing to compare") from None
+        if not repo.head.is_valid():
+            raise ValueError("the repository has no commits yet: there is nothing to compare")
         if ref is not None:
             sha = verify_ref(root, ref)
             return ref, str(repo.git.merge_base(sha, "HEAD"))
         tried: list[str] = []
         candidates: list[str] = []
         try:
-            candidates.append(repo.git.rev_parse("--abbrev-ref", "--symbolic-full-name", "@{upstream}"))
+            candidates.append(
+                repo.git.rev_parse("--abbrev-ref", "--symbolic-full-name", "@{upstream}")
+            )
         except git.GitCommandError:
             tried.append("the upstream branch (none set)")
         candidates += ["origin/HEAD", "main", "master"]
@@ -175,7 +177,8 @@ def resolve_base(root: Path, ref: str | None) -> tuple[str, str]:
             except git.GitCommandError:
                 tried.append(f"{name} (no common history with HEAD)")
         raise ValueError(
-            "could not find a base to compare against; tried " + ", ".join(tried)
+            "could not find a base to compare against; tried "
+            + ", ".join(tried)
             + ". Pass a base explicitly (e.g. --base origin/main)."
         )
 
@@ -188,14 +191,23 @@ def changes(root: Path, ref: str | None) -> ChangeSet:
     with repo:
         head = repo.head.commit.hexsha
         commits = [
-            Commit(c.hexsha, str(c.author.name),
-                   datetime.fromtimestamp(c.committed_date, UTC).strftime("%Y-%m-%d"), str(c.summary))
+            Commit(
+                c.hexsha,
+                str(c.author.name),
+                datetime.fromtimestamp(c.committed_date, UTC).strftime("%Y-%m-%d"),
+                str(c.summary),
+            )
             for c in repo.iter_commits(f"{base}..{head}")
         ]
         numstat: list[tuple[str, int | None, int | None]] = []
         for line in repo.git.diff("--numstat", "-M", base, head, "--").splitlines():
             added, deleted, path = line.split("\t", 2)
-            numstat.append((path, None if added == "-" else int(added),
-                            None if deleted == "-" else int(deleted)))
+            numstat.append(
+                (
+                    path,
+                    None if added == "-" else int(added),
+                    None if deleted == "-" else int(deleted),
+                )
+            )
         diff = repo.git.diff("-M", base, head, "--")
     return ChangeSet(name, base, head, commits, numstat, diff)

@@ -49,9 +49,13 @@ class ImportGraph:
 
 
 def python_kind(module: str) -> str:
-    """"standard library" or "third-party" for a module outside the workspace."""
+    """ "standard library" or "third-party" for a module outside the workspace."""
     top = module.split(".")[0]
-    return "standard library" if top in sys.stdlib_module_names or top == "__future__" else "third-party"
+    return (
+        "standard library"
+        if top in sys.stdlib_module_names or top == "__future__"
+        else "third-party"
+    )
 
 
 class _Resolver:
@@ -76,8 +80,11 @@ class _Resolver:
 
     def python(self, source: str, imp: Import) -> tuple[list[str], str]:
         importer = py.module_name(source, self.package_dirs)
-        names, base = py.resolve_import(importer, source.endswith("__init__.py"),
-                                        py.ImportRef(imp.spec, imp.names, imp.level, imp.line))
+        names, base = py.resolve_import(
+            importer,
+            source.endswith("__init__.py"),
+            py.ImportRef(imp.spec, imp.names, imp.level, imp.line),
+        )
         found = [self.py_modules[n] for n in names if n in self.py_modules]
         if found:
             return found, base
@@ -89,31 +96,44 @@ class _Resolver:
         if not spec.startswith("."):
             return []
         base = posixpath.normpath(posixpath.join(posixpath.dirname(source), spec))
-        candidates = [base] + [base + s for s in _JS_SUFFIXES] + [
-            f"{base}/index{s}" for s in _JS_SUFFIXES]
+        candidates = (
+            [base] + [base + s for s in _JS_SUFFIXES] + [f"{base}/index{s}" for s in _JS_SUFFIXES]
+        )
         # "./x.js" in TypeScript sources names x.ts
         stem, ext = posixpath.splitext(base)
         if ext in (".js", ".mjs", ".cjs", ".jsx"):
             candidates += [stem + s for s in _JS_SUFFIXES]
-        return [next(c for c in candidates if c in self.files)] if any(
-            c in self.files for c in candidates) else []
+        return (
+            [next(c for c in candidates if c in self.files)]
+            if any(c in self.files for c in candidates)
+            else []
+        )
 
     def go(self, spec: str) -> list[str]:
-        if not self.go_module or not (spec == self.go_module or spec.startswith(self.go_module + "/")):
+        if not self.go_module or not (
+            spec == self.go_module or spec.startswith(self.go_module + "/")
+        ):
             return []
-        folder = spec[len(self.go_module):].lstrip("/")
+        folder = spec[len(self.go_module) :].lstrip("/")
         return sorted(self.go_dirs.get(folder, []))
 
     def java(self, spec: str) -> list[str]:
         name = spec.removesuffix(".*")
-        hits = [p for cls, p in self.java_classes.items() if cls == name or cls.endswith("." + name)]
+        hits = [
+            p for cls, p in self.java_classes.items() if cls == name or cls.endswith("." + name)
+        ]
         if spec.endswith(".*"):
             package = name
-            hits = [p for cls, p in self.java_classes.items()
-                    if cls.rsplit(".", 1)[0].endswith(package)]
+            hits = [
+                p for cls, p in self.java_classes.items() if cls.rsplit(".", 1)[0].endswith(package)
+            ]
         elif not hits and "." in name:  # static import: a.C.member
             owner = name.rsplit(".", 1)[0]
-            hits = [p for cls, p in self.java_classes.items() if cls == owner or cls.endswith("." + owner)]
+            hits = [
+                p
+                for cls, p in self.java_classes.items()
+                if cls == owner or cls.endswith("." + owner)
+            ]
         return sorted(hits)
 
     def rust(self, source: str, spec: str) -> list[str]:
@@ -136,7 +156,11 @@ class _Resolver:
 
     def _crate_root(self, source: str) -> str:
         parts = source.split("/")
-        return "/".join(parts[: parts.index("src") + 1]) if "src" in parts else posixpath.dirname(source)
+        return (
+            "/".join(parts[: parts.index("src") + 1])
+            if "src" in parts
+            else posixpath.dirname(source)
+        )
 
 
 def go_module_path(go_mod_text: str | None) -> str | None:
@@ -146,7 +170,9 @@ def go_module_path(go_mod_text: str | None) -> str | None:
     return m.group(1) if m else None
 
 
-def build(facts: Iterable[FileFacts], files: list[str], go_mod_text: str | None = None) -> ImportGraph:
+def build(
+    facts: Iterable[FileFacts], files: list[str], go_mod_text: str | None = None
+) -> ImportGraph:
     """The import graph of the workspace from each file's facts."""
     resolver = _Resolver(files, go_module_path(go_mod_text))
     graph = ImportGraph(files=files, python_modules=resolver.py_modules)
@@ -170,7 +196,9 @@ def build(facts: Iterable[FileFacts], files: list[str], go_mod_text: str | None 
                     graph.external[f.path].append((imp.spec, "package"))
             elif f.language == "rust":
                 targets = resolver.rust(f.path, imp.spec)
-                if not targets and not imp.spec.startswith(("mod ", "crate::", "self::", "super::")):
+                if not targets and not imp.spec.startswith(
+                    ("mod ", "crate::", "self::", "super::")
+                ):
                     graph.external[f.path].append((imp.spec.split("::")[0], "crate"))
             else:
                 targets = []

@@ -55,13 +55,31 @@ def parse(path: str, text: str, sha: str, size: int) -> FileFacts:
     if language == "python":
         o = py.python_outline(text)
         imports = tuple(Import(i.module, i.line, i.names, i.level) for i in o.imports)
-        return FileFacts(path, language, sha, size, lines, tuple(o.definitions), imports,
-                         o.docstring, o.syntax_error)
+        return FileFacts(
+            path,
+            language,
+            sha,
+            size,
+            lines,
+            tuple(o.definitions),
+            imports,
+            o.docstring,
+            o.syntax_error,
+        )
     if language is not None:
         c = treesitter.code_outline(path, text)
         assert c is not None
-        return FileFacts(path, language, sha, size, lines, tuple(c.definitions),
-                         tuple(Import(spec, line) for spec, line in c.imports), None, c.syntax_error)
+        return FileFacts(
+            path,
+            language,
+            sha,
+            size,
+            lines,
+            tuple(c.definitions),
+            tuple(Import(spec, line) for spec, line in c.imports),
+            None,
+            c.syntax_error,
+        )
     return FileFacts(path, None, sha, size, lines)
 
 
@@ -100,12 +118,23 @@ class WorkspaceIndex:
         if cached is not None and cached[:2] == key:
             return cached[2]
         if st.st_size > MAX_FILE_BYTES:
-            return FileFacts(rel, language_of(rel), "", st.st_size, 0,
-                             unreadable=f"larger than {MAX_FILE_BYTES // 1_000_000} MB")
+            return FileFacts(
+                rel,
+                language_of(rel),
+                "",
+                st.st_size,
+                0,
+                unreadable=f"larger than {MAX_FILE_BYTES // 1_000_000} MB",
+            )
         return self._parse_if_changed(rel, (self.root / rel).read_bytes(), cached, key)
 
-    def _parse_if_changed(self, rel: str, data: bytes, cached: tuple[int, int, FileFacts] | None,
-                          key: tuple[int, int] | None) -> FileFacts:
+    def _parse_if_changed(
+        self,
+        rel: str,
+        data: bytes,
+        cached: tuple[int, int, FileFacts] | None,
+        key: tuple[int, int] | None,
+    ) -> FileFacts:
         sha = hashlib.sha256(data).hexdigest()
         if cached is not None and cached[2].sha256 == sha:
             facts = cached[2]  # touched but not changed

@@ -76,17 +76,28 @@ def _definition(node: ast.stmt, in_class: bool = False) -> Definition | None:
             d for d in (_definition(child, in_class=True) for child in node.body) if d is not None
         )
         return Definition(
-            "class", node.name, _class_signature(node), _first_line(ast.get_docstring(node)),
-            node.lineno, end, children,
+            "class",
+            node.name,
+            _class_signature(node),
+            _first_line(ast.get_docstring(node)),
+            node.lineno,
+            end,
+            children,
         )
     if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-        kind = "method" if in_class else (
-            "async function" if isinstance(node, ast.AsyncFunctionDef) else "function"
+        kind = (
+            "method"
+            if in_class
+            else ("async function" if isinstance(node, ast.AsyncFunctionDef) else "function")
         )
         prefix = "async " if isinstance(node, ast.AsyncFunctionDef) else ""
         return Definition(
-            kind, node.name, prefix + _signature(node), _first_line(ast.get_docstring(node)),
-            node.lineno, end,
+            kind,
+            node.name,
+            prefix + _signature(node),
+            _first_line(ast.get_docstring(node)),
+            node.lineno,
+            end,
         )
     return None
 
@@ -113,13 +124,18 @@ def python_outline(text: str) -> PythonOutline:
                 outline.all_names = [str(v) for v in value]
             except (ValueError, TypeError):
                 pass
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                outline.imports.append(ImportRef(alias.name, (), 0, node.lineno))
-        elif isinstance(node, ast.ImportFrom):
+    for any_node in ast.walk(tree):
+        if isinstance(any_node, ast.Import):
+            for alias in any_node.names:
+                outline.imports.append(ImportRef(alias.name, (), 0, any_node.lineno))
+        elif isinstance(any_node, ast.ImportFrom):
             outline.imports.append(
-                ImportRef(node.module or "", tuple(a.name for a in node.names), node.level, node.lineno)
+                ImportRef(
+                    any_node.module or "",
+                    tuple(a.name for a in any_node.names),
+                    any_node.level,
+                    any_node.lineno,
+                )
             )
     outline.imports.sort(key=lambda i: i.line)
     return outline

@@ -84,19 +84,32 @@ class Exclusions:
                 return why
         if self._extra is not None and self._extra.match_file(rel):
             return "matches the cowork.exclude setting"
-        if PurePosixPath(rel).name in _TOKEN_FILES and text is not None and _TOKEN_LINE.search(text):
+        if (
+            PurePosixPath(rel).name in _TOKEN_FILES
+            and text is not None
+            and _TOKEN_LINE.search(text)
+        ):
             return "package manager config with a token"
         return None
 
 
 # (kind, pattern). Group "secret" is what gets replaced when present, else the whole match.
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("private key", re.compile(
-        r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----.*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----",
-        re.S)),
+    (
+        "private key",
+        re.compile(
+            r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
+            r".*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----",
+            re.S,
+        ),
+    ),
     ("AWS access key id", re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b")),
-    ("AWS secret access key", re.compile(
-        r"(?i)aws_?secret_?(?:access_?)?key\W{0,4}[=:]\s*[\"']?(?P<secret>[A-Za-z0-9/+=]{40})\b")),
+    (
+        "AWS secret access key",
+        re.compile(
+            r"(?i)aws_?secret_?(?:access_?)?key\W{0,4}[=:]\s*[\"']?(?P<secret>[A-Za-z0-9/+=]{40})\b"
+        ),
+    ),
     ("Anthropic API key", re.compile(r"\bsk-ant-[A-Za-z0-9_\-]{20,}")),
     ("OpenAI API key", re.compile(r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}")),
     ("GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})")),
@@ -104,16 +117,30 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9\-]{10,}")),
     ("Google API key", re.compile(r"\bAIza[0-9A-Za-z_\-]{35}\b")),
     ("Stripe key", re.compile(r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}")),
-    ("JSON web token", re.compile(r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}")),
-    ("password in URL", re.compile(r"(?i)\b[a-z][a-z0-9+.\-]*://[^\s:/@]+:(?P<secret>[^\s@/]{3,})@")),
-    ("secret assignment", re.compile(
-        r"(?i)\b[\w.\-]*(?:password|passwd|pwd|secret|token|api_?key|access_?key|auth_?key|"
-        r"private_?key|client_?secret|credentials?)[\w.\-]*\s*(?::=|=>|[=:])\s*"
-        r"(?P<q>[\"'`])(?P<secret>[^\"'`\s]{4,})(?P=q)")),
-    ("secret assignment", re.compile(
-        # env-file style: UPPER_CASE names, a bare token-like value (not code such as f(x))
-        r"(?m)^\s*(?:export\s+)?[A-Z0-9_.\-]*(?:PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY)"
-        r"[A-Z0-9_.\-]*\s*[=:]\s*(?P<secret>[A-Za-z0-9_\-+/=.~]{6,})\s*$")),
+    (
+        "JSON web token",
+        re.compile(r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"),
+    ),
+    (
+        "password in URL",
+        re.compile(r"(?i)\b[a-z][a-z0-9+.\-]*://[^\s:/@]+:(?P<secret>[^\s@/]{3,})@"),
+    ),
+    (
+        "secret assignment",
+        re.compile(
+            r"(?i)\b[\w.\-]*(?:password|passwd|pwd|secret|token|api_?key|access_?key|auth_?key|"
+            r"private_?key|client_?secret|credentials?)[\w.\-]*\s*(?::=|=>|[=:])\s*"
+            r"(?P<q>[\"'`])(?P<secret>[^\"'`\s]{4,})(?P=q)"
+        ),
+    ),
+    (
+        "secret assignment",
+        re.compile(
+            # env-file style: UPPER_CASE names, a bare token-like value (not code such as f(x))
+            r"(?m)^\s*(?:export\s+)?[A-Z0-9_.\-]*(?:PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY)"
+            r"[A-Z0-9_.\-]*\s*[=:]\s*(?P<secret>[A-Za-z0-9_\-+/=.~]{6,})\s*$"
+        ),
+    ),
 ]
 
 
@@ -122,8 +149,11 @@ def redact(text: str) -> tuple[str, list[Redaction]]:
     found: list[tuple[int, int, str]] = []
     for kind, pattern in _PATTERNS:
         for m in pattern.finditer(text):
-            start, end = (m.span("secret") if "secret" in pattern.groupindex and m.group("secret")
-                          else m.span())
+            start, end = (
+                m.span("secret")
+                if "secret" in pattern.groupindex and m.group("secret")
+                else m.span()
+            )
             if any(s < end and start < e for s, e, _ in found):
                 continue  # already covered by an earlier, more specific pattern
             found.append((start, end, kind))

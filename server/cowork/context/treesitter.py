@@ -16,9 +16,17 @@ from cowork.context.outline import Definition
 
 # file suffix -> tree-sitter language name
 LANGUAGES: dict[str, str] = {
-    ".ts": "typescript", ".mts": "typescript", ".cts": "typescript", ".tsx": "tsx",
-    ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript", ".jsx": "javascript",
-    ".go": "go", ".java": "java", ".rs": "rust",
+    ".ts": "typescript",
+    ".mts": "typescript",
+    ".cts": "typescript",
+    ".tsx": "tsx",
+    ".js": "javascript",
+    ".mjs": "javascript",
+    ".cjs": "javascript",
+    ".jsx": "javascript",
+    ".go": "go",
+    ".java": "java",
+    ".rs": "rust",
 }
 
 _MAX_SIGNATURE = 200
@@ -59,22 +67,35 @@ def _signature(node: Any) -> str:
     return one_line if len(one_line) <= _MAX_SIGNATURE else one_line[: _MAX_SIGNATURE - 1] + "…"
 
 
-def _definition(node: Any, kind: str, exported: bool, children: tuple[Definition, ...] = (),
-                name: str | None = None) -> Definition:
+def _definition(
+    node: Any,
+    kind: str,
+    exported: bool,
+    children: tuple[Definition, ...] = (),
+    name: str | None = None,
+) -> Definition:
     name_node = node.child_by_field_name("name")
     return Definition(
-        kind=kind, name=name or (_text(name_node) if name_node is not None else "?"),
-        signature=_signature(node), doc=None, line=node.start_point[0] + 1,
-        end_line=node.end_point[0] + 1, children=children, exported=exported,
+        kind=kind,
+        name=name or (_text(name_node) if name_node is not None else "?"),
+        signature=_signature(node),
+        doc=None,
+        line=node.start_point[0] + 1,
+        end_line=node.end_point[0] + 1,
+        children=children,
+        exported=exported,
     )
 
 
 # -- TypeScript / JavaScript -------------------------------------------------------
 
 _JS_KINDS = {
-    "function_declaration": "function", "generator_function_declaration": "function",
-    "class_declaration": "class", "abstract_class_declaration": "class",
-    "interface_declaration": "interface", "type_alias_declaration": "type",
+    "function_declaration": "function",
+    "generator_function_declaration": "function",
+    "class_declaration": "class",
+    "abstract_class_declaration": "class",
+    "interface_declaration": "interface",
+    "type_alias_declaration": "type",
     "enum_declaration": "enum",
 }
 
@@ -102,18 +123,23 @@ def _js(root: Any, out: CodeOutline) -> None:
             if decl.type.endswith("class_declaration") and body is not None:
                 children = tuple(
                     _definition(m, "method", not _text(m).startswith(("private", "#")))
-                    for m in body.named_children if m.type == "method_definition"
+                    for m in body.named_children
+                    if m.type == "method_definition"
                 )
             out.definitions.append(_definition(decl, _JS_KINDS[decl.type], exported, children))
         elif decl.type in ("lexical_declaration", "variable_declaration"):
             for var in decl.named_children:
                 value = var.child_by_field_name("value")
-                if var.type == "variable_declarator" and value is not None and value.type in (
-                    "arrow_function", "function_expression", "function"
+                if (
+                    var.type == "variable_declarator"
+                    and value is not None
+                    and value.type in ("arrow_function", "function_expression", "function")
                 ):
                     d = _definition(var, "function", exported)
                     name = var.child_by_field_name("name")
-                    sig = f"{_text(name)} = {_signature(value)}" if name is not None else d.signature
+                    sig = (
+                        f"{_text(name)} = {_signature(value)}" if name is not None else d.signature
+                    )
                     out.definitions.append(replace(d, signature=sig))
 
 
@@ -125,7 +151,12 @@ def _js_requires(node: Any, out: CodeOutline) -> None:
         if n.type == "call_expression":
             fn = n.child_by_field_name("function")
             args = n.child_by_field_name("arguments")
-            if fn is not None and _text(fn) == "require" and args is not None and args.named_children:
+            if (
+                fn is not None
+                and _text(fn) == "require"
+                and args is not None
+                and args.named_children
+            ):
                 first = args.named_children[0]
                 if first.type == "string":
                     out.imports.append((_text(first).strip("\"'`"), n.start_point[0] + 1))
@@ -154,15 +185,23 @@ def _go(root: Any, out: CodeOutline) -> None:
                     name = spec.child_by_field_name("name")
                     exported = name is not None and _text(name)[:1].isupper()
                     type_node = spec.child_by_field_name("type")
-                    kind = "interface" if type_node is not None and type_node.type == "interface_type" else "type"
+                    kind = (
+                        "interface"
+                        if type_node is not None and type_node.type == "interface_type"
+                        else "type"
+                    )
                     out.definitions.append(_definition(spec, kind, exported))
 
 
 # -- Java ----------------------------------------------------------------------------
 
-_JAVA_KINDS = {"class_declaration": "class", "interface_declaration": "interface",
-               "enum_declaration": "enum", "record_declaration": "record",
-               "annotation_type_declaration": "annotation"}
+_JAVA_KINDS = {
+    "class_declaration": "class",
+    "interface_declaration": "interface",
+    "enum_declaration": "enum",
+    "record_declaration": "record",
+    "annotation_type_declaration": "annotation",
+}
 
 
 def _java_public(node: Any) -> bool:
@@ -193,9 +232,17 @@ def _java(root: Any, out: CodeOutline) -> None:
 
 # -- Rust ----------------------------------------------------------------------------
 
-_RUST_KINDS = {"function_item": "function", "struct_item": "struct", "enum_item": "enum",
-               "trait_item": "trait", "mod_item": "module", "type_item": "type",
-               "const_item": "const", "static_item": "static", "macro_definition": "macro"}
+_RUST_KINDS = {
+    "function_item": "function",
+    "struct_item": "struct",
+    "enum_item": "enum",
+    "trait_item": "trait",
+    "mod_item": "module",
+    "type_item": "type",
+    "const_item": "const",
+    "static_item": "static",
+    "macro_definition": "macro",
+}
 
 
 def _rust_pub(node: Any) -> bool:
@@ -209,7 +256,9 @@ def _rust(root: Any, out: CodeOutline) -> None:
             if arg is not None:
                 out.imports.append((" ".join(_text(arg).split()), node.start_point[0] + 1))
         elif node.type == "mod_item" and node.child_by_field_name("body") is None:
-            out.imports.append((f"mod {_text(node.child_by_field_name('name'))}", node.start_point[0] + 1))
+            out.imports.append(
+                (f"mod {_text(node.child_by_field_name('name'))}", node.start_point[0] + 1)
+            )
             out.definitions.append(_definition(node, "module", _rust_pub(node)))
         elif node.type in _RUST_KINDS:
             out.definitions.append(_definition(node, _RUST_KINDS[node.type], _rust_pub(node)))
@@ -223,8 +272,15 @@ def _rust(root: Any, out: CodeOutline) -> None:
             type_node = node.child_by_field_name("type")
             name = f"impl {_text(type_node)}" if type_node is not None else "impl"
             trait = node.child_by_field_name("trait")
-            out.definitions.append(_definition(node, "impl", bool(methods) and any(
-                m.exported for m in methods) or trait is not None, methods, name=name))
+            out.definitions.append(
+                _definition(
+                    node,
+                    "impl",
+                    (bool(methods) and any(m.exported for m in methods)) or trait is not None,
+                    methods,
+                    name=name,
+                )
+            )
 
 
 def _descendants(node: Any, node_type: str) -> list[Any]:
@@ -237,8 +293,14 @@ def _descendants(node: Any, node_type: str) -> list[Any]:
     return found
 
 
-_WALKERS = {"typescript": _js, "tsx": _js, "javascript": _js, "go": _go, "java": _java,
-            "rust": _rust}
+_WALKERS = {
+    "typescript": _js,
+    "tsx": _js,
+    "javascript": _js,
+    "go": _go,
+    "java": _java,
+    "rust": _rust,
+}
 
 
 def code_outline(path: str, text: str) -> CodeOutline | None:

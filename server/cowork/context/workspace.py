@@ -14,8 +14,21 @@ MAX_FILE_BYTES = 1_000_000
 
 # Folders never worth walking when the workspace is not a git repository.
 _SKIP_DIRS = {
-    ".git", ".hg", ".svn", ".cowork", ".venv", "venv", "node_modules", "__pycache__",
-    ".mypy_cache", ".pytest_cache", ".ruff_cache", ".tox", "dist", "build", "target",
+    ".git",
+    ".hg",
+    ".svn",
+    ".cowork",
+    ".venv",
+    "venv",
+    "node_modules",
+    "__pycache__",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".tox",
+    "dist",
+    "build",
+    "target",
 }
 
 
@@ -46,7 +59,9 @@ def inventory(root: Path) -> list[str]:
     if files is None:
         files = []
         for dirpath, dirnames, filenames in os.walk(root):
-            dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
+            dirnames[:] = sorted(
+                d for d in dirnames if d not in _SKIP_DIRS and not d.startswith(".")
+            )
             base = Path(dirpath).relative_to(root)
             files.extend((base / name).as_posix() for name in filenames)
     return sorted(f for f in files if not f.startswith(".cowork/") and (root / f).is_file())

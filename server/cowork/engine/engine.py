@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,13 +23,13 @@ from typing import Any, TypeVar
 from cowork import artifacts, kinds, providers, uris
 from cowork.brief import Brief
 from cowork.config import Settings
+from cowork.engine.gatherer import CancelFlag, Gatherer
 from cowork.engine.model import Task, TaskRequest, TaskState
 from cowork.engine.store import Store
 from cowork.errors import CoworkError, InputError
-from cowork.engine.gatherer import CancelFlag, Gatherer
 from cowork.kinds.base import Gathered, GatherRequest
 from cowork.kinds.prompt import build_prompt
-from cowork.providers.base import Completion, GenerationRequest
+from cowork.providers.base import Completion, GenerationRequest, Provider
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -75,8 +76,10 @@ class TaskEngine:
         self.settings = settings
         # The server gathers in worker processes so its event loop keeps the GIL;
         # the CLI, with no editor waiting, uses threads and starts faster.
-        self._gatherer = Gatherer(processes=gather_in_processes,
-                                  workers=min(settings.max_concurrent_tasks, os.cpu_count() or 2))
+        self._gatherer = Gatherer(
+            processes=gather_in_processes,
+            workers=min(settings.max_concurrent_tasks, os.cpu_count() or 2),
+        )
         self._loop = asyncio.get_running_loop()
         self._db_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cowork-db")
         self._stores: dict[Path, Store] = {}
@@ -129,6 +132,7 @@ class TaskEngine:
     async def _store(self, root: Path) -> Store:
         store = self._stores.get(root)
         if store is None:
+
             def open_store() -> Store:
                 artifacts.cowork_dir(root)
                 return Store(state_db(root))
@@ -190,15 +194,26 @@ class TaskEngine:
 
     # -- submitting --------------------------------------------------------------
 
-    def prepare(self, kind: str, root: Path, params: dict[str, Any],
-                brief: Brief | None = None, brief_uri: str | None = None) -> TaskRequest:
+    def prepare(
+        self,
+        kind: str,
+        root: Path,
+        params: dict[str, Any],
+        brief: Brief | None = None,
+        brief_uri: str | None = None,
+    ) -> TaskRequest:
         """Validate a hand-off (cheap: no file reading). InputError when it is wrong."""
         spec = kinds.get(kind)
         if not isinstance(params, dict):
             raise InputError(f"the arguments must be one JSON object, got {type(params).__name__}")
         clean = spec.validate(params, root)
-        return TaskRequest(kind=kind, workspace=str(root), params=clean, brief_uri=brief_uri,
-                           brief=brief.to_json() if brief else None)
+        return TaskRequest(
+            kind=kind,
+            workspace=str(root),
+            params=clean,
+            brief_uri=brief_uri,
+            brief=brief.to_json() if brief else None,
+        )
 
     async def submit(self, request: TaskRequest, overlays: dict[str, str] | None = None) -> Task:
         """Queue a task; returns at once with its record (state `queued`)."""
@@ -206,8 +221,14 @@ class TaskEngine:
             raise InputError("the server is shutting down; hand the task off again after restart")
         spec = kinds.get(request.kind)
         title = (request.brief or {}).get("title") or spec.title(request.params)
-        task = Task(task_id=uuid.uuid4().hex[:12], request=request, title=title,
-                    state=TaskState.QUEUED, created_at=now(), owner_pid=os.getpid())
+        task = Task(
+            task_id=uuid.uuid4().hex[:12],
+            request=request,
+            title=title,
+            state=TaskState.QUEUED,
+            created_at=now(),
+            owner_pid=os.getpid(),
+        )
         self._tasks[task.task_id] = task
         if overlays:
             self._overlays[task.task_id] = overlays
@@ -268,9 +289,11 @@ class TaskEngine:
     def _pump(self) -> None:
         while self._queue and len(self._running) < self.settings.max_concurrent_tasks:
             task_id = self._queue.popleft()
-            runner = self._loop.create_task(self._run(self._tasks[task_id]), name=f"cowork-{task_id}")
+            runner = self._loop.create_task(
+                self._run(self._tasks[task_id]), name=f"cowork-{task_id}"
+            )
             self._running[task_id] = runner  # a strong reference until it ends
-            runner.add_done_callback(lambda t, tid=task_id: self._runner_done(tid, t))
+            runner.add_done_callback(functools.partial(self._runner_done, task_id))
 
     def _runner_done(self, task_id: str, runner: asyncio.Task[None]) -> None:
         self._running.pop(task_id, None)
@@ -279,8 +302,9 @@ class TaskEngine:
         if not self._closing:
             self._pump()
 
-    async def _finish(self, task: Task, state: TaskState, *, error: str | None = None,
-                      detail: str | None = None) -> None:
+    async def _finish(
+        self, task: Task, state: TaskState, *, error: str | None = None, detail: str | None = None
+    ) -> None:
         task.state = state
         task.error = error
         task.finished_at = now()
@@ -293,7 +317,9 @@ class TaskEngine:
 
     async def _run(self, task: Task) -> None:
         settings = self.settings
-        cancelled = CancelFlag(state_db(Path(task.request.workspace)).parent / f"cancel-{task.task_id}")
+        cancelled = CancelFlag(
+            state_db(Path(task.request.workspace)).parent / f"cancel-{task.task_id}"
+        )
         root = Path(task.request.workspace)
         written: Path | None = None
         try:
@@ -305,12 +331,18 @@ class TaskEngine:
             self._emit_change(task)
 
             spec = kinds.get(task.kind)
-            brief = (Brief(**_brief_args(task.request.brief)) if task.request.brief
-                     else spec.default_brief(task.request.params, root))
+            brief = (
+                Brief(**_brief_args(task.request.brief))
+                if task.request.brief
+                else spec.default_brief(task.request.params, root)
+            )
             self._emit_progress(task, "Gathering context", 5)
             gather_request = GatherRequest(
-                root=root, params=task.request.params, settings=settings,
-                overlays=self._overlays.get(task.task_id, {}), cancelled=cancelled,
+                root=root,
+                params=task.request.params,
+                settings=settings,
+                overlays=self._overlays.get(task.task_id, {}),
+                cancelled=cancelled,
             )
             gathered = await self._gatherer.gather(task.kind, gather_request)
             self._emit_progress(task, f"Context: {len(gathered.files)} files", 30)
@@ -341,11 +373,20 @@ class TaskEngine:
             await self._finish(task, TaskState.FAILED, error=str(exc))
         except Exception as exc:
             log.exception("task %s failed", task.task_id)
-            await self._finish(task, TaskState.FAILED,
-                               error=f"internal error: {type(exc).__name__}: {exc} (see the server log)")
+            await self._finish(
+                task,
+                TaskState.FAILED,
+                error=f"internal error: {type(exc).__name__}: {exc} (see the server log)",
+            )
 
-    async def _generate(self, task: Task, provider: providers.Provider, brief: Brief,
-                        gathered: Gathered, settings: Settings) -> Completion:
+    async def _generate(
+        self,
+        task: Task,
+        provider: Provider,
+        brief: Brief,
+        gathered: Gathered,
+        settings: Settings,
+    ) -> Completion:
         self._emit_progress(task, f"Writing with {provider.name}", 40)
         received = 0
         last = 0.0
@@ -356,10 +397,13 @@ class TaskEngine:
             t = self._loop.time()
             if t - last >= PROGRESS_INTERVAL_S:
                 last = t
-                self._emit_progress(task, f"Writing with {provider.name}: ~{received // 4:,} tokens", None)
+                self._emit_progress(
+                    task, f"Writing with {provider.name}: ~{received // 4:,} tokens", None
+                )
 
         request = GenerationRequest(
-            prompt=build_prompt(brief, gathered), model=settings.model,
+            prompt=build_prompt(brief, gathered),
+            model=settings.model,
             offline_report=gathered.offline_report,
         )
         return await provider.generate(request, on_text)
@@ -380,7 +424,7 @@ class TaskEngine:
         self._gatherer.close()
 
 
-async def _uninterruptible(coro: Any) -> Path:
+async def _uninterruptible(coro: Coroutine[Any, Any, Path]) -> Path:
     """Run a write to its end even if cancelled meanwhile; then re-raise the cancel.
 
     The caller deletes what was written, so a cancel never leaves half a file
@@ -388,7 +432,7 @@ async def _uninterruptible(coro: Any) -> Path:
     """
     fut = asyncio.ensure_future(coro)
     try:
-        return await asyncio.shield(fut)  # type: ignore[no-any-return]
+        return await asyncio.shield(fut)
     except asyncio.CancelledError:
         path = await fut
         with contextlib.suppress(FileNotFoundError):
@@ -398,14 +442,18 @@ async def _uninterruptible(coro: Any) -> Path:
 
 def _brief_args(data: dict[str, Any]) -> dict[str, Any]:
     return {
-        "kind": data["kind"], "title": data["title"], "goal": data["goal"],
-        "context": list(data.get("context", [])), "output_format": data.get("outputFormat", ""),
+        "kind": data["kind"],
+        "title": data["title"],
+        "goal": data["goal"],
+        "context": list(data.get("context", [])),
+        "output_format": data.get("outputFormat", ""),
         "out_of_scope": data.get("outOfScope", ""),
     }
 
 
-def _provenance(task: Task, brief: Brief, gathered: Gathered, completion: Completion,
-                finished: str) -> dict[str, Any]:
+def _provenance(
+    task: Task, brief: Brief, gathered: Gathered, completion: Completion, finished: str
+) -> dict[str, Any]:
     return {
         "cowork": 1,
         "status": "draft",
@@ -423,9 +471,12 @@ def _provenance(task: Task, brief: Brief, gathered: Gathered, completion: Comple
             "base": gathered.base,
             "state": gathered.git.describe(),
         },
-        "brief": brief.to_json() | ({"uri": task.request.brief_uri} if task.request.brief_uri else {}),
+        "brief": brief.to_json()
+        | ({"uri": task.request.brief_uri} if task.request.brief_uri else {}),
         "context": {
-            "files": [{"path": f.path, "sha256": f.sha256, "bytes": f.bytes} for f in gathered.files],
+            "files": [
+                {"path": f.path, "sha256": f.sha256, "bytes": f.bytes} for f in gathered.files
+            ],
             "excluded": [{"path": p, "reason": why} for p, why in gathered.excluded],
         },
         "usage": completion.usage.to_json(),

@@ -62,8 +62,9 @@ def _init_worker() -> None:
     # Background work yields the CPU to the editor and the server's event loop.
     with contextlib.suppress(OSError):
         os.nice(10)
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True,
-                     name="cowork-parent-watch").start()
+    threading.Thread(
+        target=_exit_with_parent, args=(os.getppid(),), daemon=True, name="cowork-parent-watch"
+    ).start()
 
 
 class Gatherer:
@@ -79,8 +80,9 @@ class Gatherer:
             if self._processes:
                 context = multiprocessing.get_context("forkserver")
                 context.set_forkserver_preload(["cowork.engine.gatherer"])
-                self._pool = ProcessPoolExecutor(self._workers, mp_context=context,
-                                                 initializer=_init_worker)
+                self._pool = ProcessPoolExecutor(
+                    self._workers, mp_context=context, initializer=_init_worker
+                )
             else:
                 self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="cowork-gather")
         return self._pool

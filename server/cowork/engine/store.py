@@ -68,18 +68,33 @@ class Store:
                        model=excluded.model, batch_id=excluded.batch_id, resumed=excluded.resumed,
                        owner_pid=excluded.owner_pid""",
                 (
-                    task.task_id, task.kind, task.title, task.state.value,
-                    json.dumps(task.request.to_json()), task.created_at, task.started_at,
-                    task.finished_at, task.artifact_uri, task.error,
-                    json.dumps(task.usage.to_json()), task.provider, task.model, task.batch_id,
-                    task.resumed, task.owner_pid,
+                    task.task_id,
+                    task.kind,
+                    task.title,
+                    task.state.value,
+                    json.dumps(task.request.to_json()),
+                    task.created_at,
+                    task.started_at,
+                    task.finished_at,
+                    task.artifact_uri,
+                    task.error,
+                    json.dumps(task.usage.to_json()),
+                    task.provider,
+                    task.model,
+                    task.batch_id,
+                    task.resumed,
+                    task.owner_pid,
                 ),
             )
             if event:
                 self._db.execute(
                     "INSERT INTO task_events (task_id, state, at, detail) VALUES (?,?,?,?)",
-                    (task.task_id, task.state.value,
-                     task.finished_at or task.started_at or task.created_at, detail),
+                    (
+                        task.task_id,
+                        task.state.value,
+                        task.finished_at or task.started_at or task.created_at,
+                        detail,
+                    ),
                 )
 
     def tasks(self) -> list[Task]:
@@ -91,11 +106,21 @@ class Store:
         ).fetchall()
         return [
             Task(
-                task_id=r[0], title=r[1], state=TaskState(r[2]),
-                request=TaskRequest.from_json(json.loads(r[3])), created_at=r[4],
-                started_at=r[5], finished_at=r[6], artifact_uri=r[7], error=r[8],
-                usage=Usage.from_json(json.loads(r[9])), provider=r[10], model=r[11],
-                batch_id=r[12], resumed=r[13], owner_pid=r[14],
+                task_id=r[0],
+                title=r[1],
+                state=TaskState(r[2]),
+                request=TaskRequest.from_json(json.loads(r[3])),
+                created_at=r[4],
+                started_at=r[5],
+                finished_at=r[6],
+                artifact_uri=r[7],
+                error=r[8],
+                usage=Usage.from_json(json.loads(r[9])),
+                provider=r[10],
+                model=r[11],
+                batch_id=r[12],
+                resumed=r[13],
+                owner_pid=r[14],
             )
             for r in rows
         ]

@@ -17,4 +17,6 @@ def get(name: str) -> Kind:
     try:
         return KINDS[name]
     except KeyError:
-        raise InputError(f"unknown task kind {name!r}; expected one of {', '.join(KINDS)}") from None
+        raise InputError(
+            f"unknown task kind {name!r}; expected one of {', '.join(KINDS)}"
+        ) from None

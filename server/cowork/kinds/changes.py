@@ -76,8 +76,10 @@ class _ChangesKind:
         cs, info = _gather_changes(request)
         request.check_cancelled()
         parts = [
-            ContextPart("Commits", "\n".join(f"{c.sha[:10]} {c.author}: {c.subject}" for c in cs.commits)
-                        or "(none)"),
+            ContextPart(
+                "Commits",
+                "\n".join(f"{c.sha[:10]} {c.author}: {c.subject}" for c in cs.commits) or "(none)",
+            ),
             ContextPart(f"Diff {cs.base[:10]}..{cs.head[:10]}", cs.diff or "(empty)"),
         ]
         desc = request.params.get("description")
@@ -97,8 +99,11 @@ class _ChangesKind:
         return cs, info, parts, refs
 
     def _stat_lines(self, cs: gitfacts.ChangeSet) -> list[str]:
-        out = [f"Compared `{cs.head[:10]}` with its merge-base `{cs.base[:10]}` on `{cs.base_ref}`: "
-               f"{len(cs.commits)} commits, {len(cs.numstat)} files.", ""]
+        out = [
+            f"Compared `{cs.head[:10]}` with its merge-base `{cs.base[:10]}` on `{cs.base_ref}`: "
+            f"{len(cs.commits)} commits, {len(cs.numstat)} files.",
+            "",
+        ]
         out += ["| file | added | deleted |", "| --- | ---: | ---: |"]
         for path, added, deleted in cs.numstat:
             if added is None:
@@ -118,12 +123,13 @@ class Review(_ChangesKind):
 
     def default_brief(self, params: dict[str, Any], root: Path) -> Brief:
         return Brief(
-            kind=self.name, title="Review this branch's changes",
+            kind=self.name,
+            title="Review this branch's changes",
             goal="A first-pass review of this branch's changes: does it do what it is supposed "
-                 "to, and what should a human reviewer look at first?",
+            "to, and what should a human reviewer look at first?",
             context=["the diff against the merge-base", "the commit messages", "the description"],
             output_format="Observations, each with `path:line`, a severity (error, warning, "
-                          "information, hint), what and why, and a suggested replacement when obvious.",
+            "information, hint), what and why, and a suggested replacement when obvious.",
             out_of_scope="Formatting and style a linter would catch.",
             params={k: v for k, v in params.items() if k in ("base", "description")},
         )
@@ -139,8 +145,9 @@ class Review(_ChangesKind):
             "The offline checks (TODO markers, print calls, breakpoints, swallowed exceptions) "
             "found nothing in the added lines."
         ]
-        return Gathered(parts=parts, files=refs, git=info, offline_report="\n".join(out) + "\n",
-                        base=cs.base)
+        return Gathered(
+            parts=parts, files=refs, git=info, offline_report="\n".join(out) + "\n", base=cs.base
+        )
 
 
 class Docs(_ChangesKind):
@@ -151,12 +158,13 @@ class Docs(_ChangesKind):
 
     def default_brief(self, params: dict[str, Any], root: Path) -> Brief:
         return Brief(
-            kind=self.name, title="Draft docs for this change",
+            kind=self.name,
+            title="Draft docs for this change",
             goal="Draft the documentation for the change just finished: the decision, the API "
-                 "changes, and what operators need to know.",
+            "changes, and what operators need to know.",
             context=["the diff and commits", "the description", "the notes files"],
             output_format="A decision record (context, decision, consequences), API changes "
-                          "before/after, operational considerations.",
+            "before/after, operational considerations.",
             out_of_scope="Marketing copy; re-explaining unchanged code.",
             params={k: v for k, v in params.items() if k in ("base", "description", "notes")},
         )
@@ -164,10 +172,24 @@ class Docs(_ChangesKind):
     def gather(self, request: GatherRequest) -> Gathered:
         cs, info, parts, refs = self._common_parts(request)
         out = ["# Docs draft: this change", "", "## Context", ""]
-        out.append(request.params.get("description", "").strip()
-                   or "*(No description given: describe why this change was made.)*")
-        out += ["", "## What changed", "", *self._stat_lines(cs), "",
-                "## Decision", "", "*(To be written: the decision and its alternatives.)*", "",
-                "## Operational considerations", "", "*(To be written.)*"]
-        return Gathered(parts=parts, files=refs, git=info, offline_report="\n".join(out) + "\n",
-                        base=cs.base)
+        out.append(
+            request.params.get("description", "").strip()
+            or "*(No description given: describe why this change was made.)*"
+        )
+        out += [
+            "",
+            "## What changed",
+            "",
+            *self._stat_lines(cs),
+            "",
+            "## Decision",
+            "",
+            "*(To be written: the decision and its alternatives.)*",
+            "",
+            "## Operational considerations",
+            "",
+            "*(To be written.)*",
+        ]
+        return Gathered(
+            parts=parts, files=refs, git=info, offline_report="\n".join(out) + "\n", base=cs.base
+        )

@@ -12,7 +12,12 @@ from cowork.context import outline as py
 from cowork.context.workspace import inventory, read_text, relative_to
 from cowork.errors import InputError, TaskFailure
 from cowork.kinds.base import (
-    ContextPart, FileRef, Gathered, GatherRequest, optional_str, str_list,
+    ContextPart,
+    FileRef,
+    Gathered,
+    GatherRequest,
+    optional_str,
+    str_list,
 )
 
 _ENTRY_NAMES = {"__main__.py", "main.py", "app.py", "server.py", "cli.py", "wsgi.py", "asgi.py"}
@@ -37,7 +42,9 @@ def _under(files: list[str], rel: str) -> list[str]:
     return [f for f in files if f == rel or f.startswith(rel.rstrip("/") + "/")]
 
 
-def _outline_lines(request: GatherRequest, rel: str) -> tuple[list[str], list[py.ImportRef], str | None]:
+def _outline_lines(
+    request: GatherRequest, rel: str
+) -> tuple[list[str], list[py.ImportRef], str | None]:
     try:
         text = read_text(request.root, rel, request.overlays)
     except TaskFailure:
@@ -45,8 +52,10 @@ def _outline_lines(request: GatherRequest, rel: str) -> tuple[list[str], list[py
     if not rel.endswith(".py"):
         return [], [], text
     outline = py.python_outline(text)
-    lines = [f"`{d.signature}` (`{rel}:{d.line}`)" + (f" — {d.doc}" if d.doc else "")
-             for d in py.public_definitions(outline)]
+    lines = [
+        f"`{d.signature}` (`{rel}:{d.line}`)" + (f" — {d.doc}" if d.doc else "")
+        for d in py.public_definitions(outline)
+    ]
     return lines, outline.imports, text
 
 
@@ -54,8 +63,10 @@ class Architecture:
     name = "architecture"
 
     def validate(self, params: dict[str, Any], root: Path) -> dict[str, Any]:
-        out: dict[str, Any] = {"paths": _paths(params, root, required=True),
-                               "uris": str_list(params, "uris", required=True)}
+        out: dict[str, Any] = {
+            "paths": _paths(params, root, required=True),
+            "uris": str_list(params, "uris", required=True),
+        }
         focus = optional_str(params, "focus")
         if focus:
             out["focus"] = focus
@@ -67,13 +78,14 @@ class Architecture:
 
     def default_brief(self, params: dict[str, Any], root: Path) -> Brief:
         return Brief(
-            kind=self.name, title=self.title(params),
+            kind=self.name,
+            title=self.title(params),
             goal="Prepare me for an architecture review of these services: what each does, "
-                 "how they fit together, and what looks inconsistent or concerning."
-                 + (f" Focus: {params['focus']}." if params.get("focus") else ""),
+            "how they fit together, and what looks inconsistent or concerning."
+            + (f" Focus: {params['focus']}." if params.get("focus") else ""),
             context=[p or "." for p in params["paths"]],
             output_format="One section per service (responsibility, entry points, public API, "
-                          "dependencies), then integration points, then concerns.",
+            "dependencies), then integration points, then concerns.",
             out_of_scope="Line-level code review.",
             params={k: v for k, v in params.items() if k in ("uris", "focus")},
         )
@@ -94,12 +106,18 @@ class Architecture:
             members = _under(files, rel)
             out += [f"## `{rel or '.'}`", "", f"{len(members)} files."]
             entries = [m for m in members if PurePosixPath(m).name in _ENTRY_NAMES]
-            protocols = [m for m in members if PurePosixPath(m).suffix in _PROTOCOL_SUFFIXES
-                         or "openapi" in PurePosixPath(m).name.lower()]
+            protocols = [
+                m
+                for m in members
+                if PurePosixPath(m).suffix in _PROTOCOL_SUFFIXES
+                or "openapi" in PurePosixPath(m).name.lower()
+            ]
             if entries:
                 out.append("Entry points: " + ", ".join(f"`{e}`" for e in entries) + ".")
             if protocols:
-                out.append("Protocol and schema files: " + ", ".join(f"`{p}`" for p in protocols) + ".")
+                out.append(
+                    "Protocol and schema files: " + ", ".join(f"`{p}`" for p in protocols) + "."
+                )
             api: list[str] = []
             for member in members[:_MAX_FILES_PER_PATH]:
                 lines, imports, text = _outline_lines(request, member)
@@ -117,10 +135,13 @@ class Architecture:
             if len(api) > 60:
                 out.append(f"- … and {len(api) - 60} more")
             out.append("")
-            parts.append(ContextPart(f"Outline of {rel or '.'}", "\n".join(api) or "(none)", source=None))
+            parts.append(
+                ContextPart(f"Outline of {rel or '.'}", "\n".join(api) or "(none)", source=None)
+            )
         out += ["## Integration points", ""]
-        out += [f"- `{a}` imports from `{b}` ({n} imports)" for (a, b), n in sorted(edges.items())] or [
-            "No imports between the given paths were found."]
+        out += [
+            f"- `{a}` imports from `{b}` ({n} imports)" for (a, b), n in sorted(edges.items())
+        ] or ["No imports between the given paths were found."]
         return Gathered(parts=parts, files=refs, git=info, offline_report="\n".join(out) + "\n")
 
 
@@ -130,9 +151,13 @@ class Research:
     def validate(self, params: dict[str, Any], root: Path) -> dict[str, Any]:
         question = optional_str(params, "question")
         if not question or not question.strip():
-            raise InputError("cowork.research needs {\"question\": \"…\"}: the question to weigh")
-        return {"question": question.strip(), "options": str_list(params, "options"),
-                "uris": str_list(params, "uris"), "paths": _paths(params, root, required=False)}
+            raise InputError('cowork.research needs {"question": "…"}: the question to weigh')
+        return {
+            "question": question.strip(),
+            "options": str_list(params, "options"),
+            "uris": str_list(params, "uris"),
+            "paths": _paths(params, root, required=False),
+        }
 
     def title(self, params: dict[str, Any]) -> str:
         q = params["question"]
@@ -140,11 +165,13 @@ class Research:
 
     def default_brief(self, params: dict[str, Any], root: Path) -> Brief:
         return Brief(
-            kind=self.name, title=self.title(params),
+            kind=self.name,
+            title=self.title(params),
             goal=f"{params['question']}\n\nWeigh the options for this codebase specifically.",
-            context=[p or "." for p in params["paths"]] + [f"option: {o}" for o in params["options"]],
+            context=[p or "." for p in params["paths"]]
+            + [f"option: {o}" for o in params["options"]],
             output_format="A trade-off table (option × criteria), a recommendation with its "
-                          "assumptions, and what to prototype to decide.",
+            "assumptions, and what to prototype to decide.",
             out_of_scope="Options that need a rewrite of unrelated parts.",
             params={k: v for k, v in params.items() if k in ("question", "options", "uris")},
         )
@@ -155,7 +182,8 @@ class Research:
         params = request.params
         out = ["# Research", "", f"**Question:** {params['question']}", "", "## Options", ""]
         out += [f"{i}. {o}" for i, o in enumerate(params["options"], 1)] or [
-            "None given: list the candidate approaches in the brief."]
+            "None given: list the candidate approaches in the brief."
+        ]
         parts = [ContextPart("Workspace", f"{len(files)} files; {info.describe()}.", stable=True)]
         refs: list[FileRef] = []
         out += ["", "## Files named", ""]
@@ -169,8 +197,13 @@ class Research:
                 out.append(f"- `{member}`: {len(lines)} public definitions")
         if not params["paths"]:
             out.append("None.")
-        out += ["", "## Trade-offs", "", "| option | fit with this codebase | cost | risk |",
-                "| --- | --- | --- | --- |"]
+        out += [
+            "",
+            "## Trade-offs",
+            "",
+            "| option | fit with this codebase | cost | risk |",
+            "| --- | --- | --- | --- |",
+        ]
         out += [f"| {o} | ? | ? | ? |" for o in params["options"]]
         out += ["", "*(The offline provider cannot weigh options; a model fills this table.)*"]
         return Gathered(parts=parts, files=refs, git=info, offline_report="\n".join(out) + "\n")

@@ -37,7 +37,9 @@ class ModuleFacts:
 def _is_test_file(rel: str) -> bool:
     p = PurePosixPath(rel)
     return (
-        p.name.startswith("test_") or p.stem.endswith("_test") or p.name == "conftest.py"
+        p.name.startswith("test_")
+        or p.stem.endswith("_test")
+        or p.name == "conftest.py"
         or any(part in ("tests", "test") for part in p.parts[:-1])
     ) and p.suffix == ".py"
 
@@ -66,7 +68,9 @@ class Python:
         is_pkg = importer_rel.endswith("__init__.py")
         names, base = py.resolve_import(importer, is_pkg, ref)
         # `from a import b, c`: the submodules a.b / a.c when they exist, else module a.
-        out = [(n, self.by_module[n]) for n in names if n in self.by_module]
+        out: list[tuple[str, str | None]] = [
+            (n, self.by_module[n]) for n in names if n in self.by_module
+        ]
         if out or not base:
             return out
         return [(base, self.by_module.get(base))]
@@ -86,7 +90,9 @@ class Summarize:
     def validate(self, params: dict[str, Any], root: Path) -> dict[str, Any]:
         uri = params.get("uri")
         if uri is None or uri == "":
-            raise InputError("cowork.summarizeModule needs {\"uri\": \"file:///…\"}: the module to summarise")
+            raise InputError(
+                'cowork.summarizeModule needs {"uri": "file:///…"}: the module to summarise'
+            )
         if not isinstance(uri, str):
             raise InputError(f"'uri' must be a file URI (a string), got {shown(uri)}")
         path = uris.to_path(uri)
@@ -94,7 +100,9 @@ class Summarize:
         if not path.exists():
             raise InputError(f"{rel} does not exist")
         if path.is_dir():
-            raise InputError(f"{rel} is a folder; summarise one module (file), or use an architecture brief")
+            raise InputError(
+                f"{rel} is a folder; summarise one module (file), or use an architecture brief"
+            )
         return {"uri": uris.from_path(path), "path": rel}
 
     def title(self, params: dict[str, Any]) -> str:
@@ -109,14 +117,21 @@ class Summarize:
                 f"Explain `{rel}` to an engineer who is about to change it: what it is "
                 "responsible for, the API it offers, who it works with, and what could bite."
             ),
-            context=[rel, "what it imports from the workspace", "who imports it", "its tests",
-                     "its recent git history"],
+            context=[
+                rel,
+                "what it imports from the workspace",
+                "who imports it",
+                "its tests",
+                "its recent git history",
+            ],
             output_format=(
                 "Markdown with these sections: Responsibility (two or three sentences); "
                 "Public API (each name with its signature and one line); Collaborators "
                 "(imports and importers, and why); Tests; Risks; Open questions. Cite `path:line`."
             ),
-            out_of_scope="Rewriting the code, style nits, and anything outside this module's contract.",
+            out_of_scope=(
+                "Rewriting the code, style nits, and anything outside this module's contract."
+            ),
             params={"uri": params["uri"]},
         )
 
@@ -146,10 +161,14 @@ class Summarize:
             refs.append(FileRef.of(path, file_text))
             parts.append(ContextPart(f"{path} (outline)", outline_text, source=path))
         if facts.history:
-            parts.append(ContextPart(
-                f"Recent history of {rel}",
-                "\n".join(f"{c.sha[:10]} {c.date} {c.author}: {c.subject}" for c in facts.history),
-            ))
+            parts.append(
+                ContextPart(
+                    f"Recent history of {rel}",
+                    "\n".join(
+                        f"{c.sha[:10]} {c.date} {c.author}: {c.subject}" for c in facts.history
+                    ),
+                )
+            )
         return Gathered(parts=parts, files=refs, git=facts.git, offline_report=render(facts))
 
     def _python_facts(self, request: GatherRequest, facts: ModuleFacts, files: list[str]) -> None:
@@ -225,8 +244,10 @@ def _workspace_overview(files: list[str], git: gitfacts.GitInfo) -> str:
     for f in files:
         top = f.split("/")[0] if "/" in f else "."
         tops[top] = tops.get(top, 0) + 1
-    layout = "\n".join(f"{name}/  ({n} files)" if name != "." else f"(top level)  ({n} files)"
-                       for name, n in sorted(tops.items()))
+    layout = "\n".join(
+        f"{name}/  ({n} files)" if name != "." else f"(top level)  ({n} files)"
+        for name, n in sorted(tops.items())
+    )
     return f"{len(files)} files; {git.describe()}.\n{layout}"
 
 
@@ -246,14 +267,20 @@ def render(f: ModuleFacts) -> str:
     o = f.outline
     out += ["## Responsibility", ""]
     if o is None:
-        out += [f"cowork does not parse `{PurePosixPath(f.rel).suffix or 'this kind of'}` files "
-                "yet; the outline below is limited to size and history.", ""]
+        out += [
+            f"cowork does not parse `{PurePosixPath(f.rel).suffix or 'this kind of'}` files "
+            "yet; the outline below is limited to size and history.",
+            "",
+        ]
     elif o.syntax_error:
         out += [f"The module does not parse: {o.syntax_error}. The outline below is empty.", ""]
     elif o.docstring:
         out += [o.docstring.strip(), ""]
     else:
-        out += ["The module has no docstring; its responsibility is inferred from its API below.", ""]
+        out += [
+            "The module has no docstring; its responsibility is inferred from its API below.",
+            "",
+        ]
 
     if o is not None and not o.syntax_error:
         public = py.public_definitions(o)
@@ -282,7 +309,9 @@ def render(f: ModuleFacts) -> str:
         if f.importers:
             out += [f"- `{p}:{line}`" for p, line in f.importers]
         else:
-            out.append("No workspace module imports it." if f.module else "Not importable as a module.")
+            out.append(
+                "No workspace module imports it." if f.module else "Not importable as a module."
+            )
         out.append("")
 
     out += ["## Tests", ""]
@@ -299,8 +328,10 @@ def render(f: ModuleFacts) -> str:
     lines = f.text.count("\n") + (1 if f.text and not f.text.endswith("\n") else 0)
     out += ["", "## Size", "", f"{lines:,} lines, {len(f.text.encode('utf-8')):,} bytes."]
     if o is not None and not o.syntax_error:
-        out[-1] += (f" {len(o.definitions)} top-level definitions, "
-                    f"{sum(len(d.children) for d in o.definitions)} methods.")
+        out[-1] += (
+            f" {len(o.definitions)} top-level definitions, "
+            f"{sum(len(d.children) for d in o.definitions)} methods."
+        )
 
     risks = _risks(f)
     out += ["", "## Risks and open questions", ""]
@@ -316,11 +347,15 @@ def _risks(f: ModuleFacts) -> list[str]:
     if not f.tests:
         risks.append("No tests were found for it: changes here are unguarded.")
     if len(f.importers) >= 5:
-        risks.append(f"{len(f.importers)} workspace modules import it: a change here has a wide reach.")
+        risks.append(
+            f"{len(f.importers)} workspace modules import it: a change here has a wide reach."
+        )
     if o is not None and not o.syntax_error:
         undocumented = [d.name for d in py.public_definitions(o) if not d.doc]
         if undocumented:
-            risks.append(f"Public names without a docstring: {', '.join(f'`{n}`' for n in undocumented)}.")
+            risks.append(
+                f"Public names without a docstring: {', '.join(f'`{n}`' for n in undocumented)}."
+            )
         if not o.docstring:
             risks.append("No module docstring: its intended responsibility is not written down.")
     if f.todo_count:

@@ -14,7 +14,8 @@ SOURCE = types.CodeActionKind.Source.value
 def actions_for(uri: str) -> list[types.CodeAction]:
     def action(title: str, kind: str, command: str, arg: dict[str, object]) -> types.CodeAction:
         return types.CodeAction(
-            title=f"cowork: {title}", kind=f"{SOURCE}.cowork.{kind}",
+            title=f"cowork: {title}",
+            kind=f"{SOURCE}.cowork.{kind}",
             command=types.Command(title=title, command=command, arguments=[arg]),
         )
 
@@ -22,10 +23,18 @@ def actions_for(uri: str) -> list[types.CodeAction]:
         action("Summarize this module", "summarize", "cowork.summarizeModule", {"uri": uri}),
         action("Review this branch's changes", "review", "cowork.reviewChanges", {"uri": uri}),
         action("Draft docs for this change", "docs", "cowork.draftDocs", {"uri": uri}),
-        action("Add to an architecture brief", "architecture", "cowork.newBrief",
-               {"kind": "architecture", "uris": [uri]}),
-        action("New brief for this module", "brief", "cowork.newBrief",
-               {"kind": "summarize", "uris": [uri]}),
+        action(
+            "Add to an architecture brief",
+            "architecture",
+            "cowork.newBrief",
+            {"kind": "architecture", "uris": [uri]},
+        ),
+        action(
+            "New brief for this module",
+            "brief",
+            "cowork.newBrief",
+            {"kind": "summarize", "uris": [uri]},
+        ),
     ]
 
 
@@ -46,6 +55,9 @@ def register(server: CoworkServer) -> None:
         offered = actions_for(uri)
         only = params.context.only
         if only:
-            offered = [a for a in offered
-                       if any(a.kind and (a.kind == k or a.kind.startswith(f"{k}.")) for k in only)]
+            offered = [
+                a
+                for a in offered
+                if any(a.kind and (a.kind == k or a.kind.startswith(f"{k}.")) for k in only)
+            ]
         return offered

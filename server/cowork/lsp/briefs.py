@@ -76,14 +76,18 @@ def register(server: CoworkServer) -> None:
         params = spec.validate(_brief_params(kind, uri_list), root)
         brief = spec.default_brief(params, root)
         name = kind if kind == "architecture" else artifacts.slugify(brief.title)
-        path = await asyncio.to_thread(_write_brief, root, brief, name,
-                                       uri_list if kind == "architecture" else [])
+        path = await asyncio.to_thread(
+            _write_brief, root, brief, name, uri_list if kind == "architecture" else []
+        )
         uri = uris.from_path(path)
         if ls.supports("window.show_document.support"):
             await ls.window_show_document_async(types.ShowDocumentParams(uri=uri, take_focus=True))
         else:
-            ls.window_show_message(types.ShowMessageParams(
-                type=types.MessageType.Info, message=f"cowork: brief written to {path}"))
+            ls.window_show_message(
+                types.ShowMessageParams(
+                    type=types.MessageType.Info, message=f"cowork: brief written to {path}"
+                )
+            )
         return {"uri": uri}
 
     @server.command("cowork.dispatchBrief")
@@ -93,7 +97,7 @@ def register(server: CoworkServer) -> None:
         check_keys("cowork.dispatchBrief", arg, frozenset({"uri"}))
         uri = arg.get("uri")
         if not isinstance(uri, str):
-            raise InputError("cowork.dispatchBrief needs {\"uri\": \"file:///…/brief.md\"}")
+            raise InputError('cowork.dispatchBrief needs {"uri": "file:///…/brief.md"}')
         path = uris.to_path(uri)
         root = ls.root_for(path)
         document = ls.workspace.text_documents.get(uri)

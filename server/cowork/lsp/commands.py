@@ -46,8 +46,10 @@ def one_object(command: str, args: tuple[Any, ...], *, optional: bool = False) -
 def check_keys(command: str, arg: dict[str, Any], allowed: frozenset[str]) -> None:
     unknown = sorted(set(arg) - allowed)
     if unknown:
-        raise InputError(f"{command}: unknown key(s) {', '.join(unknown)}; "
-                         f"accepted: {', '.join(sorted(allowed)) or 'none'}")
+        raise InputError(
+            f"{command}: unknown key(s) {', '.join(unknown)}; "
+            f"accepted: {', '.join(sorted(allowed)) or 'none'}"
+        )
 
 
 def root_of(ls: CoworkServer, kind: str, arg: dict[str, Any]) -> Path:
@@ -110,9 +112,11 @@ def register(server: CoworkServer) -> None:
         pygls_log.addFilter(_NoTracebackForInvalidRequests())
 
     for name in TASK_COMMANDS:
+
         def make(command: str) -> Callable[..., Awaitable[Any]]:
             async def run_task(ls: CoworkServer, *args: Any) -> dict[str, str]:
                 return await submit_task(ls, command, args)
+
             return clear_errors(run_task)
 
         server.command(name)(make(name))
@@ -131,7 +135,7 @@ def register(server: CoworkServer) -> None:
         check_keys("cowork.cancelTask", arg, frozenset({"taskId"}))
         task_id = arg.get("taskId")
         if not isinstance(task_id, str) or not task_id:
-            raise InputError("cowork.cancelTask needs {\"taskId\": \"…\"}")
+            raise InputError('cowork.cancelTask needs {"taskId": "…"}')
         await ls.engine.loaded()
         task = await ls.engine.cancel(task_id)
         return task.to_record()
@@ -142,7 +146,7 @@ def register(server: CoworkServer) -> None:
         arg = one_object("cowork.dismissFinding", args)
         finding_id = arg.get("findingId")
         if not isinstance(finding_id, str) or not finding_id:
-            raise InputError("cowork.dismissFinding needs {\"findingId\": \"…\"}")
+            raise InputError('cowork.dismissFinding needs {"findingId": "…"}')
         # Review findings become diagnostics with the context issue; until a
         # review has produced one, no id can name a finding.
         raise InputError(f"no finding with id {finding_id!r}")

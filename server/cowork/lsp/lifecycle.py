@@ -29,11 +29,13 @@ def register(server: CoworkServer) -> None:
             for root in ls.workspace_roots():
                 requeued = await engine.open_workspace(root, resume=True)
                 if requeued:
-                    ls.window_show_message(types.ShowMessageParams(
-                        type=types.MessageType.Info,
-                        message=f"cowork: re-running {len(requeued)} task(s) interrupted when "
-                                f"the server stopped ({root.name})",
-                    ))
+                    ls.window_show_message(
+                        types.ShowMessageParams(
+                            type=types.MessageType.Info,
+                            message=f"cowork: re-running {len(requeued)} task(s) interrupted when "
+                            f"the server stopped ({root.name})",
+                        )
+                    )
         finally:
             # Requests that arrive meanwhile (this handler awaits the client and
             # SQLite) wait for this, so they never miss a past task.

@@ -58,8 +58,12 @@ class TaskProgress:
         if task.state is TaskState.DONE:
             self.server.spawn(self._completed(task), f"open-artifact-{task.task_id}")
         elif task.state is TaskState.FAILED:
-            self.server.window_show_message(types.ShowMessageParams(
-                type=types.MessageType.Error, message=f"cowork: {task.title} failed: {task.error}"))
+            self.server.window_show_message(
+                types.ShowMessageParams(
+                    type=types.MessageType.Error,
+                    message=f"cowork: {task.title} failed: {task.error}",
+                )
+            )
 
     def on_progress(self, task: Task, message: str, percentage: int | None) -> None:
         channel = self.channels.get(task.task_id)
@@ -90,22 +94,33 @@ class TaskProgress:
         loop = asyncio.get_running_loop()
         cancel_future = progress.tokens.get(token)
         if cancel_future is not None:
+
             def on_cancel(fut: object) -> None:
                 if getattr(fut, "cancelled", lambda: False)():
                     loop.call_soon_threadsafe(self._cancel_from_client, task.task_id)
 
             cancel_future.add_done_callback(on_cancel)
-        progress.begin(token, types.WorkDoneProgressBegin(
-            title=f"cowork: {task.title}", cancellable=True,
-            message=task.state.value.capitalize(), percentage=0))
+        progress.begin(
+            token,
+            types.WorkDoneProgressBegin(
+                title=f"cowork: {task.title}",
+                cancellable=True,
+                message=task.state.value.capitalize(),
+                percentage=0,
+            ),
+        )
         try:
             while True:
                 item = await channel.get()
                 if isinstance(item, _End):
                     progress.end(token, types.WorkDoneProgressEnd(message=item.message))
                     return
-                progress.report(token, types.WorkDoneProgressReport(
-                    message=item.message, percentage=item.percentage, cancellable=True))
+                progress.report(
+                    token,
+                    types.WorkDoneProgressReport(
+                        message=item.message, percentage=item.percentage, cancellable=True
+                    ),
+                )
         except asyncio.CancelledError:
             progress.end(token, types.WorkDoneProgressEnd(message="Stopped"))
             raise
@@ -122,12 +137,16 @@ class TaskProgress:
             return
         if self.server.supports("window.show_document.support"):
             result = await self.server.window_show_document_async(
-                types.ShowDocumentParams(uri=task.artifact_uri, take_focus=False))
+                types.ShowDocumentParams(uri=task.artifact_uri, take_focus=False)
+            )
             if result.success:
                 return
         path = uris.to_path(task.artifact_uri)
-        self.server.window_show_message(types.ShowMessageParams(
-            type=types.MessageType.Info, message=f"cowork: {task.title} is ready: {path}"))
+        self.server.window_show_message(
+            types.ShowMessageParams(
+                type=types.MessageType.Info, message=f"cowork: {task.title} is ready: {path}"
+            )
+        )
 
 
 def _end_message(task: Task) -> str:

@@ -26,8 +26,9 @@ class CoworkServer(LanguageServer):
     """The language server. Holds the engine; features live in sibling modules."""
 
     def __init__(self) -> None:
-        super().__init__("cowork", __version__,
-                         text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        super().__init__(
+            "cowork", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental
+        )
         self.settings = Settings()
         self.init_options: dict[str, Any] = {}
         self._engine: TaskEngine | None = None
@@ -84,8 +85,11 @@ class CoworkServer(LanguageServer):
         """
         key = (self.workspace.root_path, *sorted(self.workspace.folders))
         if self._roots is None or self._roots[0] != key:
-            roots = [uris.to_path(f.uri).resolve() for f in self.workspace.folders.values()
-                     if f.uri.startswith("file:")]
+            roots = [
+                uris.to_path(f.uri).resolve()
+                for f in self.workspace.folders.values()
+                if f.uri.startswith("file:")
+            ]
             if not roots and self.workspace.root_path:
                 roots = [Path(self.workspace.root_path).resolve()]
             self._roots = (key, roots)

@@ -45,9 +45,12 @@ async def _pull(ls: CoworkServer) -> Any:
     if not ls.supports("workspace.configuration"):
         return None
     try:
-        result = await asyncio.wait_for(ls.workspace_configuration_async(
-            types.ConfigurationParams(items=[types.ConfigurationItem(section="cowork")])
-        ), PULL_TIMEOUT_S)
+        result = await asyncio.wait_for(
+            ls.workspace_configuration_async(
+                types.ConfigurationParams(items=[types.ConfigurationItem(section="cowork")])
+            ),
+            PULL_TIMEOUT_S,
+        )
     except TimeoutError:
         log.warning("workspace/configuration: no answer within %.0fs", PULL_TIMEOUT_S)
         return None
@@ -74,11 +77,15 @@ async def apply_settings(ls: CoworkServer, pushed: Any = None) -> None:
             layers.append((pushed, "workspace/didChangeConfiguration"))
         settings, errors = config.load(*layers)
         for message in errors:
-            ls.window_show_message(types.ShowMessageParams(
-                type=types.MessageType.Warning, message=message))
-        ls.window_log_message(types.LogMessageParams(
-            type=types.MessageType.Info,
-            message=f"cowork settings in effect:\n{config.describe(settings)}"))
+            ls.window_show_message(
+                types.ShowMessageParams(type=types.MessageType.Warning, message=message)
+            )
+        ls.window_log_message(
+            types.LogMessageParams(
+                type=types.MessageType.Info,
+                message=f"cowork settings in effect:\n{config.describe(settings)}",
+            )
+        )
         ls.settings = settings
         if ls._engine is not None:
             ls._engine.update_settings(settings)

@@ -49,8 +49,13 @@ async def _serve(server: LanguageServer, stdin: BinaryIO, stop: threading.Event)
     except (ValueError, OSError):
         # A regular file cannot be watched by the event loop: read it pygls's way.
         reader = StdinAsyncReader(stdin, server.thread_pool)
-    await run_async(stop_event=stop, reader=reader, protocol=server.protocol, logger=log,
-                    error_handler=server.report_server_error)
+    await run_async(
+        stop_event=stop,
+        reader=reader,
+        protocol=server.protocol,
+        logger=log,
+        error_handler=server.report_server_error,
+    )
 
 
 def start_stdio(server: LanguageServer) -> None:
@@ -65,4 +70,4 @@ def start_stdio(server: LanguageServer) -> None:
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
-        server.shutdown()
+        server.shutdown()  # type: ignore[no-untyped-call]  # pygls leaves it untyped

@@ -17,8 +17,10 @@ def create(settings: Settings) -> Provider:
         return OfflineProvider(delay_seconds=settings.offline_delay_ms / 1000)
     if name == "anthropic":
         if not os.environ.get("ANTHROPIC_API_KEY"):
-            raise TaskFailure("the anthropic provider needs ANTHROPIC_API_KEY in the server's "
-                              "environment (or set cowork.provider to 'offline')")
+            raise TaskFailure(
+                "the anthropic provider needs ANTHROPIC_API_KEY in the server's "
+                "environment (or set cowork.provider to 'offline')"
+            )
         from cowork.providers.anthropic import AnthropicProvider  # the SDK loads slowly
 
         return AnthropicProvider()

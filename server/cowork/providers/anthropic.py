@@ -50,8 +50,9 @@ class AnthropicProvider:
         system: list[dict[str, Any]] = [{"type": "text", "text": p.system}]
         content: list[dict[str, Any]] = []
         if p.stable_context:
-            content.append({"type": "text", "text": p.stable_context,
-                            "cache_control": {"type": "ephemeral"}})
+            content.append(
+                {"type": "text", "text": p.stable_context, "cache_control": {"type": "ephemeral"}}
+            )
         else:
             system[-1]["cache_control"] = {"type": "ephemeral"}
         task_text = "\n\n".join(t for t in (p.task_context, p.instruction) if t)
@@ -64,8 +65,10 @@ class AnthropicProvider:
         parts: list[str] = []
         try:
             async with client.messages.stream(
-                model=request.model, max_tokens=request.max_output_tokens,
-                system=system, messages=messages,
+                model=request.model,
+                max_tokens=request.max_output_tokens,
+                system=system,
+                messages=messages,
             ) as stream:
                 async for text in stream.text_stream:
                     parts.append(text)
@@ -78,7 +81,8 @@ class AnthropicProvider:
                 await client.close()
         u = final.usage
         usage = Usage(
-            input_tokens=u.input_tokens, output_tokens=u.output_tokens,
+            input_tokens=u.input_tokens,
+            output_tokens=u.output_tokens,
             cache_read_tokens=u.cache_read_input_tokens or 0,
             cache_write_tokens=u.cache_creation_input_tokens or 0,
         )
