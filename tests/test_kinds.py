@@ -97,3 +97,11 @@ async def test_list_tasks_returns_records_newest_first(session: Session, repo: P
         "cacheWriteTokens",
         "costUsd",
     }
+
+
+async def test_review_with_nothing_to_review_says_so(session: Session, repo: Path) -> None:
+    answer = await session.command("cowork.reviewChanges", {})  # on main, against main
+    failed = await session.wait_for(answer["taskId"], "done", "failed")
+    assert failed["state"] == "failed"
+    assert "HEAD is at its merge-base with main" in failed["error"]
+    assert "no committed changes" in failed["error"]

@@ -347,7 +347,8 @@ class TaskEngine:
             gathered = await self._gatherer.gather(task.kind, gather_request)
             self._emit_progress(task, f"Context: {len(gathered.files)} files", 30)
 
-            provider = providers.create(settings)
+            # Off the loop: the first use imports an SDK, which takes a while.
+            provider = await asyncio.to_thread(providers.create, settings)
             task.provider = provider.name
             completion = await self._generate(task, provider, brief, gathered, settings)
 

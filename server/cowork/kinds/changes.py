@@ -74,6 +74,11 @@ class _ChangesKind:
         self, request: GatherRequest
     ) -> tuple[gitfacts.ChangeSet, gitfacts.GitInfo, list[ContextPart], list[FileRef]]:
         cs, info = _gather_changes(request)
+        if not cs.commits and not cs.numstat:
+            raise TaskFailure(
+                f"HEAD is at its merge-base with {cs.base_ref} ({cs.base[:10]}): there are no "
+                "committed changes to compare. Commit your work, or pass another base."
+            )
         request.check_cancelled()
         parts = [
             ContextPart(
