@@ -18,6 +18,7 @@ from pathlib import PurePosixPath
 
 from cowork.context import outline as py
 from cowork.context.index import FileFacts, Import
+from cowork.context.reader import ContextReader
 
 _JS_SUFFIXES = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs")
 
@@ -207,4 +208,20 @@ def build(
                     edge = Edge(f.path, target, imp.line, imp.spec)
                     graph.edges[f.path].append(edge)
                     graph.reverse[target].append(edge)
+    return graph
+
+
+def graph_for(reader: ContextReader) -> ImportGraph:
+    """The import graph of the files `reader` may use, rebuilt only when one changed."""
+    facts = [f for f in (reader.facts(rel) for rel in reader.inventory) if f is not None]
+    key = tuple((f.path, f.sha256) for f in facts)
+    cached = reader.index.graph_cache
+    if cached is not None and cached[0] == key and isinstance(cached[1], ImportGraph):
+        return cached[1]
+    go_mod = reader.facts("go.mod")
+    go_mod_text = None
+    if go_mod is not None:
+        go_mod_text = reader.text("go.mod")
+    graph = build(facts, [f.path for f in facts], go_mod_text)
+    reader.index.graph_cache = (key, graph)
     return graph

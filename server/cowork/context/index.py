@@ -40,6 +40,7 @@ class FileFacts:
     docstring: str | None = None
     syntax_error: str | None = None
     unreadable: str | None = None  # why the text could not be used (binary, too large, encoding)
+    all_names: tuple[str, ...] | None = None  # a Python module's literal __all__
 
 
 def language_of(path: str) -> str | None:
@@ -65,6 +66,7 @@ def parse(path: str, text: str, sha: str, size: int) -> FileFacts:
             imports,
             o.docstring,
             o.syntax_error,
+            all_names=tuple(o.all_names) if o.all_names is not None else None,
         )
     if language is not None:
         c = treesitter.code_outline(path, text)
@@ -103,6 +105,8 @@ class WorkspaceIndex:
         self._lock = threading.Lock()
         self._by_path: dict[str, tuple[int, int, FileFacts]] = {}
         self.parses = 0  # files parsed so far: a second gathering shows only the changed ones
+        # The last import graph built from this index, with the facts it was built from.
+        self.graph_cache: tuple[tuple[tuple[str, str], ...], object] | None = None
 
     def facts(self, rel: str, overlays: Mapping[str, str] | None = None) -> FileFacts:
         """Facts of `rel`: the editor's unsaved text when open, else the file on disk.

@@ -28,7 +28,7 @@ from cowork.engine.model import Task, TaskRequest, TaskState
 from cowork.engine.store import Store
 from cowork.errors import CoworkError, InputError
 from cowork.kinds.base import Gathered, GatherRequest
-from cowork.kinds.prompt import build_prompt
+from cowork.kinds.prompt import build_prompt, reserved_tokens
 from cowork.providers.base import Completion, GenerationRequest, Provider
 
 log = logging.getLogger(__name__)
@@ -343,9 +343,15 @@ class TaskEngine:
                 settings=settings,
                 overlays=self._overlays.get(task.task_id, {}),
                 cancelled=cancelled,
+                reserved_tokens=reserved_tokens(brief),
             )
             gathered = await self._gatherer.gather(task.kind, gather_request)
-            self._emit_progress(task, f"Context: {len(gathered.files)} files", 30)
+            self._emit_progress(
+                task,
+                f"Context: {len(gathered.files)} files, ~{gathered.tokens:,} of "
+                f"{gathered.budget:,} tokens",
+                30,
+            )
 
             # Off the loop: the first use imports an SDK, which takes a while.
             provider = await asyncio.to_thread(providers.create, settings)
@@ -479,6 +485,10 @@ def _provenance(
                 {"path": f.path, "sha256": f.sha256, "bytes": f.bytes} for f in gathered.files
             ],
             "excluded": [{"path": p, "reason": why} for p, why in gathered.excluded],
+            "redacted": [{"path": p, "what": what} for p, what in gathered.redacted],
+            "cut": [{"what": what, "reason": why} for what, why in gathered.cuts],
+            "tokens": gathered.tokens,
+            "budget": gathered.budget,
         },
         "usage": completion.usage.to_json(),
     }

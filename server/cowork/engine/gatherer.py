@@ -21,8 +21,13 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from cowork import kinds
+from cowork.context.budget import LocalEstimator, pack
+from cowork.context.index import WorkspaceIndex
+from cowork.context.privacy import redact
+from cowork.context.reader import ContextReader
 from cowork.errors import TaskFailure
 from cowork.kinds.base import Gathered, GatherRequest
+from cowork.kinds.prompt import render_part
 
 _PARENT_POLL_S = 1.0
 
@@ -45,9 +50,55 @@ class CancelFlag:
         self.path.unlink(missing_ok=True)
 
 
+# One index per workspace in each process that gathers: a worker's parse cache
+# outlives the task, so the next gathering re-parses only what changed.
+_indexes: dict[Path, WorkspaceIndex] = {}
+_indexes_lock = threading.Lock()
+
+
+def index_for(root: Path) -> WorkspaceIndex:
+    with _indexes_lock:
+        if root not in _indexes:
+            _indexes[root] = WorkspaceIndex(root)
+        return _indexes[root]
+
+
 def run_gather(kind: str, request: GatherRequest) -> Gathered:
-    """The worker-side entry point (module level, so it pickles)."""
-    return kinds.get(kind).gather(request)
+    """Collect `kind`'s context and fit it to the budget (module level, so it pickles)."""
+    reader = ContextReader(
+        request.root,
+        index_for(request.root),
+        request.overlays,
+        request.settings.exclude,
+        request.cancelled,
+    )
+    collected = kinds.get(kind).gather(request, reader)
+    reader.check_cancelled()
+    packed = pack(
+        collected.pieces,
+        request.settings.context_budget_tokens,
+        LocalEstimator(),
+        reserved=request.reserved_tokens,
+        render=render_part,
+    )
+    files, excluded, redacted = reader.provenance()
+    budget = request.settings.context_budget_tokens
+    report, _ = redact(collected.offline_report)
+    return Gathered(
+        parts=packed.pieces,
+        files=files,
+        git=reader.git,
+        offline_report=report,
+        excluded=excluded,
+        redacted=redacted,
+        cuts=[
+            (c.title if c.source is None else f"{c.title} ({c.source})", c.reason(budget))
+            for c in packed.cuts
+        ],
+        base=collected.base,
+        tokens=packed.tokens,
+        budget=budget,
+    )
 
 
 def _exit_with_parent(parent: int) -> None:

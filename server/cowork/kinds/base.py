@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,50 +9,42 @@ from typing import Any, Protocol
 
 from cowork.brief import Brief
 from cowork.config import Settings
+from cowork.context.budget import Piece
 from cowork.context.git import GitInfo
-from cowork.errors import InputError, TaskFailure
+from cowork.context.reader import ContextReader, FileRef, Flag
+from cowork.errors import InputError
+
+__all__ = ["Collected", "ContextReader", "FileRef", "Flag", "GatherRequest", "Gathered", "Piece"]
 
 
-@dataclass(frozen=True)
-class ContextPart:
-    """One piece of context a model would read. `stable` parts are workspace-wide
-    and go first so a prompt cache can share them between tasks."""
-
-    title: str
-    text: str
-    stable: bool = False
-    source: str | None = None  # workspace-relative path, when the part is one file
+# Priorities for context pieces: lower is taken first when the budget is tight.
+TARGET, CHANGES, CALLERS, TESTS, NEIGHBOURS, OUTLINE, HISTORY = 0, 1, 2, 3, 4, 5, 6
 
 
-@dataclass(frozen=True)
-class FileRef:
-    path: str  # workspace-relative POSIX path
-    sha256: str
-    bytes: int
+@dataclass
+class Collected:
+    """What a kind's recipe found, before the budget: pieces for a model (in the
+    order they are to be sent) and the deterministic report from the same facts."""
 
-    @classmethod
-    def of(cls, path: str, text: str) -> FileRef:
-        data = text.encode("utf-8")
-        return cls(path, hashlib.sha256(data).hexdigest(), len(data))
+    pieces: list[Piece]
+    offline_report: str
+    base: str | None = None
 
 
 @dataclass
 class Gathered:
-    """What a kind's context step found: the parts for a model, the facts for the
-    offline analysis, and the provenance."""
+    """The context as it will be sent, within the budget, with its provenance."""
 
-    parts: list[ContextPart]
+    parts: list[Piece]
     files: list[FileRef]
     git: GitInfo
     offline_report: str
     excluded: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
+    redacted: list[tuple[str, str]] = field(default_factory=list)  # (path, what)
+    cuts: list[tuple[str, str]] = field(default_factory=list)  # (what, why)
     base: str | None = None
-
-
-class Flag(Protocol):
-    """Something that says whether the task was cancelled (thread or process safe)."""
-
-    def is_set(self) -> bool: ...
+    tokens: int = 0
+    budget: int = 0
 
 
 @dataclass
@@ -63,11 +54,8 @@ class GatherRequest:
     settings: Settings
     overlays: dict[str, str] = field(default_factory=dict)  # rel path -> unsaved editor text
     cancelled: Flag = field(default_factory=threading.Event)
-
-    def check_cancelled(self) -> None:
-        """Called between steps so a cancelled gathering stops early."""
-        if self.cancelled.is_set():
-            raise TaskFailure("cancelled")
+    # Tokens the prompt spends outside the context (system prompt, brief).
+    reserved_tokens: int = 0
 
 
 class Kind(Protocol):
@@ -81,8 +69,8 @@ class Kind(Protocol):
 
     def default_brief(self, params: dict[str, Any], root: Path) -> Brief: ...
 
-    def gather(self, request: GatherRequest) -> Gathered:
-        """Collect the context. Blocking: runs in a worker thread."""
+    def gather(self, request: GatherRequest, reader: ContextReader) -> Collected:
+        """Collect the context through `reader`. Blocking: runs in a worker process."""
         ...
 
 

@@ -9,9 +9,19 @@ from typing import Any
 from cowork import uris
 from cowork.brief import Brief
 from cowork.context import git as gitfacts
-from cowork.context.workspace import read_text, relative_to
+from cowork.context.privacy import redact
+from cowork.context.workspace import relative_to
 from cowork.errors import InputError, TaskFailure
-from cowork.kinds.base import ContextPart, FileRef, Gathered, GatherRequest, optional_str, str_list
+from cowork.kinds.base import (
+    CHANGES,
+    TARGET,
+    Collected,
+    ContextReader,
+    GatherRequest,
+    Piece,
+    optional_str,
+    str_list,
+)
 
 # Added lines worth a second look in a first-pass review, with why.
 _CHECKS: list[tuple[re.Pattern[str], str]] = [
@@ -22,12 +32,37 @@ _CHECKS: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
-def _gather_changes(request: GatherRequest) -> tuple[gitfacts.ChangeSet, gitfacts.GitInfo]:
-    info = gitfacts.info(request.root)
+def _gather_changes(request: GatherRequest) -> gitfacts.ChangeSet:
     try:
-        return gitfacts.changes(request.root, request.params.get("base")), info
+        return gitfacts.changes(request.root, request.params.get("base"))
     except ValueError as exc:
         raise TaskFailure(str(exc)) from None
+
+
+def split_diff(diff: str) -> list[tuple[str, str]]:
+    """(path, that file's part of the diff) for each file of a `git diff`."""
+    files: list[tuple[str, str]] = []
+    for chunk in re.split(r"(?m)^(?=diff --git )", diff):
+        if not chunk.startswith("diff --git "):
+            continue
+        m = re.search(r"(?m)^\+\+\+ b/(.+)$", chunk) or re.search(r"(?m)^--- a/(.+)$", chunk)
+        header = re.match(r"diff --git a/(.+?) b/(.+)$", chunk.split("\n", 1)[0])
+        path = m.group(1) if m else (header.group(2) if header else "")
+        files.append((path, chunk))
+    return files
+
+
+def allowed_diff(diff: str, reader: ContextReader) -> str:
+    """The diff without excluded files' hunks, secrets redacted."""
+    kept: list[str] = []
+    for path, chunk in split_diff(diff):
+        why = reader.why_excluded(path)
+        if why is not None:
+            reader.excluded.setdefault(path, why)
+            kept.append(f"diff --git a/{path} b/{path}\n(changes not shown: {why})\n")
+        else:
+            kept.append(chunk)
+    return redact("".join(kept))[0]
 
 
 def _observations(diff: str) -> list[tuple[str, int, str]]:
@@ -71,37 +106,37 @@ class _ChangesKind:
         return out
 
     def _common_parts(
-        self, request: GatherRequest
-    ) -> tuple[gitfacts.ChangeSet, gitfacts.GitInfo, list[ContextPart], list[FileRef]]:
-        cs, info = _gather_changes(request)
+        self, request: GatherRequest, reader: ContextReader
+    ) -> tuple[gitfacts.ChangeSet, list[Piece]]:
+        cs = _gather_changes(request)
         if not cs.commits and not cs.numstat:
             raise TaskFailure(
                 f"HEAD is at its merge-base with {cs.base_ref} ({cs.base[:10]}): there are no "
                 "committed changes to compare. Commit your work, or pass another base."
             )
-        request.check_cancelled()
-        parts = [
-            ContextPart(
+        reader.check_cancelled()
+        pieces = [
+            Piece(
                 "Commits",
                 "\n".join(f"{c.sha[:10]} {c.author}: {c.subject}" for c in cs.commits) or "(none)",
+                TARGET,
             ),
-            ContextPart(f"Diff {cs.base[:10]}..{cs.head[:10]}", cs.diff or "(empty)"),
+            Piece(
+                f"Diff {cs.base[:10]}..{cs.head[:10]}",
+                allowed_diff(cs.diff, reader) or "(empty)",
+                TARGET,
+            ),
         ]
         desc = request.params.get("description")
         if desc:
-            parts.insert(0, ContextPart("What the change is supposed to do", desc))
-        refs: list[FileRef] = []
+            pieces.insert(0, Piece("What the change is supposed to do", redact(desc)[0], TARGET))
         for path, _, _ in cs.numstat:
-            try:
-                text = read_text(request.root, path, request.overlays)
-            except TaskFailure:
-                continue  # deleted, binary or too large: the diff line says so
-            refs.append(FileRef.of(path, text))
+            reader.text(path)  # records the file's hash (or why it is not sent) in provenance
         for note in request.params.get("notes", []):
-            text = read_text(request.root, note, request.overlays)
-            refs.append(FileRef.of(note, text))
-            parts.append(ContextPart(f"Notes: {note}", text, source=note))
-        return cs, info, parts, refs
+            text = reader.text(note, required=True)
+            assert text is not None
+            pieces.append(Piece(f"Notes: {note}", text, CHANGES, source=note))
+        return cs, pieces
 
     def _stat_lines(self, cs: gitfacts.ChangeSet) -> list[str]:
         out = [
@@ -139,20 +174,18 @@ class Review(_ChangesKind):
             params={k: v for k, v in params.items() if k in ("base", "description")},
         )
 
-    def gather(self, request: GatherRequest) -> Gathered:
-        cs, info, parts, refs = self._common_parts(request)
+    def gather(self, request: GatherRequest, reader: ContextReader) -> Collected:
+        cs, pieces = self._common_parts(request, reader)
         out = ["# Review: this branch's changes", ""]
         if request.params.get("description"):
             out += ["## What it is supposed to do", "", request.params["description"].strip(), ""]
         out += ["## The change", "", *self._stat_lines(cs), "", "## Observations", ""]
-        observations = _observations(cs.diff)
+        observations = [o for o in _observations(cs.diff) if reader.why_excluded(o[0]) is None]
         out += [f"- `{p}:{n}` — {why}" for p, n, why in observations] or [
             "The offline checks (TODO markers, print calls, breakpoints, swallowed exceptions) "
             "found nothing in the added lines."
         ]
-        return Gathered(
-            parts=parts, files=refs, git=info, offline_report="\n".join(out) + "\n", base=cs.base
-        )
+        return Collected(pieces, "\n".join(out) + "\n", base=cs.base)
 
 
 class Docs(_ChangesKind):
@@ -174,8 +207,8 @@ class Docs(_ChangesKind):
             params={k: v for k, v in params.items() if k in ("base", "description", "notes")},
         )
 
-    def gather(self, request: GatherRequest) -> Gathered:
-        cs, info, parts, refs = self._common_parts(request)
+    def gather(self, request: GatherRequest, reader: ContextReader) -> Collected:
+        cs, pieces = self._common_parts(request, reader)
         out = ["# Docs draft: this change", "", "## Context", ""]
         out.append(
             request.params.get("description", "").strip()
@@ -195,6 +228,4 @@ class Docs(_ChangesKind):
             "",
             "*(To be written.)*",
         ]
-        return Gathered(
-            parts=parts, files=refs, git=info, offline_report="\n".join(out) + "\n", base=cs.base
-        )
+        return Collected(pieces, "\n".join(out) + "\n", base=cs.base)

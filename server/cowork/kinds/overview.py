@@ -7,21 +7,39 @@ from typing import Any
 
 from cowork import uris
 from cowork.brief import Brief
-from cowork.context import git as gitfacts
-from cowork.context import outline as py
-from cowork.context.workspace import inventory, read_text, relative_to
-from cowork.errors import InputError, TaskFailure
+from cowork.context.graph import graph_for
+from cowork.context.workspace import relative_to
+from cowork.errors import InputError
 from cowork.kinds.base import (
-    ContextPart,
-    FileRef,
-    Gathered,
+    CHANGES,
+    NEIGHBOURS,
+    OUTLINE,
+    TARGET,
+    Collected,
+    ContextReader,
     GatherRequest,
+    Piece,
     optional_str,
     str_list,
 )
+from cowork.kinds.summarize import outline_text, public, workspace_overview
 
 _ENTRY_NAMES = {"__main__.py", "main.py", "app.py", "server.py", "cli.py", "wsgi.py", "asgi.py"}
-_PROTOCOL_SUFFIXES = {".proto", ".graphql", ".gql"}
+_PROTOCOL_SUFFIXES = {".proto", ".graphql", ".gql", ".avsc", ".thrift"}
+_CONFIG_NAMES = {
+    "Dockerfile",
+    "docker-compose.yml",
+    "docker-compose.yaml",
+    "pyproject.toml",
+    "setup.cfg",
+    "package.json",
+    "go.mod",
+    "Cargo.toml",
+    "pom.xml",
+    "build.gradle",
+    "Makefile",
+}
+_CONFIG_SUFFIXES = {".toml", ".yaml", ".yml", ".ini", ".cfg", ".conf"}
 _MAX_FILES_PER_PATH = 200
 
 
@@ -42,21 +60,22 @@ def _under(files: list[str], rel: str) -> list[str]:
     return [f for f in files if f == rel or f.startswith(rel.rstrip("/") + "/")]
 
 
-def _outline_lines(
-    request: GatherRequest, rel: str
-) -> tuple[list[str], list[py.ImportRef], str | None]:
-    try:
-        text = read_text(request.root, rel, request.overlays)
-    except TaskFailure:
-        return [], [], None
-    if not rel.endswith(".py"):
-        return [], [], text
-    outline = py.python_outline(text)
-    lines = [
-        f"`{d.signature}` (`{rel}:{d.line}`)" + (f" — {d.doc}" if d.doc else "")
-        for d in py.public_definitions(outline)
-    ]
-    return lines, outline.imports, text
+def _is_protocol(rel: str) -> bool:
+    name = PurePosixPath(rel).name.lower()
+    return PurePosixPath(rel).suffix in _PROTOCOL_SUFFIXES or name.startswith(
+        ("openapi", "swagger", "asyncapi")
+    )
+
+
+def _is_config(rel: str) -> bool:
+    p = PurePosixPath(rel)
+    return p.name in _CONFIG_NAMES or (p.suffix in _CONFIG_SUFFIXES and not _is_protocol(rel))
+
+
+def _owner(paths: list[str], rel: str) -> str | None:
+    """Which of the given paths holds `rel` (the innermost)."""
+    holders = [p for p in paths if not p or rel == p or rel.startswith(p.rstrip("/") + "/")]
+    return max(holders, key=len) if holders else None
 
 
 class Architecture:
@@ -90,59 +109,109 @@ class Architecture:
             params={k: v for k, v in params.items() if k in ("uris", "focus")},
         )
 
-    def gather(self, request: GatherRequest) -> Gathered:
-        files = inventory(request.root)
-        info = gitfacts.info(request.root)
+    def gather(self, request: GatherRequest, reader: ContextReader) -> Collected:
+        files = reader.inventory
+        graph = graph_for(reader)
         paths: list[str] = request.params["paths"]
         out = ["# Architecture brief", ""]
         if request.params.get("focus"):
             out += [f"Focus: {request.params['focus']}", ""]
-        parts: list[ContextPart] = []
-        refs: list[FileRef] = []
-        edges: dict[tuple[str, str], int] = {}
-        tops = {p: (p.split("/")[-1] if p else "") for p in paths}
+        pieces = [Piece("Workspace", workspace_overview(files, reader.git), OUTLINE, stable=True)]
+        edges: dict[tuple[str, str], list[str]] = {}
+        shared: dict[str, set[str]] = {}
         for rel in paths:
-            request.check_cancelled()
+            reader.check_cancelled()
             members = _under(files, rel)
-            out += [f"## `{rel or '.'}`", "", f"{len(members)} files."]
+            name = rel or "."
+            out += [f"## `{name}`", "", f"{len(members)} files."]
             entries = [m for m in members if PurePosixPath(m).name in _ENTRY_NAMES]
-            protocols = [
-                m
-                for m in members
-                if PurePosixPath(m).suffix in _PROTOCOL_SUFFIXES
-                or "openapi" in PurePosixPath(m).name.lower()
-            ]
+            protocols = [m for m in members if _is_protocol(m)]
+            configs = [m for m in members if _is_config(m)]
             if entries:
                 out.append("Entry points: " + ", ".join(f"`{e}`" for e in entries) + ".")
             if protocols:
-                out.append(
-                    "Protocol and schema files: " + ", ".join(f"`{p}`" for p in protocols) + "."
-                )
+                out.append("Protocols and schemas: " + ", ".join(f"`{p}`" for p in protocols) + ".")
+            if configs:
+                out.append("Configuration: " + ", ".join(f"`{c}`" for c in configs) + ".")
             api: list[str] = []
+            outward: dict[str, int] = {}
+            external: set[str] = set()
             for member in members[:_MAX_FILES_PER_PATH]:
-                lines, imports, text = _outline_lines(request, member)
-                if text is None:
+                facts = reader.facts(member)
+                if facts is None:
                     continue
-                refs.append(FileRef.of(member, text))
-                api += lines
-                for imp in imports:
-                    for other, top in tops.items():
-                        if other != rel and top and imp.module.split(".")[0] == top:
-                            edges[(rel, other)] = edges.get((rel, other), 0) + 1
+                api += [
+                    f"`{d.signature}` (`{member}:{d.line}`)" + (f" — {d.doc}" if d.doc else "")
+                    for d in public(facts)
+                ]
+                for edge in graph.imports_of(member):
+                    owner = _owner(paths, edge.target)
+                    if owner is not None and owner != rel:
+                        edges.setdefault((name, owner or "."), []).append(
+                            f"{member}:{edge.line} → {edge.target}"
+                        )
+                    elif owner is None:
+                        top = edge.target.split("/")[0]
+                        outward[top] = outward.get(top, 0) + 1
+                external.update(
+                    n.split(".")[0]
+                    for n, kind in graph.external.get(member, [])
+                    if kind != "standard library"
+                )
             if len(members) > _MAX_FILES_PER_PATH:
                 out.append(f"Only the first {_MAX_FILES_PER_PATH} files were read.")
+            if outward:
+                out.append(
+                    "Uses elsewhere in the workspace: "
+                    + ", ".join(f"`{t}` ({n})" for t, n in sorted(outward.items()))
+                    + "."
+                )
+            if external:
+                out.append(
+                    "External dependencies: " + ", ".join(f"`{e}`" for e in sorted(external)) + "."
+                )
             out += ["", "Public API:", ""] + ([f"- {a}" for a in api[:60]] or ["- (none found)"])
             if len(api) > 60:
                 out.append(f"- … and {len(api) - 60} more")
             out.append("")
-            parts.append(
-                ContextPart(f"Outline of {rel or '.'}", "\n".join(api) or "(none)", source=None)
+            pieces.append(
+                Piece(
+                    f"Public outline of {name}",
+                    "\n".join(api) or "(none)",
+                    TARGET,
+                    outline="\n".join(api[:40]) or None,
+                )
             )
+            for proto in protocols + configs:
+                shared.setdefault(PurePosixPath(proto).name, set()).add(name)
+                text = reader.text(proto)
+                if text is not None:
+                    pieces.append(
+                        Piece(f"{proto}", text, CHANGES, source=proto, outline=text[:2000])
+                    )
         out += ["## Integration points", ""]
         out += [
-            f"- `{a}` imports from `{b}` ({n} imports)" for (a, b), n in sorted(edges.items())
+            f"- `{a}` imports from `{b}` ({len(where)} imports, e.g. `{where[0]}`)"
+            for (a, b), where in sorted(edges.items())
         ] or ["No imports between the given paths were found."]
-        return Gathered(parts=parts, files=refs, git=info, offline_report="\n".join(out) + "\n")
+        common = {n: owners for n, owners in shared.items() if len(owners) > 1}
+        if common:
+            out += ["", "## Shared configuration and protocols", ""]
+            out += [
+                f"- `{n}` in " + ", ".join(f"`{o}`" for o in sorted(owners))
+                for n, owners in sorted(common.items())
+            ]
+        if edges:
+            pieces.append(
+                Piece(
+                    "Imports between the given paths",
+                    "\n".join(
+                        f"{a} -> {b}: " + "; ".join(w[:5]) for (a, b), w in sorted(edges.items())
+                    ),
+                    TARGET,
+                )
+            )
+        return Collected(pieces, "\n".join(out) + "\n")
 
 
 class Research:
@@ -176,25 +245,41 @@ class Research:
             params={k: v for k, v in params.items() if k in ("question", "options", "uris")},
         )
 
-    def gather(self, request: GatherRequest) -> Gathered:
-        files = inventory(request.root)
-        info = gitfacts.info(request.root)
+    def gather(self, request: GatherRequest, reader: ContextReader) -> Collected:
+        files = reader.inventory
         params = request.params
         out = ["# Research", "", f"**Question:** {params['question']}", "", "## Options", ""]
         out += [f"{i}. {o}" for i, o in enumerate(params["options"], 1)] or [
             "None given: list the candidate approaches in the brief."
         ]
-        parts = [ContextPart("Workspace", f"{len(files)} files; {info.describe()}.", stable=True)]
-        refs: list[FileRef] = []
+        pieces = [
+            Piece("Workspace", workspace_overview(files, reader.git), OUTLINE, stable=True),
+            Piece(
+                "Workspace outline",
+                compact_outline(reader),
+                NEIGHBOURS,
+                stable=True,
+                outline=workspace_overview(files, reader.git),
+            ),
+        ]
         out += ["", "## Files named", ""]
         for rel in params["paths"]:
             for member in _under(files, rel)[:_MAX_FILES_PER_PATH]:
-                lines, _, text = _outline_lines(request, member)
+                text = reader.text(member)
+                facts = reader.facts(member)
                 if text is None:
                     continue
-                refs.append(FileRef.of(member, text))
-                parts.append(ContextPart(member, text, source=member))
-                out.append(f"- `{member}`: {len(lines)} public definitions")
+                pieces.append(
+                    Piece(
+                        member,
+                        text,
+                        TARGET,
+                        source=member,
+                        outline=outline_text(facts) if facts else None,
+                    )
+                )
+                count = len(public(facts)) if facts else 0
+                out.append(f"- `{member}`: {count} public definitions")
         if not params["paths"]:
             out.append("None.")
         out += [
@@ -206,4 +291,16 @@ class Research:
         ]
         out += [f"| {o} | ? | ? | ? |" for o in params["options"]]
         out += ["", "*(The offline provider cannot weigh options; a model fills this table.)*"]
-        return Gathered(parts=parts, files=refs, git=info, offline_report="\n".join(out) + "\n")
+        return Collected(pieces, "\n".join(out) + "\n")
+
+
+def compact_outline(reader: ContextReader, per_file: int = 8) -> str:
+    """Each parsed file with its first public names: the workspace at a glance."""
+    lines: list[str] = []
+    for rel in reader.inventory:
+        facts = reader.facts(rel)
+        if facts is None or facts.language is None:
+            continue
+        names = [d.name for d in public(facts)][:per_file]
+        lines.append(f"{rel}: {', '.join(names)}" if names else rel)
+    return "\n".join(lines)

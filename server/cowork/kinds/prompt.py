@@ -7,7 +7,8 @@ workspace-wide parts first; the task-specific parts and the brief last.
 from __future__ import annotations
 
 from cowork.brief import Brief
-from cowork.kinds.base import ContextPart, Gathered
+from cowork.context.budget import LocalEstimator, Piece
+from cowork.kinds.base import Gathered
 from cowork.providers.base import Prompt
 
 SYSTEM_PROMPT = """\
@@ -29,7 +30,7 @@ def fence(text: str) -> str:
     return "`" * max(3, best + 1)
 
 
-def render_part(part: ContextPart) -> str:
+def render_part(part: Piece) -> str:
     f = fence(part.text)
     return f"### {part.title}\n\n{f}\n{part.text.rstrip()}\n{f}\n"
 
@@ -43,3 +44,9 @@ def build_prompt(brief: Brief, gathered: Gathered) -> Prompt:
         task_context="\n".join(render_part(p) for p in task),
         instruction=brief.to_markdown(),
     )
+
+
+def reserved_tokens(brief: Brief) -> int:
+    """What a prompt spends outside its context parts: the system prompt and the brief,
+    plus room for the separators between sections."""
+    return LocalEstimator().count(SYSTEM_PROMPT + brief.to_markdown()) + 64
