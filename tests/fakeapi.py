@@ -36,6 +36,7 @@ class FakeAnthropic:
     input_tokens: int = 1200
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0
+    chars_per_token: float = 4.0  # how count_tokens counts: characters of the prompt per token
     requests: list[Recorded] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -54,6 +55,9 @@ class FakeAnthropic:
                         "POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body
                     )
                 )
+                if self.path.split("?")[0] == "/v1/messages/count_tokens":
+                    self._json(200, {"input_tokens": fake.count(json.loads(body))})
+                    return
                 if self.path.split("?")[0] != "/v1/messages":
                     self._json(
                         404,
@@ -105,6 +109,14 @@ class FakeAnthropic:
     def __exit__(self, *exc: object) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+    def count(self, params: dict[str, Any]) -> int:
+        """Input tokens of a request: its system and message text, by `chars_per_token`."""
+        texts = [b["text"] for b in params.get("system", []) if isinstance(b, dict)]
+        for message in params["messages"]:
+            content = message["content"]
+            texts += [content] if isinstance(content, str) else [b.get("text", "") for b in content]
+        return int(sum(len(t) for t in texts) / self.chars_per_token + 0.999)
 
     def usage(self, output_tokens: int) -> dict[str, int]:
         return {

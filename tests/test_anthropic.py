@@ -37,7 +37,8 @@ async def test_summary_streamed_from_claude_with_a_cached_prefix(repo: Path, edi
     assert "no model was used" not in text
     assert read_provenance(artifact)["provider"] == "anthropic"
 
-    (request,) = api.requests
+    count, request = api.requests  # the prompt is counted first, then sent
+    assert count.path == "/v1/messages/count_tokens"
     body = request.json
     assert body["stream"] is True and body["model"] == DEFAULT_MODEL
     # The key travels in one auth header and nowhere else in the request.
@@ -48,3 +49,36 @@ async def test_summary_streamed_from_claude_with_a_cached_prefix(repo: Path, edi
     assert "files;" in blocks[0]["text"]  # the workspace overview is the stable part
     assert "class Engine" in blocks[1]["text"] and "## Goal" in blocks[1]["text"]
     assert KEY not in text and KEY not in str(done)
+
+
+async def test_provider_count_over_budget_refits_the_context(repo: Path) -> None:
+    """The local estimate says it fits; Claude's own count says not: cowork fits again."""
+    # ~6,000 characters of code, ~2,800 of outline: fits the local estimate whole.
+    big = "\n".join(
+        f'def f{i}(x):\n    """Add {i}."""\n    y = x * 2\n    return y + {i}\n' for i in range(100)
+    )
+    (repo / "pkg/big.py").write_text(f'"""Many small functions."""\n{big}\n')
+    budget = 5000
+    # 1.2 characters per token: about 2.5x the local estimate (3 per token).
+    with FakeAnthropic(text="A summary.", chars_per_token=1.2) as api:
+        env = server_env(ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=api.base_url)
+        session = await start_session(
+            repo, "visual_studio_code", env=env, init_options={"contextBudgetTokens": budget}
+        )
+        try:
+            answer = await session.command(
+                "cowork.summarizeModule", {"uri": (repo / "pkg/big.py").as_uri()}
+            )
+            done = await session.wait_for(answer["taskId"], "done", "failed")
+        finally:
+            await stop_session(session)
+    assert done["state"] == "done", done["error"]
+    counts = [r for r in api.requests if r.path == "/v1/messages/count_tokens"]
+    sent = [r for r in api.requests if r.path == "/v1/messages"]
+    assert len(counts) >= 2 and len(sent) == 1
+    assert api.count(counts[0].json) > budget  # the first fit was over by Claude's count
+    assert api.count(sent[0].json) <= budget  # what was sent is within it
+    prov = read_provenance(Path(done["artifactUri"].removeprefix("file://")))
+    assert any(
+        "pkg/big.py" in c["what"] and "outline" in c["reason"] for c in prov["context"]["cut"]
+    )

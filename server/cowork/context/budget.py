@@ -30,6 +30,18 @@ class LocalEstimator:
         return int(ascii_chars / self.ascii_chars_per_token + 0.999) + 2 * other
 
 
+class ScaledEstimator:
+    """Another estimator scaled by a measured ratio, e.g. a provider's real count over
+    the local estimate of the same prompt. Rounds up, so it still errs high."""
+
+    def __init__(self, base: TokenEstimator, factor: float) -> None:
+        self.base = base
+        self.factor = factor
+
+    def count(self, text: str) -> int:
+        return int(self.base.count(text) * self.factor + 0.999)
+
+
 @dataclass(frozen=True)
 class Piece:
     """One candidate for the context.

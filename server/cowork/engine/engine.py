@@ -23,10 +23,11 @@ from typing import Any, TypeVar
 from cowork import artifacts, kinds, providers, uris
 from cowork.brief import Brief
 from cowork.config import Settings
-from cowork.engine.gatherer import CancelFlag, Gatherer
+from cowork.context.budget import LocalEstimator, ScaledEstimator
+from cowork.engine.gatherer import CancelFlag, Gatherer, fit
 from cowork.engine.model import Task, TaskRequest, TaskState
 from cowork.engine.store import Store
-from cowork.errors import CoworkError, InputError
+from cowork.errors import CoworkError, InputError, TaskFailure
 from cowork.kinds.base import Gathered, GatherRequest
 from cowork.kinds.prompt import build_prompt, reserved_tokens
 from cowork.providers.base import Completion, GenerationRequest, Provider
@@ -356,6 +357,7 @@ class TaskEngine:
             # Off the loop: the first use imports an SDK, which takes a while.
             provider = await asyncio.to_thread(providers.create, settings)
             task.provider = provider.name
+            gathered = await self._fit_by_provider(provider, brief, gathered, settings)
             completion = await self._generate(task, provider, brief, gathered, settings)
 
             self._emit_progress(task, "Writing the artifact", 95)
@@ -385,6 +387,32 @@ class TaskEngine:
                 TaskState.FAILED,
                 error=f"internal error: {type(exc).__name__}: {exc} (see the server log)",
             )
+
+    async def _fit_by_provider(
+        self, provider: Provider, brief: Brief, gathered: Gathered, settings: Settings
+    ) -> Gathered:
+        """Make sure the provider's own token count, not just the local estimate, is
+        within the budget: if it is over, fit again with the estimate scaled by the
+        ratio just measured (twice at most)."""
+        factor = 1.0
+        for _ in range(3):
+            request = GenerationRequest(
+                prompt=build_prompt(brief, gathered),
+                model=settings.model,
+                offline_report=gathered.offline_report,
+            )
+            counted = await provider.count_tokens(request)
+            if counted is None or counted <= gathered.budget:
+                return gathered
+            estimated = LocalEstimator().count(request.prompt.as_text())
+            # The real tokens per estimated token, with a margin; never less than before.
+            factor = max(factor * 1.05, counted / max(1, estimated) * 1.05)
+            scaled = ScaledEstimator(LocalEstimator(), factor)
+            gathered = await asyncio.to_thread(fit, gathered, scaled)
+        raise TaskFailure(
+            f"the context does not fit the {gathered.budget:,}-token budget by "
+            f"{provider.name}'s count; raise cowork.contextBudgetTokens or narrow the task"
+        )
 
     async def _generate(
         self,

@@ -18,10 +18,11 @@ import threading
 import time
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
 from pathlib import Path
 
 from cowork import kinds
-from cowork.context.budget import LocalEstimator, pack
+from cowork.context.budget import LocalEstimator, TokenEstimator, pack
 from cowork.context.index import WorkspaceIndex
 from cowork.context.privacy import redact
 from cowork.context.reader import ContextReader
@@ -74,30 +75,40 @@ def run_gather(kind: str, request: GatherRequest) -> Gathered:
     )
     collected = kinds.get(kind).gather(request, reader)
     reader.check_cancelled()
-    packed = pack(
-        collected.pieces,
-        request.settings.context_budget_tokens,
-        LocalEstimator(),
-        reserved=request.reserved_tokens,
-        render=render_part,
-    )
     files, excluded, redacted = reader.provenance()
-    budget = request.settings.context_budget_tokens
     report, _ = redact(collected.offline_report)
-    return Gathered(
-        parts=packed.pieces,
+    gathered = Gathered(
+        parts=[],
         files=files,
         git=reader.git,
         offline_report=report,
         excluded=excluded,
         redacted=redacted,
+        base=collected.base,
+        budget=request.settings.context_budget_tokens,
+        candidates=collected.pieces,
+        reserved=request.reserved_tokens,
+    )
+    return fit(gathered, LocalEstimator())
+
+
+def fit(gathered: Gathered, estimator: TokenEstimator) -> Gathered:
+    """`gathered` with its parts chosen from its candidates to fit its budget."""
+    packed = pack(
+        gathered.candidates,
+        gathered.budget,
+        estimator,
+        reserved=gathered.reserved,
+        render=render_part,
+    )
+    return replace(
+        gathered,
+        parts=packed.pieces,
+        tokens=packed.tokens,
         cuts=[
-            (c.title if c.source is None else f"{c.title} ({c.source})", c.reason(budget))
+            (c.title if c.source is None else f"{c.title} ({c.source})", c.reason(gathered.budget))
             for c in packed.cuts
         ],
-        base=collected.base,
-        tokens=packed.tokens,
-        budget=budget,
     )
 
 

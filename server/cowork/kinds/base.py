@@ -45,6 +45,10 @@ class Gathered:
     base: str | None = None
     tokens: int = 0
     budget: int = 0
+    # Everything the recipe offered, before the budget: a provider that counts
+    # tokens itself may show the local estimate was low, and the fit is redone.
+    candidates: list[Piece] = field(default_factory=list)
+    reserved: int = 0
 
 
 @dataclass

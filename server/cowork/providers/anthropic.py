@@ -8,6 +8,7 @@ come last.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import anthropic
@@ -16,6 +17,8 @@ from cowork.engine.model import Usage
 from cowork.errors import TaskFailure
 from cowork.providers import pricing
 from cowork.providers.base import Completion, GenerationRequest, TextSink
+
+log = logging.getLogger(__name__)
 
 
 def _fix_for(exc: anthropic.APIError) -> str:
@@ -58,6 +61,23 @@ class AnthropicProvider:
         task_text = "\n\n".join(t for t in (p.task_context, p.instruction) if t)
         content.append({"type": "text", "text": task_text or "(no task context)"})
         return system, [{"role": "user", "content": content}]
+
+    async def count_tokens(self, request: GenerationRequest) -> int | None:
+        """Anthropic's token counter (free). Best effort: None when it cannot answer,
+        and the conservative local estimate stands."""
+        client = self._client or anthropic.AsyncAnthropic()
+        system, messages = self._messages(request)
+        try:
+            counted = await client.messages.count_tokens(
+                model=request.model, system=system, messages=messages
+            )
+        except anthropic.APIError as exc:
+            log.info("token count unavailable (%s); using the local estimate", type(exc).__name__)
+            return None
+        finally:
+            if self._client is None:
+                await client.close()
+        return counted.input_tokens
 
     async def generate(self, request: GenerationRequest, on_text: TextSink) -> Completion:
         client = self._client or anthropic.AsyncAnthropic()

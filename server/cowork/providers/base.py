@@ -52,3 +52,7 @@ class Provider(Protocol):
     async def generate(self, request: GenerationRequest, on_text: TextSink) -> Completion:
         """Produce the artifact body, streaming it through `on_text`. Cancellable."""
         ...
+
+    async def count_tokens(self, request: GenerationRequest) -> int | None:
+        """The prompt's input tokens by the provider's own count; None without a counter."""
+        ...

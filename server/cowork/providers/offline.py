@@ -55,6 +55,9 @@ class OfflineProvider:
         self._delay = delay_seconds
         self._chunks = chunks
 
+    async def count_tokens(self, request: GenerationRequest) -> int | None:
+        return None  # nothing is sent, so the local estimate is all there is
+
     async def generate(self, request: GenerationRequest, on_text: TextSink) -> Completion:
         text = f"{NOTICE}\n\n{request.offline_report.rstrip()}\n{_appendix(request)}"
         step = max(1, len(text) // self._chunks + 1)
