@@ -97,7 +97,50 @@ def artifact_path(root: Path, kind: str, title: str, when: datetime) -> Path:
 
 def render(provenance: dict[str, Any], body: str) -> str:
     front = yaml.safe_dump(provenance, sort_keys=False, allow_unicode=True, width=100)
-    return f"---\n{front}---\n\n{body.rstrip()}\n"
+    return f"---\n{front}---\n\n{body.rstrip()}\n{built_from(provenance)}"
+
+
+def built_from(provenance: dict[str, Any]) -> str:
+    """The provenance as a person reads it, at the end of the document."""
+    context = provenance.get("context") or {}
+    files = context.get("files") or []
+    git = provenance.get("git") or {}
+    lines = [
+        "",
+        "---",
+        "",
+        "<details><summary>What this draft was built from</summary>",
+        "",
+        f"- **Task** `{provenance.get('taskId')}` ({provenance.get('kind')}), "
+        f"{provenance.get('provider')} / {provenance.get('model')}, "
+        f"finished {provenance.get('finishedAt')}",
+        f"- **Git**: {git.get('state', 'unknown')}"
+        + (f", compared with `{str(git['base'])[:12]}`" if git.get("base") else ""),
+    ]
+    if context.get("budget"):
+        lines.append(
+            f"- **Context**: {len(files)} files, ~{context.get('tokens', 0):,} of "
+            f"{context['budget']:,} tokens"
+        )
+    lines += [f"  - `{f['path']}` (sha256 `{f['sha256'][:12]}`)" for f in files[:50]]
+    if len(files) > 50:
+        lines.append(f"  - … and {len(files) - 50} more (see the front matter)")
+    for key, title, field in (
+        ("excluded", "Not sent", "reason"),
+        ("redacted", "Redacted", "what"),
+        ("cut", "Cut for the budget", "reason"),
+    ):
+        entries = context.get(key) or []
+        if entries:
+            lines.append(f"- **{title}**:")
+            lines += [
+                f"  - `{e.get('path') or e.get('what')}`: {e[field]}"
+                if key != "cut"
+                else f"  - {e['what']}: {e['reason']}"
+                for e in entries[:50]
+            ]
+    lines += ["", "</details>", ""]
+    return "\n".join(lines)
 
 
 def read_provenance(path: Path) -> dict[str, Any]:
