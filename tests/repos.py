@@ -81,3 +81,10 @@ def sample_repo(root: Path) -> Path:
     commit(root, "Add the package", {k: v for k, v in PACKAGE.items() if k != "pkg/cli.py"})
     commit(root, "Add a command line", {"pkg/cli.py": PACKAGE["pkg/cli.py"]})
     return root
+
+
+def clone(source: Path | str, dest: Path, *args: str) -> Path:
+    """`git clone [args] source dest` (a `file://` source makes `--depth` work)."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    git(dest.parent, "clone", "-q", *args, str(source), str(dest))
+    return dest

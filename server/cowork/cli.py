@@ -47,12 +47,18 @@ def _parser() -> argparse.ArgumentParser:
     common(k)
     k = kinds.add_parser("review", help="first-pass review of this branch's changes")
     k.add_argument("--base")
+    k.add_argument(
+        "--uncommitted", action="store_true", help="include the work tree's uncommitted changes"
+    )
     k.add_argument("--description", type=Path, metavar="FILE")
     k.add_argument("--format", choices=["markdown", "json", "sarif"], default="markdown")
     k.add_argument("--output", type=Path, metavar="FILE")
     common(k)
     k = kinds.add_parser("docs", help="draft docs for the change just finished")
     k.add_argument("--base")
+    k.add_argument(
+        "--uncommitted", action="store_true", help="include the work tree's uncommitted changes"
+    )
     k.add_argument("--notes", type=Path, nargs="*", default=[], metavar="FILE")
     k.add_argument("--description", type=Path, metavar="FILE")
     common(k)
@@ -87,15 +93,13 @@ def _params(args: argparse.Namespace) -> dict[str, Any]:
 
     if args.kind == "summarize":
         return {"uri": uri(args.path)}
-    if args.kind == "review":
-        return {
+    if args.kind in ("review", "docs"):
+        out: dict[str, Any] = {
             k: v for k, v in (("base", args.base), ("description", _read(args.description))) if v
         }
-    if args.kind == "docs":
-        out = {
-            k: v for k, v in (("base", args.base), ("description", _read(args.description))) if v
-        }
-        if args.notes:
+        if args.uncommitted:
+            out["uncommitted"] = True
+        if args.kind == "docs" and args.notes:
             out["notes"] = [uri(n) for n in args.notes]
         return out
     if args.kind == "architecture":

@@ -1,27 +1,55 @@
-"""`review` and `docs`: a branch's committed changes against its base."""
+"""`review` and `docs`: a branch's changes against its base, with what it takes to
+understand them — the code around each hunk, the public API before and after, the
+callers of what changed and the related tests.
+
+Every file's content reaches a model through the `ContextReader`'s rules: a
+change to an excluded file shows only as "changes not shown: why", binary and
+unreadable files are listed and never sent, and all text is redacted. Versions
+that are not in the work tree (the base, or HEAD when the work tree differs)
+are read from git and held to the same rules here.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import re
-from pathlib import Path
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from cowork import uris
 from cowork.brief import Brief
 from cowork.context import git as gitfacts
+from cowork.context.git import ChangeSet, FileChange
+from cowork.context.graph import ImportGraph, graph_for
+from cowork.context.index import FileFacts, decode, parse
+from cowork.context.outline import Definition
 from cowork.context.privacy import redact
-from cowork.context.workspace import relative_to
+from cowork.context.workspace import MAX_FILE_BYTES, relative_to
 from cowork.errors import InputError, TaskFailure
 from cowork.kinds.base import (
+    CALLERS,
     CHANGES,
     TARGET,
+    TESTS,
     Collected,
     ContextReader,
     GatherRequest,
     Piece,
     optional_str,
+    shown,
     str_list,
 )
+from cowork.kinds.summarize import is_test_file, outline_text, public, test_names_for
+
+MAX_DEEP_FILES = 40  # changed files read in depth: surrounding code, API, callers, tests
+MAX_DEF_LINES = 150  # a longer definition is shown by its changed method, or around the change
+AROUND = 15  # lines either side of a change inside a definition too long to show whole
+MAX_AROUND_LINES = 400  # surrounding code per file
+MAX_CALLER_FILES = 20
+MAX_SITES_PER_FILE = 12
+MAX_TESTS = 10
+_SYMLINK_MODE = "120000"
 
 # Added lines worth a second look in a first-pass review, with why.
 _CHECKS: list[tuple[re.Pattern[str], str]] = [
@@ -29,65 +57,752 @@ _CHECKS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^\s*print\("), "a print() call is added (debug output?)"),
     (re.compile(r"\bbreakpoint\(\)|\bpdb\.set_trace\(\)"), "a debugger breakpoint is added"),
     (re.compile(r"except\s*:\s*$|except Exception:\s*pass"), "an exception is swallowed"),
+    (re.compile(r"^(<{7}|>{7})( |$)|^={7}$"), "a merge conflict marker is left in"),
 ]
 
 
-def _gather_changes(request: GatherRequest) -> gitfacts.ChangeSet:
+# -- the facts ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Version:
+    """One side of a changed file: its text as a model may see it (redacted), and the
+    facts parsed from the text as it is (so line numbers are the file's own)."""
+
+    text: str
+    facts: FileFacts
+
+
+@dataclass(frozen=True)
+class ApiChange:
+    path: str
+    change: str  # "added" | "removed" | "changed"
+    name: str  # qualified: "Class.method"
+    kind: str
+    before: str | None  # signature at the base
+    after: str | None  # signature now
+    line: int | None  # in the new version
+
+
+@dataclass(frozen=True)
+class CallSite:
+    path: str
+    line: int
+    name: str  # the changed definition used there
+    target: str  # the changed file that defines it
+    within: str | None  # signature of the definition holding the call
+
+
+@dataclass
+class ChangeFacts:
+    cs: ChangeSet
+    shown: list[FileChange] = field(default_factory=list)
+    hidden: list[tuple[FileChange, str]] = field(default_factory=list)  # (change, why)
+    new: dict[str, Version] = field(default_factory=dict)
+    old: dict[str, FileFacts] = field(default_factory=dict)
+    touched: dict[str, list[Definition]] = field(default_factory=dict)
+    api: list[ApiChange] = field(default_factory=list)
+    api_notes: list[str] = field(default_factory=list)
+    callers: list[CallSite] = field(default_factory=list)
+    tests: dict[str, str] = field(default_factory=dict)  # path -> why it is related
+    tested: set[str] = field(default_factory=set)  # changed files with a related test
+    shallow_files: list[str] = field(default_factory=list)  # beyond MAX_DEEP_FILES
+
+    @property
+    def all_files(self) -> list[FileChange]:
+        return sorted([*self.shown, *(fc for fc, _ in self.hidden)], key=lambda f: f.path)
+
+
+def _gather_changes(request: GatherRequest) -> ChangeSet:
     try:
-        return gitfacts.changes(request.root, request.params.get("base"))
+        return gitfacts.changes(
+            request.root,
+            request.params.get("base"),
+            uncommitted=bool(request.params.get("uncommitted")),
+        )
     except ValueError as exc:
         raise TaskFailure(str(exc)) from None
 
 
-def split_diff(diff: str) -> list[tuple[str, str]]:
-    """(path, that file's part of the diff) for each file of a `git diff`."""
-    files: list[tuple[str, str]] = []
-    for chunk in re.split(r"(?m)^(?=diff --git )", diff):
-        if not chunk.startswith("diff --git "):
-            continue
-        m = re.search(r"(?m)^\+\+\+ b/(.+)$", chunk) or re.search(r"(?m)^--- a/(.+)$", chunk)
-        header = re.match(r"diff --git a/(.+?) b/(.+)$", chunk.split("\n", 1)[0])
-        path = m.group(1) if m else (header.group(2) if header else "")
-        files.append((path, chunk))
-    return files
+def collect(request: GatherRequest, reader: ContextReader, *, callers: bool) -> ChangeFacts:
+    """Everything `review` and `docs` know about the change, read through `reader`."""
+    cs = _gather_changes(request)
+    reader.check_cancelled()
+    files = _with_work_tree(cs, reader) if cs.uncommitted else list(cs.files)
+    if not cs.commits and not files:
+        raise TaskFailure(_nothing_to_compare(cs, request.root))
+    f = ChangeFacts(replace(cs, files=files))
+    for fc in sorted(files, key=lambda c: c.path):
+        why = _why_hidden(fc, reader)
+        if why is None:
+            f.shown.append(fc)
+        else:
+            f.hidden.append((fc, why))
+    reader.check_cancelled()
+    deep = [fc for fc in f.shown if _has_text(fc)]
+    f.shallow_files = [fc.path for fc in deep[MAX_DEEP_FILES:]]
+    deep = deep[:MAX_DEEP_FILES]
+    _read_versions(f, deep, reader)
+    reader.check_cancelled()
+    for fc in deep:
+        _api_changes(f, fc)
+        version = f.new.get(fc.path)
+        if version is not None:
+            f.touched[fc.path] = _touched_definitions(fc, version.facts)
+    if any(f.new.get(fc.path) or f.old.get(fc.path) for fc in deep):
+        graph = graph_for(reader)
+        reader.check_cancelled()
+        if callers:
+            _find_callers(f, deep, graph, reader)
+        _find_tests(f, deep, graph, reader)
+    return f
 
 
-def allowed_diff(diff: str, reader: ContextReader) -> str:
-    """The diff without excluded files' hunks, secrets redacted."""
-    kept: list[str] = []
-    for path, chunk in split_diff(diff):
+def _nothing_to_compare(cs: ChangeSet, root: Path) -> str:
+    what = "changes, committed or not," if cs.uncommitted else "committed changes"
+    advice = "." if cs.uncommitted else " (or include uncommitted changes)."
+    if cs.base != cs.head:  # commits, but none under this workspace folder
+        return (
+            f"nothing under {root} changed since the merge-base with {cs.base_ref} "
+            f"({cs.base[:10]}): there are no {what} to compare here{advice}"
+        )
+    return (
+        f"HEAD is at its merge-base with {cs.base_ref} ({cs.base[:10]}): there are no "
+        f"{what} to compare. Commit your work, or pass another base{advice}"
+    )
+
+
+def _has_text(fc: FileChange) -> bool:
+    return not (fc.submodule or _SYMLINK_MODE in (fc.old_mode, fc.new_mode))
+
+
+def _why_hidden(fc: FileChange, reader: ContextReader) -> str | None:
+    """Why none of this change's content may be sent, or None. Records exclusions."""
+    if fc.submodule:  # before exclusions: its folder is outside the inventory's files
+        return "a submodule: its content belongs to another repository and is not sent"
+    for path in fc.paths:
         why = reader.why_excluded(path)
+        if why is None and fc.hunks:
+            # token-bearing config (an .npmrc with a token) is judged by content too
+            why = reader.rules.reason(path, fc.patch())
         if why is not None:
             reader.excluded.setdefault(path, why)
-            kept.append(f"diff --git a/{path} b/{path}\n(changes not shown: {why})\n")
+            return f"changes not shown: {why}"
+    if fc.binary:
+        return "binary, not sent"
+    if fc.unreadable:
+        return f"{fc.unreadable}, not sent"
+    return None
+
+
+# -- the work tree (uncommitted changes) ------------------------------------------------
+
+
+def _with_work_tree(cs: ChangeSet, reader: ContextReader) -> list[FileChange]:
+    """Tracked changes from git, plus untracked files and the editor's unsaved text,
+    both read through the reader."""
+    by_path = {fc.path: fc for fc in cs.files}
+    for rel in gitfacts.untracked(reader.root):
+        if rel in by_path:
+            continue
+        if reader.why_excluded(rel) is not None:
+            by_path[rel] = FileChange(rel, "A")  # listed as not shown, never read
+            continue
+        text = reader.text(rel)
+        if text is None:
+            why = reader.excluded.get(rel, "unreadable")
+            by_path[rel] = FileChange(rel, "A", binary="binary" in why, unreadable=why)
         else:
-            kept.append(chunk)
-    return redact("".join(kept))[0]
+            by_path[rel] = gitfacts.text_change(rel, None, text)
+    # What the user sees is what is sent: an open document's unsaved text.
+    open_docs = [
+        rel
+        for rel in sorted(reader.overlays)
+        if (rel in by_path or rel in reader.inventory) and reader.why_excluded(rel) is None
+    ]
+    olds = {rel: (by_path[rel].old_path if rel in by_path else None) or rel for rel in open_docs}
+    blobs = gitfacts.files_at(reader.root, cs.base, sorted(set(olds.values())), MAX_FILE_BYTES)
+    for rel in open_docs:
+        data = blobs.get(olds[rel])
+        before = decode(data)[0] if data is not None else None
+        if data is not None and before is None:
+            continue  # the base is not text: keep git's account of it
+        now = reader.overlays[rel]
+        if before == now:
+            by_path.pop(rel, None)
+            continue
+        change = gitfacts.text_change(rel, before, now)
+        earlier = by_path.get(rel)
+        if earlier is not None and earlier.old_path is not None:
+            change = replace(change, status=earlier.status, old_path=earlier.old_path)
+        by_path[rel] = change
+    return sorted(by_path.values(), key=lambda c: c.path)
 
 
-def _observations(diff: str) -> list[tuple[str, int, str]]:
-    """(path, line in the new file, why) for added lines that match a check."""
+# -- versions, surrounding code, API -----------------------------------------------------
+
+
+def _read_versions(f: ChangeFacts, deep: list[FileChange], reader: ContextReader) -> None:
+    """Each deep file's new version (HEAD's, or the work tree's with uncommitted
+    changes) and facts of its base version."""
+    olds = {fc.path: fc.old_path or fc.path for fc in deep if fc.status != "A"}
+    base = gitfacts.files_at(reader.root, f.cs.base, sorted(set(olds.values())), MAX_FILE_BYTES)
+    for path, old in olds.items():
+        data = base.get(old)
+        text = decode(data)[0] if data is not None else None
+        if text is not None:
+            f.old[path] = parse(old, text, "", len(text))
+    alive = [fc.path for fc in deep if fc.status != "D"]
+    head: dict[str, bytes | None] = {}
+    if not f.cs.uncommitted:
+        head = gitfacts.files_at(reader.root, f.cs.head, alive, MAX_FILE_BYTES)
+    for path in alive:
+        work = reader.text(path)  # provenance: the file as it is, or why it is not sent
+        if f.cs.uncommitted:
+            facts = reader.facts(path)
+            if work is not None and facts is not None:
+                f.new[path] = Version(work, facts)
+        else:
+            version = _committed_version(path, head.get(path), work, reader)
+            if version is not None:
+                f.new[path] = version
+
+
+def _committed_version(
+    path: str, data: bytes | None, work: str | None, reader: ContextReader
+) -> Version | None:
+    """HEAD's version of `path` (`data`), held to the reader's rules: it may differ
+    from the work tree's (`work`, as the reader gave it), which the reader guards."""
+    if data is None:
+        return None
+    sha = hashlib.sha256(data).hexdigest()
+    ref = reader.files.get(path)
+    if work is not None and ref is not None and ref.sha256 == sha:
+        facts = reader.facts(path)  # the work tree is HEAD's: its cached facts serve
+        return Version(work, facts) if facts is not None else None
+    raw = decode(data)[0]
+    if raw is None or reader.why_excluded(path) is not None:
+        return None
+    why = reader.rules.reason(path, raw)
+    if why is not None:
+        reader.excluded.setdefault(path, why)
+        return None
+    clean, found = redact(raw)
+    if found:
+        reader.redacted.setdefault(path, found)
+    return Version(clean, parse(path, raw, sha, len(data)))
+
+
+def _all_definitions(facts: FileFacts) -> list[tuple[Definition, Definition | None]]:
+    """(definition, its class or None), classes before their methods."""
+    out: list[tuple[Definition, Definition | None]] = []
+    for d in facts.definitions:
+        out.append((d, None))
+        out.extend((c, d) for c in d.children)
+    return out
+
+
+def _innermost_pair(facts: FileFacts, line: int) -> tuple[Definition, Definition | None] | None:
+    """The innermost definition holding `line`, with its class (or None)."""
+    best: tuple[Definition, Definition | None] | None = None
+    for d, owner in _all_definitions(facts):
+        if d.line <= line <= d.end_line and (best is None or d.line >= best[0].line):
+            best = (d, owner)
+    return best
+
+
+def _innermost(facts: FileFacts, line: int) -> Definition | None:
+    pair = _innermost_pair(facts, line)
+    return pair[0] if pair is not None else None
+
+
+def _touched_definitions(fc: FileChange, facts: FileFacts) -> list[Definition]:
+    """The definitions (innermost) that hold a changed line, in file order. A special
+    method stands for its class: callers use `Engine(…)`, not `__init__`."""
+    found: dict[tuple[int, str], Definition] = {}
+    for hunk in fc.hunks:
+        for line in hunk.touched():
+            pair = _innermost_pair(facts, line)
+            if pair is None:
+                continue
+            d, owner = pair
+            if owner is not None and d.name.startswith("__") and d.name.endswith("__"):
+                d = owner
+            found[(d.line, d.name)] = d
+    return [found[k] for k in sorted(found)]
+
+
+def _spans(fc: FileChange, facts: FileFacts) -> list[tuple[int, int]]:
+    """Line spans of the new file that make each hunk understandable: the enclosing
+    definition when short enough, else its changed method, else the lines around."""
+    spans: list[tuple[int, int]] = []
+    for hunk in fc.hunks:
+        for line in hunk.touched():
+            chosen: tuple[int, int] | None = None
+            holders = [d for d, _ in _all_definitions(facts) if d.line <= line <= d.end_line]
+            for d in holders:  # outermost first
+                if d.end_line - d.line < MAX_DEF_LINES:
+                    chosen = (d.line, d.end_line)
+                    break
+            if chosen is None and holders:
+                chosen = (max(holders[-1].line, line - AROUND), line + AROUND)
+                spans.append((holders[-1].line, holders[-1].line))  # its signature
+            if chosen is not None:
+                spans.append(chosen)
+    return _merge(spans)
+
+
+def _numbered(text: str, spans: list[tuple[int, int]], limit: int) -> tuple[str, bool]:
+    """The lines of `spans`, numbered; (text, whether `limit` cut it short)."""
+    lines = text.split("\n")
+    out: list[str] = []
+    for start, end in spans:
+        if out:
+            out.append("     …")
+        for n in range(start, min(end, len(lines)) + 1):
+            if len(out) >= limit:
+                return "\n".join(out), True
+            out.append(f"{n:>5}  {lines[n - 1]}")
+    return "\n".join(out), False
+
+
+def _api_of(facts: FileFacts | None) -> dict[str, tuple[str, str, int]]:
+    """Qualified public name -> (kind, signature, line)."""
+    if facts is None or facts.syntax_error:
+        return {}
+    out: dict[str, tuple[str, str, int]] = {}
+    for d in public(facts):
+        out[d.name] = (d.kind, d.signature, d.line)
+        for c in d.children:
+            if c.public:
+                out[f"{d.name}.{c.name}"] = (c.kind, c.signature, c.line)
+    return out
+
+
+def _api_changes(f: ChangeFacts, fc: FileChange) -> None:
+    old, new = f.old.get(fc.path), f.new.get(fc.path)
+    new_facts = new.facts if new is not None else None
+    broken = False
+    for facts, when in ((old, "at the base"), (new_facts, "now")):
+        if facts is not None and facts.syntax_error:
+            broken = True
+            f.api_notes.append(
+                f"`{fc.path}` does not parse {when} ({facts.syntax_error}): its public API "
+                "before/after is not compared."
+            )
+    unparsed = all(x is None or x.language is None for x in (old, new_facts))
+    if broken or unparsed:
+        return
+    before, after = _api_of(old), _api_of(new_facts)
+    for name in sorted(set(before) | set(after)):
+        b, a = before.get(name), after.get(name)
+        if b is not None and a is not None and b[:2] == a[:2]:
+            continue
+        change = "added" if b is None else "removed" if a is None else "changed"
+        kind = (a or b or ("", "", 0))[0]
+        f.api.append(
+            ApiChange(
+                fc.path,
+                change,
+                name,
+                kind,
+                b[1] if b else None,
+                a[1] if a else None,
+                a[2] if a else None,
+            )
+        )
+
+
+# -- callers and tests ---------------------------------------------------------------------
+
+
+def _searched_names(f: ChangeFacts, path: str) -> set[str]:
+    """Names by which other files use what changed in `path`."""
+    names = {d.name for d in f.touched.get(path, [])}
+    names |= {a.name.rsplit(".", 1)[-1] for a in f.api if a.path == path and a.change != "added"}
+    return {n for n in names if not (n.startswith("__") and n.endswith("__"))}
+
+
+def _users_of(path: str, graph: ImportGraph, reader: ContextReader) -> dict[str, set[int]]:
+    """Files that use `path` -> their import lines: importers, and for Go the files of
+    the same package (which use each other without importing)."""
+    users: dict[str, set[int]] = {}
+    for edge in graph.importers_of(path):
+        users.setdefault(edge.source, set()).add(edge.line)
+    if path.endswith(".go"):
+        folder = PurePosixPath(path).parent
+        for other in reader.inventory:
+            if other.endswith(".go") and PurePosixPath(other).parent == folder:
+                users.setdefault(other, set())
+    users.pop(path, None)
+    return users
+
+
+def _find_callers(
+    f: ChangeFacts, deep: list[FileChange], graph: ImportGraph, reader: ContextReader
+) -> None:
+    files_seen: set[str] = set()
+    for fc in deep:
+        names = _searched_names(f, fc.path)
+        if not names:
+            continue
+        pattern = re.compile(r"\b(" + "|".join(map(re.escape, sorted(names))) + r")\b")
+        for user, import_lines in sorted(_users_of(fc.path, graph, reader).items()):
+            if is_test_file(user):
+                continue
+            if user not in files_seen and len(files_seen) >= MAX_CALLER_FILES:
+                break
+            reader.check_cancelled()
+            text = reader.text(user)
+            if text is None:
+                continue
+            facts = reader.facts(user)
+            sites = 0
+            for n, code in enumerate(text.split("\n"), 1):
+                m = pattern.search(code)
+                if m is None or n in import_lines or sites >= MAX_SITES_PER_FILE:
+                    continue
+                within = _innermost(facts, n) if facts is not None else None
+                f.callers.append(
+                    CallSite(
+                        user,
+                        n,
+                        m.group(1),
+                        fc.path,
+                        within.signature if within else None,
+                    )
+                )
+                sites += 1
+                files_seen.add(user)
+
+
+def _find_tests(
+    f: ChangeFacts, deep: list[FileChange], graph: ImportGraph, reader: ContextReader
+) -> None:
+    for fc in deep:
+        if is_test_file(fc.path):
+            f.tests.setdefault(fc.path, "changed in this change")
+            continue
+        for edge in graph.importers_of(fc.path):
+            if is_test_file(edge.source):
+                f.tests.setdefault(edge.source, f"imports `{fc.path}`")
+                f.tested.add(fc.path)
+        conventional = test_names_for(fc.path)
+        for other in reader.inventory:
+            if PurePosixPath(other).name in conventional and other != fc.path:
+                f.tests.setdefault(other, f"named after `{fc.path}`")
+                f.tested.add(fc.path)
+
+
+# -- pieces ------------------------------------------------------------------------------
+
+
+def _commit_lines(cs: ChangeSet) -> str:
+    out: list[str] = []
+    for c in cs.commits:
+        merge = " (merge)" if c.merge else ""
+        out.append(f"{c.sha[:10]} {c.date} {c.author}{merge}: {c.subject}")
+        out.extend(f"    {line}" for line in c.body.split("\n") if c.body)
+    if cs.more_commits:
+        out.append(f"… and {cs.more_commits} older commits, not listed")
+    if cs.uncommitted:
+        out.append("(plus the uncommitted changes in the work tree)")
+    return redact("\n".join(out) or "(none)")[0]
+
+
+def _file_list(f: ChangeFacts) -> str:
+    hidden = dict((fc.path, why) for fc, why in f.hidden)
+    out = []
+    for fc in f.all_files:
+        counts = "" if fc.added is None else f" +{fc.added} -{fc.deleted}"
+        why = f" — {hidden[fc.path]}" if fc.path in hidden else ""
+        out.append(f"{fc.path} ({fc.describe()}){counts}{why}")
+    return redact("\n".join(out))[0]
+
+
+def _diff_piece(fc: FileChange) -> Piece:
+    title = f"Diff of {fc.path}" + (f" ({fc.describe()})" if fc.old_path else "")
+    patch = fc.patch() or f"({fc.describe()}; no content change)"
+    outline = "\n".join(f"{h.header}  (+{len(h.added())} lines)" for h in fc.hunks) or fc.describe()
+    return Piece(title, redact(patch)[0], TARGET, source=fc.path, outline=redact(outline)[0])
+
+
+def _around_piece(fc: FileChange, version: Version) -> Piece | None:
+    spans = _spans(fc, version.facts)
+    if not spans:
+        return None
+    text, cut = _numbered(version.text, spans, MAX_AROUND_LINES)
+    if cut:
+        text += f"\n     … (cut at {MAX_AROUND_LINES} lines)"
+    return Piece(
+        f"{fc.path}: the code around the changes (numbered as in the new version)",
+        text,
+        CHANGES,
+        source=fc.path,
+        outline=redact(outline_text(version.facts))[0],
+    )
+
+
+def _api_lines(f: ChangeFacts) -> list[str]:
+    out: list[str] = []
+    for path in sorted({a.path for a in f.api}):
+        out.append(f"### `{path}`")
+        for a in (a for a in f.api if a.path == path):
+            where = f" (`{a.path}:{a.line}`)" if a.line else ""
+            if a.change == "changed":
+                out.append(f"- changed {a.kind} `{a.before}` → `{a.after}`{where}")
+            else:
+                out.append(f"- {a.change} {a.kind} `{a.after or a.before}`{where}")
+        out.append("")
+    out += [f"- {note}" for note in f.api_notes]
+    return out
+
+
+def _caller_pieces(f: ChangeFacts, reader: ContextReader) -> list[Piece]:
+    pieces: list[Piece] = []
+    for path in sorted({c.path for c in f.callers}):
+        sites = [c for c in f.callers if c.path == path]
+        text = reader.text(path)
+        facts = reader.facts(path)
+        if text is None:
+            continue
+        spans: list[tuple[int, int]] = []
+        for c in sites:
+            d = _innermost(facts, c.line) if facts is not None else None
+            if d is not None and d.end_line - d.line < MAX_DEF_LINES:
+                spans.append((d.line, d.end_line))
+            else:
+                spans.append((max(1, c.line - 3), c.line + 3))
+        body, _ = _numbered(text, _merge(spans), MAX_AROUND_LINES)
+        listing = "\n".join(
+            f"{c.path}:{c.line} uses `{c.name}` (changed in {c.target})" for c in sites
+        )
+        pieces.append(
+            Piece(
+                f"Callers of changed definitions in {path}",
+                f"{listing}\n\n{body}",
+                CALLERS,
+                source=path,
+                outline=listing,
+            )
+        )
+    return pieces
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _test_pieces(f: ChangeFacts, reader: ContextReader) -> list[Piece]:
+    pieces: list[Piece] = []
+    for path in sorted(f.tests)[:MAX_TESTS]:
+        text = reader.text(path)
+        if text is None:
+            continue
+        facts = reader.facts(path)
+        pieces.append(
+            Piece(
+                f"{path} (related tests: {f.tests[path]})",
+                text,
+                TESTS,
+                source=path,
+                outline=redact(outline_text(facts))[0] if facts else None,
+            )
+        )
+    return pieces
+
+
+def pieces_for(
+    f: ChangeFacts, request: GatherRequest, reader: ContextReader, *, callers: bool
+) -> list[Piece]:
+    """The context pieces, in the order a model reads them."""
+    pieces: list[Piece] = []
+    desc = request.params.get("description")
+    if desc:
+        pieces.append(Piece("What the change is supposed to do", redact(desc)[0], TARGET))
+    pieces.append(Piece("Commits", _commit_lines(f.cs), TARGET))
+    pieces.append(
+        Piece(f"Changed files ({f.cs.base[:10]}..{_new_side(f.cs)})", _file_list(f), TARGET)
+    )
+    pieces += [_diff_piece(fc) for fc in f.shown]
+    for fc in f.shown:
+        version = f.new.get(fc.path)
+        around = _around_piece(fc, version) if version is not None else None
+        if around is not None:
+            pieces.append(around)
+    if f.api or f.api_notes:
+        api = redact("\n".join(_api_lines(f)))[0]
+        pieces.append(Piece("Public API before/after", api, CHANGES))
+    if callers:
+        pieces += _caller_pieces(f, reader)
+    pieces += _test_pieces(f, reader)
+    for note in request.params.get("notes", []):
+        text = reader.text(note, required=True)
+        assert text is not None
+        pieces.append(Piece(f"Notes: {note}", text, CHANGES, source=note))
+    return pieces
+
+
+def _new_side(cs: ChangeSet) -> str:
+    return "the work tree" if cs.uncommitted else cs.head[:10]
+
+
+# -- the offline reports ------------------------------------------------------------------
+
+
+def _observations(f: ChangeFacts) -> list[tuple[str, int, str]]:
+    """(path, line, why) worth a reviewer's look, from the facts alone."""
     found: list[tuple[str, int, str]] = []
-    path, line = "", 0
-    for raw in diff.splitlines():
-        if raw.startswith("+++ "):
-            path = raw[6:] if raw.startswith("+++ b/") else ""
-        elif raw.startswith("@@"):
-            m = re.search(r"\+(\d+)", raw)
-            line = int(m.group(1)) if m else 0
-        elif raw.startswith("+") and path:
-            for pattern, why in _CHECKS:
-                if pattern.search(raw[1:]):
-                    found.append((path, line, why))
-            line += 1
-        elif not raw.startswith("-"):
-            line += 1
+    for fc in f.shown:
+        for hunk in fc.hunks:
+            for line, text in hunk.added():
+                found += [(fc.path, line, why) for pattern, why in _CHECKS if pattern.search(text)]
+    by_name = {(a.path, a.name.rsplit(".", 1)[-1]): a for a in f.api if a.change != "added"}
+    for c in f.callers:
+        a = by_name.get((c.target, c.name))
+        if a is None:
+            continue
+        if a.change == "removed":
+            found.append(
+                (c.path, c.line, f"uses `{c.name}`, which this change removes from `{a.path}`")
+            )
+        else:
+            found.append(
+                (
+                    c.path,
+                    c.line,
+                    f"uses `{c.name}`, whose signature changed (`{a.before}` → `{a.after}`): "
+                    "check this call",
+                )
+            )
+    for path, defs in f.touched.items():
+        public_defs = [d for d in defs if d.public and not is_test_file(path)]
+        if public_defs and path not in f.tested:
+            d = public_defs[0]
+            found.append((path, d.line, f"`{d.name}` changed and no related test file was found"))
     return found
+
+
+def _change_lines(f: ChangeFacts) -> list[str]:
+    cs = f.cs
+    new = "the work tree" if cs.uncommitted else f"`{cs.head[:10]}`"
+    count = len(cs.commits) + cs.more_commits
+    out = [
+        f"Compared {new} with its merge-base `{cs.base[:10]}` on `{cs.base_ref}`: "
+        f"{count} commits, {len(f.all_files)} files"
+        + (" (uncommitted changes included)." if cs.uncommitted else "."),
+        "",
+        "| file | change | added | deleted |",
+        "| --- | --- | ---: | ---: |",
+    ]
+    hidden = dict((fc.path, why) for fc, why in f.hidden)
+    for fc in f.all_files:
+        what = fc.describe() + (f" — {hidden[fc.path]}" if fc.path in hidden else "")
+        if fc.added is None:
+            out.append(f"| `{fc.path}` | {what} | | |")
+        else:
+            out.append(f"| `{fc.path}` | {what} | {fc.added} | {fc.deleted} |")
+    if f.shallow_files:
+        out += [
+            "",
+            f"{len(f.shallow_files)} more files are shown by their diff only (over "
+            f"{MAX_DEEP_FILES} files are not read in depth).",
+        ]
+    out += ["", "### Commits", ""]
+    out += [
+        f"- {c.subject} (`{c.sha[:10]}`, {c.author}{', a merge' if c.merge else ''})"
+        for c in cs.commits
+    ] or ["None."]
+    if cs.more_commits:
+        out.append(f"- … and {cs.more_commits} older commits")
+    return out
+
+
+def _api_section(f: ChangeFacts) -> list[str]:
+    lines = _api_lines(f)
+    while lines and not lines[-1]:
+        lines.pop()
+    if not lines:
+        lines = ["No public definition was added, removed or changed."]
+    return ["## Public API before/after", "", *lines, ""]
+
+
+def _callers_section(f: ChangeFacts) -> list[str]:
+    out = ["## Callers of changed definitions", ""]
+    for c in f.callers:
+        within = f", in `{c.within}`" if c.within else ""
+        out.append(f"- `{c.path}:{c.line}` uses `{c.name}` (changed in `{c.target}`){within}")
+    if not f.callers:
+        out.append("No other workspace file uses the changed definitions.")
+    return [*out, ""]
+
+
+def _tests_section(f: ChangeFacts) -> list[str]:
+    out = ["## Related tests", ""]
+    out += [f"- `{path}` — {why}" for path, why in sorted(f.tests.items())]
+    if not f.tests:
+        out.append("No related tests were found (by import or by name) for the changed files.")
+    return [*out, ""]
+
+
+def review_report(f: ChangeFacts, description: str | None) -> str:
+    out = ["# Review: this branch's changes", ""]
+    if description:
+        out += ["## What it is supposed to do", "", description.strip(), ""]
+    out += ["## The change", "", *_change_lines(f), ""]
+    out += _api_section(f) + _callers_section(f) + _tests_section(f)
+    out += ["## Observations", ""]
+    observations = sorted(set(_observations(f)))
+    out += [f"- `{p}:{n}` — {why}" for p, n, why in observations] or [
+        "The offline checks (TODO markers, print calls, breakpoints, swallowed exceptions, "
+        "conflict markers, callers of removed or changed definitions, untested changes) "
+        "found nothing."
+    ]
+    return "\n".join(out) + "\n"
+
+
+def docs_report(f: ChangeFacts, description: str | None) -> str:
+    out = ["# Docs draft: this change", "", "## Context", ""]
+    out.append(
+        (description or "").strip()
+        or "*(No description given: describe why this change was made.)*"
+    )
+    out += ["", "## What changed", "", *_change_lines(f), ""]
+    out += _api_section(f) + _tests_section(f)
+    out += [
+        "## Decision",
+        "",
+        "*(To be written: the decision and its alternatives.)*",
+        "",
+        "## Operational considerations",
+        "",
+        "*(To be written.)*",
+    ]
+    return "\n".join(out) + "\n"
+
+
+# -- the kinds --------------------------------------------------------------------------
+
+
+def optional_bool(params: dict[str, Any], key: str) -> bool:
+    value = params.get(key)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise InputError(f"'{key}' must be true or false, got {shown(value)}")
+    return value
 
 
 class _ChangesKind:
     name = ""
     command = ""
+    with_callers = True
 
     def validate(self, params: dict[str, Any], root: Path) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -103,63 +818,31 @@ class _ChangesKind:
         notes = str_list(params, "notes")
         if notes:
             out["notes"] = [relative_to(root, uris.to_path(n)) for n in notes]
+        if optional_bool(params, "uncommitted"):
+            out["uncommitted"] = True
         return out
 
-    def _common_parts(
-        self, request: GatherRequest, reader: ContextReader
-    ) -> tuple[gitfacts.ChangeSet, list[Piece]]:
-        cs = _gather_changes(request)
-        if not cs.commits and not cs.numstat:
-            raise TaskFailure(
-                f"HEAD is at its merge-base with {cs.base_ref} ({cs.base[:10]}): there are no "
-                "committed changes to compare. Commit your work, or pass another base."
-            )
+    def gather(self, request: GatherRequest, reader: ContextReader) -> Collected:
+        """Collect the change through `reader`. Blocking: runs in a worker process."""
+        f = collect(request, reader, callers=self.with_callers)
         reader.check_cancelled()
-        pieces = [
-            Piece(
-                "Commits",
-                "\n".join(f"{c.sha[:10]} {c.author}: {c.subject}" for c in cs.commits) or "(none)",
-                TARGET,
-            ),
-            Piece(
-                f"Diff {cs.base[:10]}..{cs.head[:10]}",
-                allowed_diff(cs.diff, reader) or "(empty)",
-                TARGET,
-            ),
-        ]
-        desc = request.params.get("description")
-        if desc:
-            pieces.insert(0, Piece("What the change is supposed to do", redact(desc)[0], TARGET))
-        for path, _, _ in cs.numstat:
-            reader.text(path)  # records the file's hash (or why it is not sent) in provenance
-        for note in request.params.get("notes", []):
-            text = reader.text(note, required=True)
-            assert text is not None
-            pieces.append(Piece(f"Notes: {note}", text, CHANGES, source=note))
-        return cs, pieces
+        pieces = pieces_for(f, request, reader, callers=self.with_callers)
+        return Collected(pieces, self.report(f, request.params.get("description")), f.cs.base)
 
-    def _stat_lines(self, cs: gitfacts.ChangeSet) -> list[str]:
-        out = [
-            f"Compared `{cs.head[:10]}` with its merge-base `{cs.base[:10]}` on `{cs.base_ref}`: "
-            f"{len(cs.commits)} commits, {len(cs.numstat)} files.",
-            "",
-        ]
-        out += ["| file | added | deleted |", "| --- | ---: | ---: |"]
-        for path, added, deleted in cs.numstat:
-            if added is None:
-                out.append(f"| `{path}` | binary | binary |")
-            else:
-                out.append(f"| `{path}` | {added} | {deleted} |")
-        out += ["", "### Commits", ""]
-        out += [f"- {c.subject} (`{c.sha[:10]}`, {c.author})" for c in cs.commits] or ["None."]
-        return out
+    def report(self, f: ChangeFacts, description: str | None) -> str:
+        raise NotImplementedError
+
+
+def _against(params: dict[str, Any], default: str) -> str:
+    extra = " (with uncommitted changes)" if params.get("uncommitted") else ""
+    return f"{params.get('base', default)}{extra}"
 
 
 class Review(_ChangesKind):
     name = "review"
 
     def title(self, params: dict[str, Any]) -> str:
-        return f"Review of this branch against {params.get('base', 'its base')}"
+        return f"Review of this branch against {_against(params, 'its base')}"
 
     def default_brief(self, params: dict[str, Any], root: Path) -> Brief:
         return Brief(
@@ -167,32 +850,31 @@ class Review(_ChangesKind):
             title="Review this branch's changes",
             goal="A first-pass review of this branch's changes: does it do what it is supposed "
             "to, and what should a human reviewer look at first?",
-            context=["the diff against the merge-base", "the commit messages", "the description"],
+            context=[
+                "the diff against the merge-base",
+                "the commit messages",
+                "the description",
+                "the code around each change",
+                "callers of changed definitions",
+                "related tests",
+                "public API before/after",
+            ],
             output_format="Observations, each with `path:line`, a severity (error, warning, "
             "information, hint), what and why, and a suggested replacement when obvious.",
             out_of_scope="Formatting and style a linter would catch.",
-            params={k: v for k, v in params.items() if k in ("base", "description")},
+            params={k: v for k, v in params.items() if k in ("base", "description", "uncommitted")},
         )
 
-    def gather(self, request: GatherRequest, reader: ContextReader) -> Collected:
-        cs, pieces = self._common_parts(request, reader)
-        out = ["# Review: this branch's changes", ""]
-        if request.params.get("description"):
-            out += ["## What it is supposed to do", "", request.params["description"].strip(), ""]
-        out += ["## The change", "", *self._stat_lines(cs), "", "## Observations", ""]
-        observations = [o for o in _observations(cs.diff) if reader.why_excluded(o[0]) is None]
-        out += [f"- `{p}:{n}` — {why}" for p, n, why in observations] or [
-            "The offline checks (TODO markers, print calls, breakpoints, swallowed exceptions) "
-            "found nothing in the added lines."
-        ]
-        return Collected(pieces, "\n".join(out) + "\n", base=cs.base)
+    def report(self, f: ChangeFacts, description: str | None) -> str:
+        return review_report(f, description)
 
 
 class Docs(_ChangesKind):
     name = "docs"
+    with_callers = False  # docs describe the change, not its blast radius
 
     def title(self, params: dict[str, Any]) -> str:
-        return f"Docs for the change since {params.get('base', 'the base')}"
+        return f"Docs for the change since {_against(params, 'the base')}"
 
     def default_brief(self, params: dict[str, Any], root: Path) -> Brief:
         return Brief(
@@ -200,32 +882,22 @@ class Docs(_ChangesKind):
             title="Draft docs for this change",
             goal="Draft the documentation for the change just finished: the decision, the API "
             "changes, and what operators need to know.",
-            context=["the diff and commits", "the description", "the notes files"],
+            context=[
+                "the diff and commits",
+                "the description",
+                "the notes files",
+                "public API before/after",
+                "related tests",
+            ],
             output_format="A decision record (context, decision, consequences), API changes "
             "before/after, operational considerations.",
             out_of_scope="Marketing copy; re-explaining unchanged code.",
-            params={k: v for k, v in params.items() if k in ("base", "description", "notes")},
+            params={
+                k: v
+                for k, v in params.items()
+                if k in ("base", "description", "notes", "uncommitted")
+            },
         )
 
-    def gather(self, request: GatherRequest, reader: ContextReader) -> Collected:
-        cs, pieces = self._common_parts(request, reader)
-        out = ["# Docs draft: this change", "", "## Context", ""]
-        out.append(
-            request.params.get("description", "").strip()
-            or "*(No description given: describe why this change was made.)*"
-        )
-        out += [
-            "",
-            "## What changed",
-            "",
-            *self._stat_lines(cs),
-            "",
-            "## Decision",
-            "",
-            "*(To be written: the decision and its alternatives.)*",
-            "",
-            "## Operational considerations",
-            "",
-            "*(To be written.)*",
-        ]
-        return Collected(pieces, "\n".join(out) + "\n", base=cs.base)
+    def report(self, f: ChangeFacts, description: str | None) -> str:
+        return docs_report(f, description)

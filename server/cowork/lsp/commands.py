@@ -25,8 +25,11 @@ log = logging.getLogger(__name__)
 TASK_COMMANDS: dict[str, tuple[str, frozenset[str]]] = {
     "cowork.summarizeModule": ("summarize", frozenset({"uri"})),
     "cowork.architectureBrief": ("architecture", frozenset({"uris", "focus"})),
-    "cowork.reviewChanges": ("review", frozenset({"base", "description", "uri"})),
-    "cowork.draftDocs": ("docs", frozenset({"base", "description", "notes", "uri"})),
+    "cowork.reviewChanges": ("review", frozenset({"base", "description", "uncommitted", "uri"})),
+    "cowork.draftDocs": (
+        "docs",
+        frozenset({"base", "description", "notes", "uncommitted", "uri"}),
+    ),
     "cowork.research": ("research", frozenset({"question", "options", "uris", "uri"})),
 }
 
