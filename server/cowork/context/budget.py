@@ -7,6 +7,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
+from cowork.errors import TaskFailure
+
 
 class TokenEstimator(Protocol):
     def count(self, text: str) -> int:
@@ -48,7 +50,9 @@ class Piece:
 
     `priority` orders what is taken first (lower first); the output keeps
     the given order. `outline` is a smaller stand-in used when the whole does
-    not fit.
+    not fit. A `required` piece is the point of the task (the module to
+    summarise): without it the rest is noise, so when not even its outline
+    fits, packing fails instead of sending the rest.
     """
 
     title: str
@@ -57,6 +61,7 @@ class Piece:
     stable: bool = False
     source: str | None = None
     outline: str | None = None
+    required: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,7 @@ def pack(
     """Keep what fits in `budget - reserved` tokens, measured on `render(piece)`.
 
     `reserved` covers what is sent around the context (system prompt, brief).
+    Raises TaskFailure when a required piece does not fit even as its outline.
     """
     room = budget - reserved
     taken: dict[int, Piece] = {}
@@ -101,6 +107,7 @@ def pack(
             taken[index] = piece
             used += cost
             continue
+        small_cost = None
         if piece.outline:
             small = replace(
                 piece, text=piece.outline, title=f"{piece.title} (outline only)", outline=None
@@ -111,5 +118,18 @@ def pack(
                 used += small_cost
                 cuts.append(Cut(piece.title, piece.source, cost, "shrunk to its outline"))
                 continue
+        if piece.required:
+            raise TaskFailure(_too_big(piece, small_cost or cost, room - used, budget))
         cuts.append(Cut(piece.title, piece.source, cost, "dropped"))
     return Packed([taken[i] for i in sorted(taken)], cuts, used + reserved, budget)
+
+
+def _too_big(piece: Piece, cost: int, room: int, budget: int) -> str:
+    """Why a required piece cannot be sent, and what to do about it."""
+    shown = piece.source or piece.title
+    form = " even as an outline" if piece.outline else ""
+    return (
+        f"{shown} does not fit the {budget:,}-token context budget{form}: it needs "
+        f"~{cost:,} tokens and {max(room, 0):,} are left after the brief. "
+        "Raise cowork.contextBudgetTokens or narrow the task."
+    )

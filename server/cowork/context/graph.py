@@ -211,6 +211,41 @@ def build(
     return graph
 
 
+def import_candidates(
+    graph: ImportGraph, source: str, language: str | None, imp: Import
+) -> list[str]:
+    """Workspace paths that `imp` in `source` would name if they existed.
+
+    The graph knows only the files a model may see, so an import of a gitignored
+    or secret module looks like a package; these candidates let a recipe find the
+    file on disk and say why it was not sent.
+    """
+    if language == "python":
+        module = graph.module_name(source) or PurePosixPath(source).stem
+        is_package = source.endswith("__init__.py")
+        names, base = py.resolve_import(
+            module, is_package, py.ImportRef(imp.spec, imp.names, imp.level, imp.line)
+        )
+        # The folder the importer's top-level package lives in: where absolute names start.
+        folders = PurePosixPath(source).parent.parts
+        depth = len(module.split(".")) - (0 if is_package else 1)
+        top = "/".join(folders[: max(0, len(folders) - depth)])
+        out: list[str] = []
+        for name in [*names, base]:
+            if name:
+                path = posixpath.join(top, *name.split("."))
+                out += [path + ".py", path + "/__init__.py"]
+        return out
+    if language in ("typescript", "tsx", "javascript") and imp.spec.startswith("."):
+        base = posixpath.normpath(posixpath.join(posixpath.dirname(source), imp.spec))
+        return [
+            base,
+            *(base + s for s in _JS_SUFFIXES),
+            *(f"{base}/index{s}" for s in _JS_SUFFIXES),
+        ]
+    return []
+
+
 def graph_for(reader: ContextReader) -> ImportGraph:
     """The import graph of the files `reader` may use, rebuilt only when one changed."""
     facts = [f for f in (reader.facts(rel) for rel in reader.inventory) if f is not None]

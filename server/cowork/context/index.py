@@ -2,15 +2,19 @@
 gathering on the same workspace re-parses only the files that changed.
 
 A file is re-read when its (mtime, size) changed, and re-parsed only when its
-content hash changed too. Open editor buffers (overlays) are hashed every
-time, since they change without touching the disk. Thread-safe: gatherings
-run in worker threads.
+content hash changed too. A file modified within the file system's timestamp
+granularity of being read is "racy" (as git calls it): a second write in the
+same tick would leave (mtime, size) unchanged, so such a file is re-hashed
+next time rather than trusted. Open editor buffers (overlays) are hashed
+every time, since they change without touching the disk. Thread-safe:
+gatherings run in worker threads.
 """
 
 from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -18,6 +22,10 @@ from pathlib import Path, PurePosixPath
 from cowork.context import outline as py
 from cowork.context import treesitter
 from cowork.context.workspace import MAX_FILE_BYTES
+
+# Files modified this recently before they were read are re-hashed next time: file
+# systems stamp writes with a coarse clock (a kernel tick; 2 s on FAT).
+RACY_NS = 2_000_000_000
 
 
 @dataclass(frozen=True)
@@ -117,10 +125,12 @@ class WorkspaceIndex:
             cached = self._by_path.get(rel)
         if overlays and rel in overlays:
             return self._parse_if_changed(rel, overlays[rel].encode("utf-8"), cached, None)
+        read_at = time.time_ns()
         st = (self.root / rel).stat()
         key = (st.st_mtime_ns, st.st_size)
         if cached is not None and cached[:2] == key:
             return cached[2]
+        racy = st.st_mtime_ns >= read_at - RACY_NS
         if st.st_size > MAX_FILE_BYTES:
             return FileFacts(
                 rel,
@@ -130,7 +140,9 @@ class WorkspaceIndex:
                 0,
                 unreadable=f"larger than {MAX_FILE_BYTES // 1_000_000} MB",
             )
-        return self._parse_if_changed(rel, (self.root / rel).read_bytes(), cached, key)
+        # A racy entry keeps an impossible key, so the next look re-hashes the file.
+        stored = (-1, -1) if racy else key
+        return self._parse_if_changed(rel, (self.root / rel).read_bytes(), cached, stored)
 
     def _parse_if_changed(
         self,

@@ -77,6 +77,11 @@ class Exclusions:
         self.extra = tuple(extra)
         self._extra = pathspec.GitIgnoreSpec.from_lines(self.extra) if self.extra else None
 
+    @staticmethod
+    def needs_text(rel: str) -> bool:
+        """Whether `reason` can only judge `rel` with its text (config that may hold a token)."""
+        return PurePosixPath(rel).name in _TOKEN_FILES
+
     def reason(self, rel: str, text: str | None = None) -> str | None:
         """Why `rel` must not be sent, or None. `text` lets token-bearing config be caught."""
         for spec, why in _sensitive:
@@ -93,6 +98,11 @@ class Exclusions:
         return None
 
 
+# An optional type annotation between a name and its value: `key: str = "…"`.
+_ANNOTATION = r"(?:\s*:\s*[\w\[\]., |]{1,60}?\s*(?==))?"
+# A value that is a reference to a secret kept elsewhere, not the secret itself.
+_REFERENCE = r"(?!\$|\{\{|%\()"
+
 # (kind, pattern). Group "secret" is what gets replaced when present, else the whole match.
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
@@ -103,17 +113,38 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             re.S,
         ),
     ),
+    (
+        # A block without its end (cut by a diff's context, or pasted in part).
+        "private key",
+        re.compile(
+            r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
+            # PEM headers (Proc-Type, DEK-Info) and a blank line, then base64 lines,
+            # each maybe prefixed as in a diff
+            r"(?:\n[ +\-]?[A-Za-z\-]+: [^\n]*)*(?:\n[ +\-]?)?(?:\n[ +\-]?[A-Za-z0-9+/=]{8,})+"
+        ),
+    ),
     ("AWS access key id", re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b")),
     (
         "AWS secret access key",
         re.compile(
-            r"(?i)aws_?secret_?(?:access_?)?key\W{0,4}[=:]\s*[\"']?(?P<secret>[A-Za-z0-9/+=]{40})\b"
+            r"(?i)aws_?secret_?(?:access_?)?key[\"']?" + _ANNOTATION + r"\s*(?::=|=>|[=:])\s*"
+            r"[\"']?(?P<secret>[A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])"
         ),
     ),
     ("Anthropic API key", re.compile(r"\bsk-ant-[A-Za-z0-9_\-]{20,}")),
     ("OpenAI API key", re.compile(r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}")),
     ("GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})")),
     ("GitLab token", re.compile(r"\bglpat-[A-Za-z0-9_\-]{20,}")),
+    ("npm token", re.compile(r"\bnpm_[A-Za-z0-9]{36}\b")),
+    (
+        # .npmrc / .yarnrc: `//registry/:_authToken=…`, `_auth = …`, `npmAuthToken: …`
+        "registry credential",
+        re.compile(
+            r"(?i)(?:_authToken|_auth|_password|npmAuthToken|npmAuthIdent)\s*[=:]\s*[\"']?"
+            + _REFERENCE
+            + r"(?P<secret>[^\s\"']{6,})"
+        ),
+    ),
     ("Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9\-]{10,}")),
     ("Google API key", re.compile(r"\bAIza[0-9A-Za-z_\-]{35}\b")),
     ("Stripe key", re.compile(r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}")),
@@ -126,11 +157,15 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         re.compile(r"(?i)\b[a-z][a-z0-9+.\-]*://[^\s:/@]+:(?P<secret>[^\s@/]{3,})@"),
     ),
     (
+        # `password = "…"`, `"password": "…"` (JSON), `password: str = "…"` (annotated)
         "secret assignment",
         re.compile(
             r"(?i)\b[\w.\-]*(?:password|passwd|pwd|secret|token|api_?key|access_?key|auth_?key|"
-            r"private_?key|client_?secret|credentials?)[\w.\-]*\s*(?::=|=>|[=:])\s*"
-            r"(?P<q>[\"'`])(?P<secret>[^\"'`\s]{4,})(?P=q)"
+            r"private_?key|client_?secret|credentials?)[\w.\-]*[\"']?"
+            + _ANNOTATION
+            + r"\s*(?::=|=>|[=:])\s*(?P<q>[\"'`])"
+            + _REFERENCE
+            + r"(?P<secret>[^\"'`\s]{4,})(?P=q)"
         ),
     ),
     (
@@ -139,6 +174,17 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             # env-file style: UPPER_CASE names, a bare token-like value (not code such as f(x))
             r"(?m)^\s*(?:export\s+)?[A-Z0-9_.\-]*(?:PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY)"
             r"[A-Z0-9_.\-]*\s*[=:]\s*(?P<secret>[A-Za-z0-9_\-+/=.~]{6,})\s*$"
+        ),
+    ),
+    (
+        "secret assignment",
+        re.compile(
+            # YAML style: `password: hunter2` on a line of its own. Values of letters only
+            # are left (`token: TokenType`, `secret: true`), as are references
+            # (`${DB_PASSWORD}`); `=` is not taken, as `password = new_password` is code.
+            r"(?im)^[ \t]*[\w.\-]*(?:password|passwd|secret|token|api_?key|access_?key)[\w.\-]*"
+            r"[ \t]*:[ \t]*" + _REFERENCE + r"(?![A-Za-z]+[ \t]*$)"
+            r"(?P<secret>[^\s#;'\"`{}\[\](),]{6,})[ \t]*(?:#.*)?$"
         ),
     ),
 ]

@@ -1,23 +1,29 @@
 """One gathering's view of the workspace: what may be read, read safely, with provenance.
 
-Every file a recipe puts in front of a model goes through `ContextReader.text`:
-it refuses excluded files (gitignored, secrets, `exclude` globs) and records
-why, prefers the editor's unsaved text, redacts secret-looking strings, and
-records the content hash of what it read. A recipe cannot forget a rule,
-because there is no other way in.
+Every file a recipe puts in front of a model goes through `ContextReader.text`
+(its text) or `ContextReader.outline` (its definitions): they refuse excluded
+files (gitignored, secrets, `exclude` globs, links that lead to such a file or
+out of the workspace) and record why, prefer the editor's unsaved text, redact
+secret-looking strings, and record the content hash of what was used. A recipe
+cannot forget a rule, because there is no other way in. `facts` is for
+analysis only (the import graph, counts): nothing from it may be sent.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Protocol
 
+import git
+
 from cowork.context import git as gitfacts
 from cowork.context.index import FileFacts, WorkspaceIndex, decode
+from cowork.context.outline import Definition
 from cowork.context.privacy import Exclusions, Redaction, redact
 from cowork.context.workspace import MAX_FILE_BYTES, inventory
 from cowork.errors import TaskFailure
@@ -56,6 +62,8 @@ class ContextReader:
         self.files: dict[str, FileRef] = {}
         self.excluded: dict[str, str] = {}
         self.redacted: dict[str, list[Redaction]] = {}
+        self._why: dict[str, str | None] = {}  # why_excluded, judged once per gathering
+        self._links: dict[Path, bool] = {}
 
     # -- workspace-wide facts ------------------------------------------------------
 
@@ -86,28 +94,109 @@ class ContextReader:
     # -- files ---------------------------------------------------------------------
 
     def why_excluded(self, rel: str) -> str | None:
-        """Why `rel` may not be sent, judged by its path alone."""
+        """Why `rel` may not be sent, judged by its path (and, for a symbolic link,
+        by where it leads) alone."""
         if rel in self.excluded:
             return self.excluded[rel]
+        if rel not in self._why:
+            self._why[rel] = self._judge(rel)
+        return self._why[rel]
+
+    def _judge(self, rel: str) -> str | None:
         why = self.rules.reason(rel)
+        if why is None and self.rules.needs_text(rel):
+            # Package manager config is excluded only when it carries a token: look, so
+            # that callers that never read the text (a diff's hunks) are told as well.
+            why = self.rules.reason(rel, self._peek(rel))
+        if why is None:
+            why = self._link_reason(rel)  # first: what is beyond a link is not git's to judge
         if why is None and self._ignored_by_git(rel):
             why = "ignored by git"
         return why
 
+    def _link_reason(self, rel: str) -> str | None:
+        """A link is judged by its target: `notes.txt -> ../.env` is an environment
+        file, and a link out of the workspace may lead anywhere (~/.aws, /etc)."""
+        path = self.root / rel
+        if not path.is_symlink() and not any(self._linked_folder(p) for p in path.parents):
+            return None
+        target = Path(os.path.realpath(path))
+        try:
+            target_rel = target.relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return "symbolic link to a file outside the workspace"
+        why = self.why_excluded(target_rel)
+        return f"symbolic link to {target_rel}: {why}" if why is not None else None
+
+    def _linked_folder(self, folder: Path) -> bool:
+        """Whether `folder`, inside the workspace, is a symbolic link (memoised: every
+        file of a large workspace asks about the same few folders)."""
+        if folder not in self._links:
+            self._links[folder] = self.root in folder.parents and folder.is_symlink()
+        return self._links[folder]
+
+    def _peek(self, rel: str) -> str | None:
+        """The current text of a small file, for judging it (never sent from here)."""
+        if rel in self.overlays:
+            return self.overlays[rel]
+        path = self.root / rel
+        try:
+            if path.stat().st_size > MAX_FILE_BYTES:
+                return None
+            data = path.read_bytes()
+        except OSError:
+            return None
+        return decode(data)[0]
+
     def _ignored_by_git(self, rel: str) -> bool:
-        """In a repository, an existing file outside git's inventory is ignored by git."""
-        if not self.git.is_repo or rel in self._listed or rel in self.overlays:
+        """In a repository, a file outside git's inventory is ignored by git when it
+        exists; an unsaved editor buffer with no file yet is asked about by name.
+        An open editor buffer does not make an ignored file any less ignored."""
+        if not self.git.is_repo or rel in self._listed:
             return False
-        return (self.root / rel).exists()
+        if (self.root / rel).exists():
+            return True
+        return rel in self.overlays and _check_ignore(self.root, rel)
+
+    def withheld(self, rel: str) -> str | None:
+        """Why `rel` may not be sent, recorded in provenance; None when it may be.
+        For files a recipe met but will not read (an import of a gitignored module)."""
+        why = self.why_excluded(rel)
+        if why is not None:
+            self.excluded.setdefault(rel, why)
+        return why
+
+    def redact(self, label: str, text: str) -> str:
+        """`text` that is not a file (commit messages, a description) with secrets
+        redacted, recorded in provenance under `label`."""
+        clean, found = redact(text)
+        self._note_redactions(label, found)
+        return clean
 
     def facts(self, rel: str) -> FileFacts | None:
-        """Outline and imports of an allowed file (None when excluded or gone)."""
+        """Outline and imports of an allowed file (None when excluded or gone), for
+        analysis only: what reaches a model goes through `outline` or `text`."""
         if self.why_excluded(rel) is not None:
             return None
         try:
             return self.index.facts(rel, self.overlays)
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return None
+
+    def outline(self, rel: str) -> FileFacts | None:
+        """`facts(rel)` to show a model: signatures and docstrings redacted, the file
+        recorded in provenance as used (its definitions are in the context)."""
+        facts = self.facts(rel)
+        if facts is None or facts.unreadable is not None:
+            return facts
+        self.files.setdefault(rel, FileRef(rel, facts.sha256, facts.size))
+        if not redact("\n".join(_outline_strings(facts)))[1]:
+            return facts  # the common case, in one pass
+        docstring, in_doc = redact(facts.docstring) if facts.docstring else (None, [])
+        found = [Redaction(1, r.kind) for r in in_doc]  # a module docstring opens the file
+        definitions = tuple(_redact_definition(d, found) for d in facts.definitions)
+        self._note_redactions(rel, found)
+        return replace(facts, definitions=definitions, docstring=docstring)
 
     def text(self, rel: str, *, required: bool = False) -> str | None:
         """The redacted text of `rel` for a model, or None when it may not or cannot be
@@ -130,9 +219,14 @@ class ContextReader:
             return None
         self.files[rel] = FileRef.of(rel, raw)
         clean, found = redact(raw)
-        if found:
-            self.redacted[rel] = found
+        self._note_redactions(rel, found)
         return clean
+
+    def _note_redactions(self, rel: str, found: list[Redaction]) -> None:
+        """Add to what was redacted in `rel`, once each (text and outline may both be sent)."""
+        if found:
+            merged = set(self.redacted.get(rel, [])) | set(found)
+            self.redacted[rel] = sorted(merged, key=lambda r: (r.line, r.kind))
 
     def _raw(self, rel: str, *, required: bool) -> str | None:
         if rel in self.overlays:
@@ -173,6 +267,42 @@ class ContextReader:
             for path, found in sorted(self.redacted.items())
         ]
         return list(self.files.values()), sorted(self.excluded.items()), redacted
+
+
+def _check_ignore(root: Path, rel: str) -> bool:
+    """Whether git's ignore rules match `rel` (which need not exist)."""
+    repo = gitfacts.open_repo(root)
+    if repo is None:
+        return False
+    with repo:
+        try:
+            repo.git.check_ignore("-q", "--no-index", "--", str(root / rel))
+        except git.GitCommandError:  # exit status 1: not ignored
+            return False
+    return True
+
+
+def _outline_strings(facts: FileFacts) -> list[str]:
+    """Every string of an outline that could carry a secret."""
+    out = [facts.docstring or ""]
+    stack = list(facts.definitions)
+    while stack:
+        d = stack.pop()
+        out += [d.signature, d.doc or ""]
+        stack += d.children
+    return out
+
+
+def _redact_definition(d: Definition, found: list[Redaction]) -> Definition:
+    """`d` with secrets in its signature (default values) and docstring redacted; what
+    was found is added to `found`, at the definition's line."""
+    signature, in_sig = redact(d.signature)
+    doc, in_doc = redact(d.doc) if d.doc else (d.doc, [])
+    found += [Redaction(d.line, r.kind) for r in in_sig + in_doc]
+    children = tuple(_redact_definition(c, found) for c in d.children)
+    if not (in_sig or in_doc) and children == d.children:
+        return d
+    return replace(d, signature=signature, doc=doc, children=children)
 
 
 def _unreadable_message(rel: str, data: bytes, problem: str) -> str:

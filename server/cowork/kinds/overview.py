@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import posixpath
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from cowork import uris
 from cowork.brief import Brief
 from cowork.context.graph import graph_for
+from cowork.context.index import language_of
 from cowork.context.workspace import relative_to
 from cowork.errors import InputError
 from cowork.kinds.base import (
@@ -24,7 +26,9 @@ from cowork.kinds.base import (
 )
 from cowork.kinds.summarize import outline_text, public, workspace_overview
 
-_ENTRY_NAMES = {"__main__.py", "main.py", "app.py", "server.py", "cli.py", "wsgi.py", "asgi.py"}
+# An entry point is a code file with one of these names, in any language: `main.go`,
+# `index.ts`, `Main.java`, `src/main.rs` as well as `__main__.py`.
+_ENTRY_STEMS = {"__main__", "main", "app", "server", "cli", "wsgi", "asgi", "index", "manage"}
 _PROTOCOL_SUFFIXES = {".proto", ".graphql", ".gql", ".avsc", ".thrift"}
 _CONFIG_NAMES = {
     "Dockerfile",
@@ -60,6 +64,11 @@ def _under(files: list[str], rel: str) -> list[str]:
     return [f for f in files if f == rel or f.startswith(rel.rstrip("/") + "/")]
 
 
+def _is_entry(rel: str) -> bool:
+    p = PurePosixPath(rel)
+    return p.stem.lower() in _ENTRY_STEMS and language_of(rel) is not None
+
+
 def _is_protocol(rel: str) -> bool:
     name = PurePosixPath(rel).name.lower()
     return PurePosixPath(rel).suffix in _PROTOCOL_SUFFIXES or name.startswith(
@@ -70,6 +79,25 @@ def _is_protocol(rel: str) -> bool:
 def _is_config(rel: str) -> bool:
     p = PurePosixPath(rel)
     return p.name in _CONFIG_NAMES or (p.suffix in _CONFIG_SUFFIXES and not _is_protocol(rel))
+
+
+def _shared(files: list[str], paths: list[str]) -> list[str]:
+    """Configuration and protocols that sit above the given paths, in the folders that
+    hold them (`docker-compose.yml`, a top-level `config.yaml`): what the services share."""
+    given = [p for p in paths if p]
+    if len(given) < len(paths):  # the whole workspace is one of the paths: nothing is above
+        return []
+    folders = {
+        a.as_posix() if a.as_posix() != "." else "" for p in given for a in PurePosixPath(p).parents
+    }
+    return [
+        f
+        for f in files
+        if posixpath.dirname(f) in folders
+        and _owner(given, f) is None
+        and not PurePosixPath(f).name.startswith(".")  # tools' settings, not the services'
+        and (_is_config(f) or _is_protocol(f))
+    ]
 
 
 def _owner(paths: list[str], rel: str) -> str | None:
@@ -124,7 +152,7 @@ class Architecture:
             members = _under(files, rel)
             name = rel or "."
             out += [f"## `{name}`", "", f"{len(members)} files."]
-            entries = [m for m in members if PurePosixPath(m).name in _ENTRY_NAMES]
+            entries = [m for m in members if _is_entry(m)]
             protocols = [m for m in members if _is_protocol(m)]
             configs = [m for m in members if _is_config(m)]
             if entries:
@@ -137,7 +165,7 @@ class Architecture:
             outward: dict[str, int] = {}
             external: set[str] = set()
             for member in members[:_MAX_FILES_PER_PATH]:
-                facts = reader.facts(member)
+                facts = reader.outline(member)
                 if facts is None:
                     continue
                 api += [
@@ -195,12 +223,21 @@ class Architecture:
             for (a, b), where in sorted(edges.items())
         ] or ["No imports between the given paths were found."]
         common = {n: owners for n, owners in shared.items() if len(owners) > 1}
-        if common:
+        above = _shared(files, paths)
+        if common or above:
             out += ["", "## Shared configuration and protocols", ""]
             out += [
                 f"- `{n}` in " + ", ".join(f"`{o}`" for o in sorted(owners))
                 for n, owners in sorted(common.items())
             ]
+            out += [f"- `{f}`, above the given paths" for f in above]
+        for path in above:
+            text = reader.text(path)
+            if text is not None:
+                # After the services' own files: a monorepo's top holds much that is shared.
+                pieces.append(
+                    Piece(f"{path} (shared)", text, NEIGHBOURS, source=path, outline=text[:2000])
+                )
         if edges:
             pieces.append(
                 Piece(
@@ -264,11 +301,16 @@ class Research:
         ]
         out += ["", "## Files named", ""]
         for rel in params["paths"]:
-            for member in _under(files, rel)[:_MAX_FILES_PER_PATH]:
+            members = _under(files, rel)
+            if not members and (reader.root / rel).is_file():
+                members = [rel]  # named, but not in the inventory: gitignored or a secret
+            for member in members[:_MAX_FILES_PER_PATH]:
                 text = reader.text(member)
-                facts = reader.facts(member)
                 if text is None:
+                    why = reader.withheld(member) or reader.excluded.get(member, "unreadable")
+                    out.append(f"- `{member}`: not sent ({why})")
                     continue
+                facts = reader.outline(member)
                 pieces.append(
                     Piece(
                         member,

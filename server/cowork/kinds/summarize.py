@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from cowork import uris
 from cowork.brief import Brief
 from cowork.context import git as gitfacts
-from cowork.context.graph import ImportGraph, graph_for
+from cowork.context.graph import ImportGraph, graph_for, import_candidates
 from cowork.context.index import FileFacts
 from cowork.context.outline import Definition
 from cowork.context.workspace import relative_to
@@ -41,6 +41,7 @@ class ModuleFacts:
     module: str | None
     imports: dict[str, list[tuple[str, str | None]]] = field(default_factory=dict)
     importers: list[tuple[str, int]] = field(default_factory=list)  # (path, line)
+    withheld: list[tuple[str, str]] = field(default_factory=list)  # imported, not sent: (path, why)
     tests: list[str] = field(default_factory=list)
     history: list[gitfacts.Commit] = field(default_factory=list)
     git: gitfacts.GitInfo = field(default_factory=lambda: gitfacts.GitInfo(is_repo=False))
@@ -149,7 +150,7 @@ class Summarize:
         rel = request.params["path"]
         text = reader.text(rel, required=True)
         assert text is not None
-        facts = reader.facts(rel)
+        facts = reader.outline(rel)
         m = ModuleFacts(rel=rel, text=text, facts=facts, module=None, git=reader.git)
         m.todo_count = len(re.findall(r"\b(TODO|FIXME|XXX|HACK)\b", text))
         reader.check_cancelled()
@@ -157,7 +158,10 @@ class Summarize:
         reader.check_cancelled()
         self._collaborators(m, graph, reader)
         if m.git.has_commits:
-            m.history = gitfacts.file_history(reader.root, rel, HISTORY_COMMITS)
+            m.history = [
+                replace(c, subject=reader.redact(f"git history of {rel}", c.subject))
+                for c in gitfacts.file_history(reader.root, rel, HISTORY_COMMITS)
+            ]
         return Collected(pieces=self._pieces(m, reader), offline_report=render(m))
 
     def _collaborators(self, m: ModuleFacts, graph: ImportGraph, reader: ContextReader) -> None:
@@ -173,6 +177,7 @@ class Summarize:
             if entry not in groups.setdefault(kind, []):
                 groups[kind].append(entry)
         m.imports = groups
+        self._withheld(m, graph, reader)
         seen: set[str] = set()
         for edge in graph.importers_of(m.rel):
             if edge.source in seen:
@@ -191,6 +196,27 @@ class Summarize:
         m.tests.sort()
         m.importers.sort()
 
+    def _withheld(self, m: ModuleFacts, graph: ImportGraph, reader: ContextReader) -> None:
+        """Imports of files that exist but are never sent (gitignored, secrets): recorded
+        with their reason, and not mistaken for third-party packages."""
+        if m.facts is None:
+            return
+        names: set[str] = set()
+        for imp in m.facts.imports:
+            for path in import_candidates(graph, m.rel, m.facts.language, imp):
+                if path in graph.files or path == m.rel or not (reader.root / path).is_file():
+                    continue
+                why = reader.withheld(path)
+                if why is not None and (path, why) not in m.withheld:
+                    m.withheld.append((path, why))
+                    names.add(imp.spec)
+        for group in ("third-party", "package"):
+            kept = [entry for entry in m.imports.get(group, []) if entry[0] not in names]
+            if kept:
+                m.imports[group] = kept
+            else:
+                m.imports.pop(group, None)
+
     def _pieces(self, m: ModuleFacts, reader: ContextReader) -> list[Piece]:
         overview = Piece(
             "Workspace",
@@ -204,12 +230,13 @@ class Summarize:
             priority=TARGET,
             source=m.rel,
             outline=outline_text(m.facts) if m.facts else None,
+            required=True,
         )
         pieces = [overview, target]
         neighbours = [p for _, p in m.imports.get("workspace", []) if p][:MAX_NEIGHBOURS]
         for path in neighbours:
-            f = reader.facts(path)
-            if f is not None and reader.text(path) is not None:
+            f = reader.outline(path)
+            if f is not None:
                 pieces.append(
                     Piece(f"{path} (imported; outline)", outline_text(f), NEIGHBOURS, source=path)
                 )
@@ -218,7 +245,7 @@ class Summarize:
             pieces.append(Piece(f"Who imports {m.rel}", "\n".join(lines), CALLERS))
         for path in m.tests[:MAX_NEIGHBOURS]:
             test_text = reader.text(path)
-            f = reader.facts(path)
+            f = reader.outline(path) if test_text is not None else None
             if test_text is not None:
                 pieces.append(
                     Piece(
@@ -305,6 +332,11 @@ def render(m: ModuleFacts) -> str:
                     f"`{n}`" + (f" (`{p}`)" if p and p != n else "") for n, p in items
                 )
                 out.append(f"- **{group.capitalize()}**: {shown_items}")
+        if m.withheld:
+            out.append(
+                "- **Not sent** (never leaves the machine): "
+                + ", ".join(f"`{p}` ({why})" for p, why in m.withheld)
+            )
         out += ["", "### Imported by", ""]
         if m.importers:
             out += [f"- `{p}:{line}`" for p, line in m.importers]
