@@ -22,7 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from cowork import kinds
-from cowork.context.budget import LocalEstimator, TokenEstimator, pack
+from cowork.context.budget import LocalEstimator, Piece, TokenEstimator, pack
 from cowork.context.index import WorkspaceIndex
 from cowork.context.privacy import redact
 from cowork.context.reader import ContextReader
@@ -77,6 +77,9 @@ def run_gather(kind: str, request: GatherRequest) -> Gathered:
     reader.check_cancelled()
     files, excluded, redacted = reader.provenance()
     report, _ = redact(collected.offline_report)
+    # Recipes redact what they read; this is the last line of defence for anything a
+    # recipe built some other way (titles, lists, messages). Cheap on clean text.
+    candidates = [_redacted(piece) for piece in collected.pieces]
     gathered = Gathered(
         parts=[],
         files=files,
@@ -86,14 +89,33 @@ def run_gather(kind: str, request: GatherRequest) -> Gathered:
         redacted=redacted,
         base=collected.base,
         budget=request.settings.context_budget_tokens,
-        candidates=collected.pieces,
+        candidates=candidates,
         reserved=request.reserved_tokens,
     )
     return fit(gathered, LocalEstimator())
 
 
+def _redacted(piece: Piece) -> Piece:
+    text, found = redact(piece.text)
+    title, found_in_title = redact(piece.title)
+    outline = redact(piece.outline)[0] if piece.outline else piece.outline
+    if not found and not found_in_title and outline == piece.outline:
+        return piece
+    return replace(piece, title=title, text=text, outline=outline)
+
+
 def fit(gathered: Gathered, estimator: TokenEstimator) -> Gathered:
-    """`gathered` with its parts chosen from its candidates to fit its budget."""
+    """`gathered` with its parts chosen from its candidates to fit its budget.
+
+    Provenance then lists only files that are still in the context: a file all of
+    whose pieces the budget dropped is in the cut list instead.
+    """
+    if gathered.reserved > gathered.budget:
+        raise TaskFailure(
+            f"the brief and instructions alone take ~{gathered.reserved:,} tokens, over the "
+            f"{gathered.budget:,}-token context budget; shorten the brief or raise "
+            "cowork.contextBudgetTokens"
+        )
     packed = pack(
         gathered.candidates,
         gathered.budget,
@@ -101,9 +123,13 @@ def fit(gathered: Gathered, estimator: TokenEstimator) -> Gathered:
         reserved=gathered.reserved,
         render=render_part,
     )
+    kept_sources = {p.source for p in packed.pieces if p.source}
+    offered_sources = {p.source for p in gathered.candidates if p.source}
+    files = [f for f in gathered.files if f.path in kept_sources or f.path not in offered_sources]
     return replace(
         gathered,
         parts=packed.pieces,
+        files=files,
         tokens=packed.tokens,
         cuts=[
             (c.title if c.source is None else f"{c.title} ({c.source})", c.reason(gathered.budget))

@@ -6,6 +6,8 @@ workspace-wide parts first; the task-specific parts and the brief last.
 
 from __future__ import annotations
 
+import re
+
 from cowork.brief import Brief
 from cowork.context.budget import LocalEstimator, Piece
 from cowork.kinds.base import Gathered
@@ -22,12 +24,8 @@ as `path:line`. Be concrete and brief; no preamble."""
 
 def fence(text: str) -> str:
     """A code fence longer than any backtick run inside `text`."""
-    longest = max((len(run) for run in text.split("\n") if set(run) == {"`"}), default=0)
-    run, best = 0, longest
-    for ch in text:
-        run = run + 1 if ch == "`" else 0
-        best = max(best, run)
-    return "`" * max(3, best + 1)
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    return "`" * max(3, longest + 1)
 
 
 def render_part(part: Piece) -> str:
