@@ -78,9 +78,23 @@ class _Resolver:
             elif f.endswith(".java"):
                 # a/src/main/java/com/x/Y.java -> com.x.Y, found by package suffix at lookup
                 self.java_classes[f.removesuffix(".java").replace("/", ".")] = f
+        # Every dotted suffix of each class (and of its package) to its files, so that a
+        # lookup by suffix is one dict access instead of a scan of every class.
+        self.java_suffix: dict[str, list[str]] = defaultdict(list)
+        self.java_package: dict[str, list[str]] = defaultdict(list)
+        for cls, f in self.java_classes.items():
+            parts = cls.split(".")
+            for k in range(len(parts)):
+                self.java_suffix[".".join(parts[k:])].append(f)
+            package = cls.rsplit(".", 1)[0]  # as the scan this replaced took it
+            for k in range(len(package) + 1):  # any string suffix, as str.endswith takes it
+                self.java_package[package[k:]].append(f)
+        self._module_names: dict[str, str] = {}
 
     def python(self, source: str, imp: Import) -> tuple[list[str], str]:
-        importer = py.module_name(source, self.package_dirs)
+        importer = self._module_names.get(source)
+        if importer is None:
+            importer = self._module_names[source] = py.module_name(source, self.package_dirs)
         names, base = py.resolve_import(
             importer,
             source.endswith("__init__.py"),
@@ -120,21 +134,11 @@ class _Resolver:
 
     def java(self, spec: str) -> list[str]:
         name = spec.removesuffix(".*")
-        hits = [
-            p for cls, p in self.java_classes.items() if cls == name or cls.endswith("." + name)
-        ]
         if spec.endswith(".*"):
-            package = name
-            hits = [
-                p for cls, p in self.java_classes.items() if cls.rsplit(".", 1)[0].endswith(package)
-            ]
-        elif not hits and "." in name:  # static import: a.C.member
-            owner = name.rsplit(".", 1)[0]
-            hits = [
-                p
-                for cls, p in self.java_classes.items()
-                if cls == owner or cls.endswith("." + owner)
-            ]
+            return sorted(self.java_package.get(name, ()))
+        hits = self.java_suffix.get(name, [])
+        if not hits and "." in name:  # static import: a.C.member
+            hits = self.java_suffix.get(name.rsplit(".", 1)[0], [])
         return sorted(hits)
 
     def rust(self, source: str, spec: str) -> list[str]:
@@ -171,44 +175,85 @@ def go_module_path(go_mod_text: str | None) -> str | None:
     return m.group(1) if m else None
 
 
+_Resolved = tuple[list[Edge], list[tuple[str, str]]]  # a file's edges, its external imports
+
+
+def _resolve(resolver: _Resolver, f: FileFacts) -> _Resolved:
+    """The import edges and external imports of one file."""
+    edges: list[Edge] = []
+    external: list[tuple[str, str]] = []
+    for imp in f.imports:
+        if f.language == "python":
+            targets, name = resolver.python(f.path, imp)
+            if not targets and name and name != "__future__":
+                external.append((name, python_kind(name)))
+        elif f.language in ("typescript", "tsx", "javascript"):
+            targets = resolver.javascript(f.path, imp.spec)
+            if not targets and not imp.spec.startswith("."):
+                external.append((imp.spec, "package"))
+        elif f.language == "go":
+            targets = resolver.go(imp.spec)
+            if not targets:
+                external.append((imp.spec, "package"))
+        elif f.language == "java":
+            targets = resolver.java(imp.spec)
+            if not targets:
+                external.append((imp.spec, "package"))
+        elif f.language == "rust":
+            targets = resolver.rust(f.path, imp.spec)
+            if not targets and not imp.spec.startswith(("mod ", "crate::", "self::", "super::")):
+                external.append((imp.spec.split("::")[0], "crate"))
+        else:
+            targets = []
+        edges += (Edge(f.path, t, imp.line, imp.spec) for t in targets if t != f.path)
+    return edges, external
+
+
+@dataclass
+class _Memo:
+    """What a graph was built from, kept on the index so that the next build re-resolves
+    only the files that changed (while the set of files stays the same)."""
+
+    key: tuple[tuple[str, str], ...]  # (path, sha256) of every file
+    graph: ImportGraph
+    layout: tuple[tuple[str, ...], str | None]  # what the resolver depends on
+    resolver: _Resolver
+    by_file: dict[str, tuple[str, _Resolved]]  # path -> (sha256, resolved)
+
+
 def build(
     facts: Iterable[FileFacts], files: list[str], go_mod_text: str | None = None
 ) -> ImportGraph:
     """The import graph of the workspace from each file's facts."""
-    resolver = _Resolver(files, go_module_path(go_mod_text))
+    return _build(list(facts), files, go_module_path(go_mod_text), None)[0]
+
+
+def _build(
+    facts: list[FileFacts], files: list[str], go_module: str | None, memo: _Memo | None
+) -> tuple[ImportGraph, _Memo]:
+    layout = (tuple(files), go_module)
+    if memo is not None and memo.layout == layout:
+        resolver, old = memo.resolver, memo.by_file
+    else:
+        resolver, old = _Resolver(files, go_module), {}
     graph = ImportGraph(files=files, python_modules=resolver.py_modules)
+    by_file: dict[str, tuple[str, _Resolved]] = {}
     for f in facts:
-        for imp in f.imports:
-            if f.language == "python":
-                targets, name = resolver.python(f.path, imp)
-                if not targets and name and name != "__future__":
-                    graph.external[f.path].append((name, python_kind(name)))
-            elif f.language in ("typescript", "tsx", "javascript"):
-                targets = resolver.javascript(f.path, imp.spec)
-                if not targets and not imp.spec.startswith("."):
-                    graph.external[f.path].append((imp.spec, "package"))
-            elif f.language == "go":
-                targets = resolver.go(imp.spec)
-                if not targets:
-                    graph.external[f.path].append((imp.spec, "package"))
-            elif f.language == "java":
-                targets = resolver.java(imp.spec)
-                if not targets:
-                    graph.external[f.path].append((imp.spec, "package"))
-            elif f.language == "rust":
-                targets = resolver.rust(f.path, imp.spec)
-                if not targets and not imp.spec.startswith(
-                    ("mod ", "crate::", "self::", "super::")
-                ):
-                    graph.external[f.path].append((imp.spec.split("::")[0], "crate"))
-            else:
-                targets = []
-            for target in targets:
-                if target != f.path:
-                    edge = Edge(f.path, target, imp.line, imp.spec)
-                    graph.edges[f.path].append(edge)
-                    graph.reverse[target].append(edge)
-    return graph
+        cached = old.get(f.path)
+        if cached is not None and cached[0] == f.sha256:
+            resolved = cached[1]
+        else:
+            resolved = _resolve(resolver, f)
+        by_file[f.path] = (f.sha256, resolved)
+        edges, external = resolved
+        if external:
+            graph.external[f.path].extend(external)
+        if edges:
+            graph.edges[f.path].extend(edges)
+            for edge in edges:
+                graph.reverse[edge.target].append(edge)
+    key = tuple((f.path, f.sha256) for f in facts)
+    return graph, _Memo(key, graph, layout, resolver, by_file)
 
 
 def import_candidates(
@@ -250,13 +295,16 @@ def graph_for(reader: ContextReader) -> ImportGraph:
     """The import graph of the files `reader` may use, rebuilt only when one changed."""
     facts = [f for f in (reader.facts(rel) for rel in reader.inventory) if f is not None]
     key = tuple((f.path, f.sha256) for f in facts)
-    cached = reader.index.graph_cache
-    if cached is not None and cached[0] == key and isinstance(cached[1], ImportGraph):
-        return cached[1]
+    memo = reader.index.graph_cache
+    if not isinstance(memo, _Memo):
+        memo = None
+    if memo is not None and memo.key == key:
+        return memo.graph
     go_mod = reader.facts("go.mod")
     go_mod_text = None
     if go_mod is not None:
         go_mod_text = reader.text("go.mod")
-    graph = build(facts, [f.path for f in facts], go_mod_text)
-    reader.index.graph_cache = (key, graph)
+    graph, reader.index.graph_cache = _build(
+        facts, [f.path for f in facts], go_module_path(go_mod_text), memo
+    )
     return graph

@@ -13,6 +13,7 @@ gatherings run in worker threads.
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 import time
 from collections.abc import Mapping
@@ -113,11 +114,18 @@ class WorkspaceIndex:
         self._lock = threading.Lock()
         self._by_path: dict[str, tuple[int, int, FileFacts]] = {}
         self.parses = 0  # files parsed so far: a second gathering shows only the changed ones
-        # The last import graph built from this index, with the facts it was built from.
-        self.graph_cache: tuple[tuple[tuple[str, str], ...], object] | None = None
+        # The last import graph built from this index, with what it was built from
+        # (`graph._Memo`: the module that builds it owns its shape).
+        self.graph_cache: object | None = None
 
-    def facts(self, rel: str, overlays: Mapping[str, str] | None = None) -> FileFacts:
+    def facts(
+        self,
+        rel: str,
+        overlays: Mapping[str, str] | None = None,
+        st: os.stat_result | None = None,
+    ) -> FileFacts:
         """Facts of `rel`: the editor's unsaved text when open, else the file on disk.
+        `st` is the file's stat when the caller has just taken it (the inventory does).
 
         Raises FileNotFoundError for a file that is gone.
         """
@@ -125,8 +133,9 @@ class WorkspaceIndex:
             cached = self._by_path.get(rel)
         if overlays and rel in overlays:
             return self._parse_if_changed(rel, overlays[rel].encode("utf-8"), cached, None)
-        read_at = time.time_ns()
-        st = (self.root / rel).stat()
+        read_at = time.time_ns()  # before the file is read, which is what makes it racy
+        if st is None:
+            st = os.stat(os.path.join(self.root, rel))
         key = (st.st_mtime_ns, st.st_size)
         if cached is not None and cached[:2] == key:
             return cached[2]

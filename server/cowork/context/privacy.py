@@ -9,10 +9,10 @@ password assignments are replaced by a marker naming what was there.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 
 import pathspec
 
@@ -70,32 +70,45 @@ class Redaction:
     kind: str
 
 
+@functools.lru_cache(maxsize=1 << 17)
+def _sensitive_reason(rel: str) -> str | None:
+    """The built-in path rules' verdict on `rel` (memoised: it depends on the path alone)."""
+    for spec, why in _sensitive:
+        if spec.match_file(rel):
+            return why
+    return None
+
+
 class Exclusions:
     """Decides which workspace files are never sent, and why."""
 
     def __init__(self, extra: Iterable[str] = ()) -> None:
         self.extra = tuple(extra)
         self._extra = pathspec.GitIgnoreSpec.from_lines(self.extra) if self.extra else None
+        self._extra_verdict: dict[str, bool] = {}  # by path: the same paths are asked again
 
     @staticmethod
     def needs_text(rel: str) -> bool:
         """Whether `reason` can only judge `rel` with its text (config that may hold a token)."""
-        return PurePosixPath(rel).name in _TOKEN_FILES
+        return rel.rpartition("/")[2] in _TOKEN_FILES
 
     def reason(self, rel: str, text: str | None = None) -> str | None:
         """Why `rel` must not be sent, or None. `text` lets token-bearing config be caught."""
-        for spec, why in _sensitive:
-            if spec.match_file(rel):
-                return why
-        if self._extra is not None and self._extra.match_file(rel):
+        why = _sensitive_reason(rel)
+        if why is not None:
+            return why
+        if self._extra is not None and self._extra_matches(rel):
             return "matches the cowork.exclude setting"
-        if (
-            PurePosixPath(rel).name in _TOKEN_FILES
-            and text is not None
-            and _TOKEN_LINE.search(text)
-        ):
+        if rel.rpartition("/")[2] in _TOKEN_FILES and text is not None and _TOKEN_LINE.search(text):
             return "package manager config with a token"
         return None
+
+    def _extra_matches(self, rel: str) -> bool:
+        assert self._extra is not None
+        hit = self._extra_verdict.get(rel)
+        if hit is None:
+            hit = self._extra_verdict[rel] = self._extra.match_file(rel)
+        return hit
 
 
 # An optional type annotation between a name and its value: `key: str = "…"`.
@@ -190,10 +203,79 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 
+# For each pattern of _PATTERNS, in order: lower-case strings of which one occurs in
+# every text the pattern can match. A pattern is skipped when the (lower-cased) text
+# holds none of them, which keeps most texts from being scanned 18 times.
+_KEYWORDS = (
+    "passw",
+    "pwd",
+    "secret",
+    "token",
+    "api_key",
+    "apikey",
+    "access_key",
+    "accesskey",
+    "auth_key",
+    "authkey",
+    "private_key",
+    "privatekey",
+    "credential",
+)
+_NEEDS: list[tuple[str, ...]] = [
+    ("-----begin",),
+    ("-----begin",),
+    ("akia", "asia", "abia", "acca"),
+    ("aws",),
+    ("sk-ant-",),
+    ("sk-",),
+    ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+    ("glpat-",),
+    ("npm_",),
+    ("_auth", "_password", "npmauth"),
+    ("xox",),
+    ("aiza",),
+    ("_live_", "_test_"),
+    ("eyj",),
+    ("://",),
+    _KEYWORDS,
+    ("passw", "secret", "token", "api_key", "apikey", "access_key", "accesskey"),
+    ("passw", "secret", "token", "api_key", "apikey", "access_key", "accesskey"),
+]
+assert len(_NEEDS) == len(_PATTERNS)
+_ALL_NEEDS = frozenset(n for needs in _NEEDS for n in needs)
+# The letters other than A-Z that `(?i)` matches to an ASCII letter (dotted and dotless i, long s,
+# the Kelvin sign); lower() alone would keep them, and a literal would look absent.
+_FOLD_TO_ASCII = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
+
+
+# The same texts are redacted at every gathering (files, mostly unchanged, and the pieces
+# made of them): results for recent texts of ordinary size are kept. At most 2,048 texts
+# of 12,000 characters, each held with its redacted copy: about 50 MB at worst for ASCII
+# text, a few MB usually.
+_CACHED_CHARS = 12_000
+
+
 def redact(text: str) -> tuple[str, list[Redaction]]:
     """`text` with secret-looking strings replaced by `[REDACTED: kind]`, and where they were."""
+    if len(text) > _CACHED_CHARS:
+        return _redact(text)
+    clean, found = _redact_cached(text)
+    return clean, list(found)
+
+
+@functools.lru_cache(maxsize=2048)
+def _redact_cached(text: str) -> tuple[str, tuple[Redaction, ...]]:
+    clean, found = _redact(text)
+    return clean, tuple(found)
+
+
+def _redact(text: str) -> tuple[str, list[Redaction]]:
     found: list[tuple[int, int, str]] = []
-    for kind, pattern in _PATTERNS:
+    low = (text if text.isascii() else text.translate(_FOLD_TO_ASCII)).lower()
+    present = {n for n in _ALL_NEEDS if n in low}
+    for (kind, pattern), needs in zip(_PATTERNS, _NEEDS, strict=True):
+        if present.isdisjoint(needs):
+            continue
         for m in pattern.finditer(text):
             start, end = (
                 m.span("secret")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
@@ -25,7 +25,7 @@ from cowork.context import git as gitfacts
 from cowork.context.index import FileFacts, WorkspaceIndex, decode
 from cowork.context.outline import Definition
 from cowork.context.privacy import Exclusions, Redaction, redact
-from cowork.context.workspace import MAX_FILE_BYTES, inventory
+from cowork.context.workspace import MAX_FILE_BYTES, Listing, listing
 from cowork.errors import TaskFailure
 
 
@@ -64,6 +64,8 @@ class ContextReader:
         self.redacted: dict[str, list[Redaction]] = {}
         self._why: dict[str, str | None] = {}  # why_excluded, judged once per gathering
         self._links: dict[Path, bool] = {}
+        self._linked_folders: dict[str, bool] = {}  # by relative folder path
+        self._texts: dict[str, str] = {}  # what `text` gave, by path
 
     # -- workspace-wide facts ------------------------------------------------------
 
@@ -72,20 +74,78 @@ class ContextReader:
         return gitfacts.info(self.root)
 
     @cached_property
+    def _listing(self) -> Listing:
+        return listing(self.root, self._git_list if "_git_list" in self.__dict__ else None)
+
+    @cached_property
     def inventory(self) -> list[str]:
         """Files a model may see: git's (so .gitignore holds) minus excluded ones."""
         allowed = []
-        for rel in inventory(self.root):
+        links = self._listing.links
+        for rel in self._listing.files:
             why = self.rules.reason(rel)
             if why is None:
                 allowed.append(rel)
+                if (
+                    rel not in links
+                    and not self.rules.needs_text(rel)
+                    and "/." not in "/" + rel
+                    and "//" not in rel
+                    and not self._folder_linked(rel.rpartition("/")[0])
+                ):
+                    # What `_judge` would find: allowed by the rules, listed by git, not
+                    # a token-bearing config, and no link on the way.
+                    self._why.setdefault(rel, None)
             else:
                 self.excluded.setdefault(rel, why)
         return allowed
 
     @cached_property
-    def _listed(self) -> set[str]:
-        return set(self.inventory) | set(self.excluded)
+    def _allowed(self) -> set[str]:
+        return set(self.inventory)
+
+    @cached_property
+    def _by_name(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for rel in self.inventory:
+            out.setdefault(rel.rpartition("/")[2], []).append(rel)
+        return out
+
+    def named(self, names: Iterable[str]) -> list[str]:
+        """Files of the inventory whose file name is one of `names`, in inventory order."""
+        return sorted({rel for name in set(names) for rel in self._by_name.get(name, ())})
+
+    @cached_property
+    def _by_folder(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for rel in self.inventory:
+            out.setdefault(rel.rpartition("/")[0], []).append(rel)
+        return out
+
+    def in_folder(self, folder: str) -> list[str]:
+        """Files of the inventory directly in `folder` ("" for the top), in inventory order."""
+        return list(self._by_folder.get(folder, ()))
+
+    @cached_property
+    def _git_list(self) -> list[str] | None:
+        return gitfacts.list_files(self.root)
+
+    @cached_property
+    def _git_files(self) -> set[str]:
+        """git's own list of files, without a look at each: enough to tell whether a few
+        paths are in it without building the whole inventory."""
+        return set(self._git_list or ())
+
+    def _listed(self, rel: str) -> bool:
+        """Whether `rel` is in the workspace listing (`listing(root).files`)."""
+        if "_listing" not in self.__dict__:
+            if rel not in self._git_files or rel.startswith(".cowork/"):
+                return False
+            try:
+                return (self.root / rel).is_file()
+            except OSError:
+                pass  # an error is_file() does not swallow: the listing raises it too
+        return rel in self._listing.stats
 
     def check_cancelled(self) -> None:
         if self._cancelled is not None and self._cancelled.is_set():
@@ -103,6 +163,13 @@ class ContextReader:
         return self._why[rel]
 
     def _judge(self, rel: str) -> str | None:
+        if "inventory" in self.__dict__ and rel in self._allowed:
+            # The inventory judged its path by the rules, and git lists it: what is left
+            # is a token-bearing config, and a link.
+            why = None
+            if self.rules.needs_text(rel):
+                why = self.rules.reason(rel, self._peek(rel))
+            return why if why is not None else self._link_reason(rel)
         why = self.rules.reason(rel)
         if why is None and self.rules.needs_text(rel):
             # Package manager config is excluded only when it carries a token: look, so
@@ -117,16 +184,41 @@ class ContextReader:
     def _link_reason(self, rel: str) -> str | None:
         """A link is judged by its target: `notes.txt -> ../.env` is an environment
         file, and a link out of the workspace may lead anywhere (~/.aws, /etc)."""
-        path = self.root / rel
-        if not path.is_symlink() and not any(self._linked_folder(p) for p in path.parents):
+        if not self._is_link_or_in_linked_folder(rel):
             return None
-        target = Path(os.path.realpath(path))
+        target = Path(os.path.realpath(self.root / rel))
         try:
             target_rel = target.relative_to(self.root.resolve()).as_posix()
         except ValueError:
             return "symbolic link to a file outside the workspace"
         why = self.why_excluded(target_rel)
         return f"symbolic link to {target_rel}: {why}" if why is not None else None
+
+    def _is_link_or_in_linked_folder(self, rel: str) -> bool:
+        """Whether `rel` is a symbolic link or lies in a linked folder of the workspace."""
+        if "/." in "/" + rel or "//" in rel or rel.endswith("/") or os.sep != "/":
+            # `.`, `..`, empty or hidden parts: the general way (rare, and slower)
+            path = self.root / rel
+            return path.is_symlink() or any(self._linked_folder(p) for p in path.parents)
+        if "_listing" in self.__dict__ and rel in self._listing.stats:
+            if rel in self._listing.links:
+                return True
+        elif os.path.islink(os.path.join(self.root, rel)):
+            return True
+        return self._folder_linked(rel.rpartition("/")[0])
+
+    def _folder_linked(self, folder: str) -> bool:
+        """Whether workspace folder `folder` (a plain relative path; "" for the top) is
+        or lies in a symbolic link, memoised: every file asks about the same folders."""
+        if not folder:
+            return False
+        linked = self._linked_folders.get(folder)
+        if linked is None:
+            linked = self._folder_linked(folder.rpartition("/")[0]) or os.path.islink(
+                os.path.join(self.root, folder)
+            )
+            self._linked_folders[folder] = linked
+        return linked
 
     def _linked_folder(self, folder: Path) -> bool:
         """Whether `folder`, inside the workspace, is a symbolic link (memoised: every
@@ -152,7 +244,7 @@ class ContextReader:
         """In a repository, a file outside git's inventory is ignored by git when it
         exists; an unsaved editor buffer with no file yet is asked about by name.
         An open editor buffer does not make an ignored file any less ignored."""
-        if not self.git.is_repo or rel in self._listed:
+        if not self.git.is_repo or self._listed(rel):
             return False
         if (self.root / rel).exists():
             return True
@@ -178,8 +270,9 @@ class ContextReader:
         analysis only: what reaches a model goes through `outline` or `text`."""
         if self.why_excluded(rel) is not None:
             return None
+        st = self._listing.stats.get(rel) if "_listing" in self.__dict__ else None
         try:
-            return self.index.facts(rel, self.overlays)
+            return self.index.facts(rel, self.overlays, st)
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return None
 
@@ -202,6 +295,8 @@ class ContextReader:
         """The redacted text of `rel` for a model, or None when it may not or cannot be
         sent (the reason is recorded). With `required`, TaskFailure names the reason."""
         self.check_cancelled()
+        if rel in self._texts and rel not in self.excluded:
+            return self._texts[rel]  # one gathering sends one version of a file
         why = self.why_excluded(rel)
         if why is not None:
             self.excluded.setdefault(rel, why)
@@ -220,6 +315,7 @@ class ContextReader:
         self.files[rel] = FileRef.of(rel, raw)
         clean, found = redact(raw)
         self._note_redactions(rel, found)
+        self._texts[rel] = clean
         return clean
 
     def _note_redactions(self, rel: str, found: list[Redaction]) -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from cowork.context import git as gitfacts
@@ -55,7 +58,25 @@ def inventory(root: Path) -> list[str]:
     ignore, so .gitignore is honoured. Elsewhere: a walk that skips hidden
     and tool folders. `.cowork/` is never part of it.
     """
-    files = gitfacts.list_files(root)
+    return listing(root).files
+
+
+@dataclass(frozen=True)
+class Listing:
+    files: list[str]  # what `inventory` returns
+    stats: dict[str, os.stat_result]  # of each file (of its target, for a link)
+    links: frozenset[str]  # the files that are symbolic links
+
+
+# What Path.is_file() takes as "not a file" rather than an error.
+_NOT_THERE = (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP)
+
+
+def listing(root: Path, git_files: list[str] | None = None) -> Listing:
+    """`inventory(root)` with what one look at each file tells: its stat and whether it
+    is a symbolic link (one system call per file, two for a link). `git_files` is
+    `gitfacts.list_files(root)` when the caller has it already."""
+    files = git_files if git_files is not None else gitfacts.list_files(root)
     if files is None:
         files = []
         for dirpath, dirnames, filenames in os.walk(root):
@@ -64,7 +85,25 @@ def inventory(root: Path) -> list[str]:
             )
             base = Path(dirpath).relative_to(root)
             files.extend((base / name).as_posix() for name in filenames)
-    return sorted(f for f in files if not f.startswith(".cowork/") and (root / f).is_file())
+    top = os.path.join(root, "")  # with its separator: a plain join per file is costly
+    stats: dict[str, os.stat_result] = {}
+    links: set[str] = set()
+    for f in files:
+        if f.startswith(".cowork/"):
+            continue
+        path = top + f
+        try:
+            st = os.lstat(path)
+            if stat.S_ISLNK(st.st_mode):
+                links.add(f)
+                st = os.stat(path)
+        except OSError as exc:  # as Path.is_file(): gone or unreachable is "not a file"
+            if exc.errno not in _NOT_THERE:
+                raise
+            continue
+        if stat.S_ISREG(st.st_mode):
+            stats[f] = st
+    return Listing(sorted(stats), stats, frozenset(links))
 
 
 def read_text(root: Path, rel: str, overlays: Mapping[str, str] | None = None) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field, replace
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from cowork import uris
@@ -430,9 +430,8 @@ def _users_of(path: str, graph: ImportGraph, reader: ContextReader) -> dict[str,
     for edge in graph.importers_of(path):
         users.setdefault(edge.source, set()).add(edge.line)
     if path.endswith(".go"):
-        folder = PurePosixPath(path).parent
-        for other in reader.inventory:
-            if other.endswith(".go") and PurePosixPath(other).parent == folder:
+        for other in reader.in_folder(path.rpartition("/")[0]):
+            if other.endswith(".go"):
                 users.setdefault(other, set())
     users.pop(path, None)
     return users
@@ -454,13 +453,22 @@ def _find_callers(
                 break
             reader.check_cancelled()
             text = reader.text(user)
-            if text is None:
-                continue
+            if text is None or pattern.search(text) is None:
+                continue  # (a match within a line is a match in the text, and back)
             facts = reader.facts(user)
             sites = 0
-            for n, code in enumerate(text.split("\n"), 1):
-                m = pattern.search(code)
-                if m is None or n in import_lines or sites >= MAX_SITES_PER_FILE:
+            # The first match of each line, as a search line by line finds it (a name
+            # holds no line break, and a line break is a word boundary).
+            n, counted, last_line = 1, 0, 0
+            for m in pattern.finditer(text):
+                n += text.count("\n", counted, m.start())
+                counted = m.start()
+                if n == last_line:
+                    continue
+                last_line = n
+                if sites >= MAX_SITES_PER_FILE:
+                    break
+                if n in import_lines:
                     continue
                 within = _innermost(facts, n) if facts is not None else None
                 f.callers.append(
@@ -488,8 +496,8 @@ def _find_tests(
                 f.tests.setdefault(edge.source, f"imports `{fc.path}`")
                 f.tested.add(fc.path)
         conventional = test_names_for(fc.path)
-        for other in reader.inventory:
-            if PurePosixPath(other).name in conventional and other != fc.path:
+        for other in reader.named(conventional):
+            if other != fc.path:
                 f.tests.setdefault(other, f"named after `{fc.path}`")
                 f.tested.add(fc.path)
 

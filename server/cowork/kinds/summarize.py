@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
@@ -48,6 +49,7 @@ class ModuleFacts:
     todo_count: int = 0
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def is_test_file(rel: str) -> bool:
     p = PurePosixPath(rel)
     name = p.name
@@ -188,11 +190,7 @@ class Summarize:
             else:
                 m.importers.append((edge.source, edge.line))
         conventional = test_names_for(m.rel)
-        m.tests += [
-            f
-            for f in reader.inventory
-            if PurePosixPath(f).name in conventional and f not in m.tests and f != m.rel
-        ]
+        m.tests += [f for f in reader.named(conventional) if f not in m.tests and f != m.rel]
         m.tests.sort()
         m.importers.sort()
 
