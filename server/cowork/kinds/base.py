@@ -89,6 +89,15 @@ def shown(value: Any) -> str:
     return "a JSON object" if isinstance(value, dict) else type(value).__name__
 
 
+def optional_bool(params: dict[str, Any], key: str) -> bool:
+    value = params.get(key)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise InputError(f"'{key}' must be true or false, got {shown(value)}")
+    return value
+
+
 def optional_str(params: dict[str, Any], key: str) -> str | None:
     value = params.get(key)
     if value is None:

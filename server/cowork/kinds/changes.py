@@ -36,8 +36,8 @@ from cowork.kinds.base import (
     ContextReader,
     GatherRequest,
     Piece,
+    optional_bool,
     optional_str,
-    shown,
     str_list,
 )
 from cowork.kinds.summarize import is_test_file, outline_text, public, test_names_for
@@ -796,15 +796,6 @@ def docs_report(f: ChangeFacts, description: str | None) -> str:
 
 
 # -- the kinds --------------------------------------------------------------------------
-
-
-def optional_bool(params: dict[str, Any], key: str) -> bool:
-    value = params.get(key)
-    if value is None:
-        return False
-    if not isinstance(value, bool):
-        raise InputError(f"'{key}' must be true or false, got {shown(value)}")
-    return value
 
 
 class _ChangesKind:
