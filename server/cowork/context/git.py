@@ -1,4 +1,4 @@
-"""Git facts for the context gatherer, through GitPython. Blocking: call from worker threads.
+"""Git facts for the context gatherer, through GitPython. Blocking: call off the event loop.
 
 User-supplied refs are validated with `rev-parse --verify --end-of-options`
 before use and passed as arguments, never through a shell. Diffs are read in

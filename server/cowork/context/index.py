@@ -6,8 +6,8 @@ content hash changed too. A file modified within the file system's timestamp
 granularity of being read is "racy" (as git calls it): a second write in the
 same tick would leave (mtime, size) unchanged, so such a file is re-hashed
 next time rather than trusted. Open editor buffers (overlays) are hashed
-every time, since they change without touching the disk. Thread-safe:
-gatherings run in worker threads.
+every time, since they change without touching the disk. Thread-safe: the
+CLI gathers in threads (the server in worker processes, one index each).
 """
 
 from __future__ import annotations
