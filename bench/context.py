@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 import cowork
+from common import AREAS, CORE, DOMAINS, GIT_ENV
 from cowork.config import Settings
 from cowork.engine.gatherer import index_for, run_gather
 from cowork.kinds.base import Gathered, GatherRequest
@@ -61,34 +62,10 @@ GO_MODULE = "example.com/acme"
 START = 1_672_531_200  # 2023-01-01T00:00:00Z: the first commit
 STEP_S = 3 * 3600  # between commits
 
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "Ada Lovelace",
-    "GIT_AUTHOR_EMAIL": "ada@example.com",
-    "GIT_COMMITTER_NAME": "Ada Lovelace",
-    "GIT_COMMITTER_EMAIL": "ada@example.com",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
 
 # Share of the source files per language; the rest of `--files` is docs and config.
 LANGUAGES = {"python": 0.40, "typescript": 0.20, "go": 0.15, "java": 0.15, "rust": 0.10}
 
-DOMAINS = [
-    "billing",
-    "catalog",
-    "orders",
-    "shipping",
-    "accounts",
-    "search",
-    "reports",
-    "payments",
-    "inventory",
-    "notify",
-    "auth",
-    "audit",
-]
-AREAS = ["api", "models", "services", "storage", "events", "jobs", "views", "rules"]
-CORE = ["util", "models", "errors", "config", "events", "clock", "ids", "money"]
 WORDS = [
     "record",
     "batch",

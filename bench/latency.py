@@ -38,38 +38,15 @@ from typing import Any
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
+from common import AREAS, CORE, DOMAINS, GIT_ENV
+
 TARGET_RATIO = 3.0
 TARGET_P99_MS = 50.0
 WAIT_S = 120.0  # bound on every wait, so a broken server ends the run instead of hanging it
 
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "Ada Lovelace",
-    "GIT_AUTHOR_EMAIL": "ada@example.com",
-    "GIT_COMMITTER_NAME": "Ada Lovelace",
-    "GIT_COMMITTER_EMAIL": "ada@example.com",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
-
 
 # -- the repository ------------------------------------------------------------------
 
-DOMAINS = [
-    "billing",
-    "catalog",
-    "orders",
-    "shipping",
-    "accounts",
-    "search",
-    "reports",
-    "payments",
-    "inventory",
-    "notify",
-    "auth",
-    "audit",
-]
-AREAS = ["api", "models", "services", "storage", "events", "jobs", "views", "rules"]
-CORE = ["util", "models", "errors", "config", "events", "clock", "ids", "money"]
 STDLIB = [
     "json",
     "logging",
