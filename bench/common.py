@@ -32,3 +32,23 @@ DOMAINS = [
 ]
 AREAS = ["api", "models", "services", "storage", "events", "jobs", "views", "rules"]
 CORE = ["util", "models", "errors", "config", "events", "clock", "ids", "money"]
+WORDS = [
+    "record",
+    "batch",
+    "entry",
+    "ledger",
+    "quote",
+    "order",
+    "line",
+    "item",
+    "event",
+    "price",
+    "rate",
+    "total",
+    "window",
+    "cursor",
+    "token",
+    "policy",
+    "limit",
+    "route",
+]

@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 import cowork
-from common import AREAS, CORE, DOMAINS, GIT_ENV
+from common import AREAS, CORE, DOMAINS, GIT_ENV, WORDS
 from cowork.config import Settings
 from cowork.engine.gatherer import index_for, run_gather
 from cowork.kinds.base import Gathered, GatherRequest
@@ -66,26 +66,6 @@ STEP_S = 3 * 3600  # between commits
 # Share of the source files per language; the rest of `--files` is docs and config.
 LANGUAGES = {"python": 0.40, "typescript": 0.20, "go": 0.15, "java": 0.15, "rust": 0.10}
 
-WORDS = [
-    "record",
-    "batch",
-    "entry",
-    "ledger",
-    "quote",
-    "order",
-    "line",
-    "item",
-    "event",
-    "price",
-    "rate",
-    "total",
-    "window",
-    "cursor",
-    "token",
-    "policy",
-    "limit",
-    "route",
-]
 AUTHORS = [
     "Ada Lovelace <ada@example.com>",
     "Grace Hopper <grace@example.com>",

@@ -38,7 +38,7 @@ from typing import Any
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
-from common import AREAS, CORE, DOMAINS, GIT_ENV
+from common import AREAS, CORE, DOMAINS, GIT_ENV, WORDS
 
 TARGET_RATIO = 3.0
 TARGET_P99_MS = 50.0
@@ -64,26 +64,6 @@ STDLIB = [
     "hashlib",
 ]
 THIRD_PARTY = ["requests", "attrs", "sqlalchemy", "pydantic", "yaml"]
-WORDS = [
-    "record",
-    "batch",
-    "entry",
-    "ledger",
-    "quote",
-    "order",
-    "line",
-    "item",
-    "event",
-    "price",
-    "rate",
-    "total",
-    "window",
-    "cursor",
-    "token",
-    "policy",
-    "limit",
-    "route",
-]
 
 
 @dataclass

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from cowork.context.index import parse
 from cowork.context.outline import (
     ImportRef,
     module_name,
-    public_definitions,
     python_outline,
     resolve_import,
 )
+from cowork.kinds.summarize import public
 
 SOURCE = '''"""Tools for jobs.
 
@@ -58,7 +59,7 @@ def test_outline_reads_docstring_definitions_and_imports() -> None:
         ("up", ("thing",), 2),
     ]
     # __all__ decides what is public
-    assert [d.name for d in public_definitions(o)] == ["Runner", "go"]
+    assert [d.name for d in public(parse("m.py", SOURCE, "", len(SOURCE)))] == ["Runner", "go"]
 
 
 def test_syntax_error_is_recorded_not_raised() -> None:

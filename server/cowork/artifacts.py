@@ -7,11 +7,9 @@ editor, a crash or a cancel never sees half a document.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import re
 import tempfile
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -157,29 +155,3 @@ def read_provenance(path: Path) -> dict[str, Any]:
         return {}
     data = yaml.safe_load(match.group(1))
     return data if isinstance(data, dict) else {}
-
-
-@dataclass(frozen=True)
-class Staleness:
-    changed: list[str]
-    missing: list[str]
-
-    @property
-    def stale(self) -> bool:
-        return bool(self.changed or self.missing)
-
-
-def staleness(root: Path, artifact: Path) -> Staleness:
-    """Which context files of `artifact` changed (or vanished) since it was written."""
-    changed: list[str] = []
-    missing: list[str] = []
-    for entry in (read_provenance(artifact).get("context") or {}).get("files") or []:
-        path = root / entry["path"]
-        try:
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        except FileNotFoundError:
-            missing.append(entry["path"])
-            continue
-        if digest != entry.get("sha256"):
-            changed.append(entry["path"])
-    return Staleness(changed, missing)

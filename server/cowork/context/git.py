@@ -134,15 +134,6 @@ def file_history(root: Path, rel: str, max_count: int = 10) -> list[Commit]:
         ]
 
 
-def verify_ref(root: Path, ref: str) -> str:
-    """The commit sha `ref` names; ValueError with a clear message when it names none."""
-    repo = open_repo(root)
-    if repo is None:
-        raise ValueError(f"{root} is not a git repository")
-    with repo:
-        return _verify(repo, ref, root)
-
-
 def _verify(repo: git.Repo, ref: str, where: Path | str) -> str:
     # `--end-of-options` makes a "ref" such as `--output=/tmp/x` a ref that names
     # nothing rather than an option; `^{commit}` refuses trees, blobs and ranges.

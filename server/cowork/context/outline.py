@@ -141,14 +141,6 @@ def python_outline(text: str) -> PythonOutline:
     return outline
 
 
-def public_definitions(outline: PythonOutline) -> list[Definition]:
-    """What the module offers: `__all__` when given, else names without a leading underscore."""
-    if outline.all_names is not None:
-        wanted = set(outline.all_names)
-        return [d for d in outline.definitions if d.name in wanted]
-    return [d for d in outline.definitions if not d.name.startswith("_")]
-
-
 def module_name(rel: str, is_package_dir: set[str]) -> str:
     """The dotted module name of workspace file `rel`.
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from cowork.context import git as gitfacts
-from cowork.errors import InputError, TaskFailure
+from cowork.errors import InputError
 
 # A file larger than this is not read whole; a model would not be sent it either.
 MAX_FILE_BYTES = 1_000_000
@@ -104,34 +103,3 @@ def listing(root: Path, git_files: list[str] | None = None) -> Listing:
         if stat.S_ISREG(st.st_mode):
             stats[f] = st
     return Listing(sorted(stats), stats, frozenset(links))
-
-
-def read_text(root: Path, rel: str, overlays: Mapping[str, str] | None = None) -> str:
-    """The text of a workspace file: the editor's unsaved text when it is open.
-
-    Raises TaskFailure with a message a user can act on for a missing,
-    binary, non-UTF-8 or oversized file.
-    """
-    if overlays and rel in overlays:
-        return overlays[rel]
-    path = root / rel
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise TaskFailure(f"{rel} does not exist (was it deleted or renamed?)") from None
-    if not path.is_file():
-        raise TaskFailure(f"{rel} is not a regular file")
-    if size > MAX_FILE_BYTES:
-        raise TaskFailure(
-            f"{rel} is {size / 1_000_000:.1f} MB; cowork reads files up to "
-            f"{MAX_FILE_BYTES / 1_000_000:.0f} MB. Point the task at a smaller module."
-        )
-    data = path.read_bytes()
-    if b"\0" in data[:8192]:
-        raise TaskFailure(f"{rel} is a binary file; cowork summarises text files only")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise TaskFailure(
-            f"{rel} is not valid UTF-8 (byte {exc.start}); re-save it as UTF-8 and try again"
-        ) from None

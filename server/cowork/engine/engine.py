@@ -146,12 +146,6 @@ class TaskEngine:
         store = await self._store(Path(task.request.workspace))
         await self._db(store.save, task, detail)
 
-    async def events(self, task_id: str) -> list[tuple[str, str]]:
-        """The recorded state changes of a task, oldest first."""
-        task = self.get(task_id)
-        store = await self._store(Path(task.request.workspace))
-        return await self._db(store.events, task_id)
-
     async def open_workspace(self, root: Path, *, resume: bool) -> list[Task]:
         """Load a workspace's past tasks, if it has any. With `resume`, tasks whose
         server died are marked interrupted and re-run once. Returns those re-queued."""
@@ -256,10 +250,6 @@ class TaskEngine:
     def tasks(self) -> list[Task]:
         """All known tasks, newest first."""
         return sorted(self._tasks.values(), key=lambda t: t.created_at, reverse=True)
-
-    @property
-    def running_count(self) -> int:
-        return len(self._running)
 
     async def wait(self, task_id: str) -> Task:
         """Until the task is done, failed or cancelled."""

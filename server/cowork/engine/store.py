@@ -124,12 +124,3 @@ class Store:
             )
             for r in rows
         ]
-
-    def events(self, task_id: str) -> list[tuple[str, str]]:
-        """(state, at) for every recorded change of one task, oldest first."""
-        return [
-            (r[0], r[1])
-            for r in self._db.execute(
-                "SELECT state, at FROM task_events WHERE task_id=? ORDER BY id", (task_id,)
-            )
-        ]
