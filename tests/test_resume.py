@@ -7,8 +7,11 @@ editor crashes or the machine runs out of memory.
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 from pathlib import Path
+
+from lsprotocol import types
 
 from conftest import WAIT, Session, start_session, stop_session
 from cowork.artifacts import read_provenance
@@ -157,3 +160,83 @@ async def test_restarted_server_knows_past_tasks_at_once(repo: Path, editor: str
         assert third.states(slow_id)[0] == "interrupted"
     finally:
         await stop_session(third)
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live process below `pid` (the gathering workers and their forkserver)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited while we looked
+        parents[int(stat.parent.name)] = int(fields[1])
+    found: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def pipes_of(pid: int) -> set[str]:
+    pipes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("pipe:"):
+            pipes.add(target)
+    return pipes
+
+
+async def all_exited(pids: set[int], timeout: float) -> set[int]:
+    """Wait (bounded) for every one of `pids` to exit; return those still running."""
+    loop = asyncio.get_running_loop()
+    waits = []
+    for pid in pids:
+        try:
+            fd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            continue
+        exited = loop.create_future()
+        loop.add_reader(fd, exited.set_result, None)  # a pidfd turns readable at exit
+        waits.append((pid, fd, exited))
+    try:
+        await asyncio.wait([w[2] for w in waits] or [loop.create_future()], timeout=timeout)
+    finally:
+        for _, fd, _ in waits:
+            loop.remove_reader(fd)
+            os.close(fd)
+    return {pid for pid, _, exited in waits if not exited.done()}
+
+
+async def test_killed_server_leaves_no_process_or_pipe_behind(repo: Path, editor: str) -> None:
+    """The processes the server starts for gathering never hold the protocol's pipes and
+    end with the server, so an editor sees the server gone at once and nothing leaks."""
+    session = await start_session(repo, editor, init_options=SLOW)
+    try:
+        await summarize(session, "pkg/engine.py")
+        await session.wait_until(  # context gathered: the worker processes exist
+            lambda: any(
+                isinstance(v, types.WorkDoneProgressReport)
+                and (v.message or "").startswith("Writing with")
+                for reports in session.client.progress_reports.values()
+                for v in reports
+            ),
+            "the task to reach the model stage",
+        )
+        helpers = descendants(session.process.pid)
+        assert helpers, "gathering ran in no helper process"
+        # The protocol's pipes: what the editor and the server share, but stderr (the
+        # server's log, where a helper's own error output belongs too).
+        server = session.process.pid
+        protocol = pipes_of(os.getpid()) & pipes_of(server)
+        protocol.discard(os.readlink(f"/proc/{server}/fd/2"))
+        assert len(protocol) == 2
+        for pid in helpers:
+            assert not pipes_of(pid) & protocol, f"helper {pid} holds the protocol's pipes"
+    finally:
+        await kill(session)  # bounded: fails if anything kept the server's pipes open
+    assert await all_exited(helpers, WAIT) == set()

@@ -30,6 +30,7 @@ from cowork.engine.store import Store
 from cowork.errors import CoworkError, InputError, TaskFailure
 from cowork.kinds.base import Gathered, GatherRequest
 from cowork.kinds.prompt import build_prompt, reserved_tokens
+from cowork.processes import pid_alive
 from cowork.providers.base import Completion, GenerationRequest, Provider
 
 log = logging.getLogger(__name__)
@@ -43,24 +44,6 @@ PROGRESS_INTERVAL_S = 0.25
 
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _pid_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a killed child its parent has not reaped yet is a zombie: dead for us
-        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
 
 
 def state_db(root: Path) -> Path:
@@ -160,7 +143,7 @@ class TaskEngine:
             self._tasks[task.task_id] = task
             if not resume or task.state not in (TaskState.RUNNING, TaskState.QUEUED):
                 continue
-            if _pid_alive(task.owner_pid):
+            if pid_alive(task.owner_pid):
                 continue  # another live server (another editor window) owns it
             task.state = TaskState.INTERRUPTED
             task.finished_at = now()

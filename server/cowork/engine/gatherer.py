@@ -29,8 +29,9 @@ from cowork.context.reader import ContextReader
 from cowork.errors import TaskFailure
 from cowork.kinds.base import Gathered, GatherRequest
 from cowork.kinds.prompt import render_part
+from cowork.processes import pid_alive
 
-_PARENT_POLL_S = 1.0
+_SERVER_POLL_S = 0.5
 
 
 class CancelFlag:
@@ -138,20 +139,22 @@ def fit(gathered: Gathered, estimator: TokenEstimator) -> Gathered:
     )
 
 
-def _exit_with_parent(parent: int) -> None:
-    # Pool workers hold both ends of their task queue, so they never see EOF when
-    # the server dies (SIGKILL included); they notice their parent is gone instead.
-    while os.getppid() == parent:
-        time.sleep(_PARENT_POLL_S)
+def _exit_with_server(server: int) -> None:
+    # Workers cannot wait for EOF on a pipe: they hold both ends of their task
+    # queue, and the forkserver (their parent) outlives the server while any
+    # worker holds its "alive" pipe. So they watch the server process itself and
+    # exit when it is gone, SIGKILL included.
+    while pid_alive(server):
+        time.sleep(_SERVER_POLL_S)
     os._exit(0)
 
 
-def _init_worker() -> None:
+def _init_worker(server: int) -> None:
     # Background work yields the CPU to the editor and the server's event loop.
     with contextlib.suppress(OSError):
         os.nice(10)
     threading.Thread(
-        target=_exit_with_parent, args=(os.getppid(),), daemon=True, name="cowork-parent-watch"
+        target=_exit_with_server, args=(server,), daemon=True, name="cowork-server-watch"
     ).start()
 
 
@@ -169,7 +172,10 @@ class Gatherer:
                 context = multiprocessing.get_context("forkserver")
                 context.set_forkserver_preload(["cowork.engine.gatherer"])
                 self._pool = ProcessPoolExecutor(
-                    self._workers, mp_context=context, initializer=_init_worker
+                    self._workers,
+                    mp_context=context,
+                    initializer=_init_worker,
+                    initargs=(os.getpid(),),
                 )
             else:
                 self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="cowork-gather")

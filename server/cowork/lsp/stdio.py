@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 import threading
 from typing import BinaryIO
@@ -58,13 +59,33 @@ async def _serve(server: LanguageServer, stdin: BinaryIO, stop: threading.Event)
     )
 
 
+def _take_stdio() -> tuple[BinaryIO, BinaryIO]:
+    """Move the client's pipes off file descriptors 0 and 1.
+
+    Child processes (the gathering workers, git) inherit descriptors 0-2. Had
+    they inherited the client's pipes, a stray print in one would corrupt the
+    protocol, and the client would not see end-of-file when the server dies
+    while one still runs. Duplicates are not inherited (PEP 446); 0 and 1 become
+    /dev/null, and Python-level prints go to the log on stderr.
+    """
+    sys.stdout.flush()
+    client_in, client_out = os.dup(0), os.dup(1)
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 0)
+    os.dup2(null, 1)
+    os.close(null)
+    sys.stdout = sys.stderr
+    return open(client_in, "rb"), open(client_out, "wb")  # live as long as the process
+
+
 def start_stdio(server: LanguageServer) -> None:
     """Run `server` on this process's stdin and stdout until the client exits."""
     stop = threading.Event()
     server._stop_event = stop
-    server.protocol.set_writer(StdoutWriter(sys.stdout.buffer))
+    client_in, client_out = _take_stdio()
+    server.protocol.set_writer(StdoutWriter(client_out))
     try:
-        asyncio.run(_serve(server, sys.stdin.buffer, stop))
+        asyncio.run(_serve(server, client_in, stop))
     except BrokenPipeError:
         log.error("the connection to the client is lost; shutting down")
     except (KeyboardInterrupt, SystemExit):
