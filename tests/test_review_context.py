@@ -674,3 +674,45 @@ def test_cli_uncommitted_flag_and_option_like_base(tmp_path: Path) -> None:
     bad = cowork("docs", f"--base=--output={target}")
     assert bad.returncode == 2 and "'base' must name a git ref" in bad.stderr
     assert not target.exists()
+
+
+def test_only_importers_that_mention_a_changed_name_are_read(tmp_path: Path) -> None:
+    """Caller search reads the importers that name a changed definition, and no other:
+    the artifact's "files read" lists what was used, not every importer. An open
+    buffer that starts calling it counts, though the file on disk does not."""
+    root = init_repo(tmp_path / "sieve")
+    commit(
+        root,
+        "Rates",
+        {
+            "pkg/__init__.py": "",
+            "pkg/rates.py": "def limit(n):\n    return n\n\n\ndef other():\n    return 1\n",
+            "pkg/caller.py": "from pkg import rates\n\nX = rates.limit(3)\n",
+            "pkg/bystander.py": "from pkg import rates\n\nY = rates.other()\n",
+            "pkg/later.py": "from pkg import rates\n\nZ = rates.other()\n",
+        },
+    )
+    git(root, "checkout", "-q", "-b", "feature")
+    commit(
+        root,
+        "Cap the limit",
+        {"pkg/rates.py": "def limit(n):\n    return min(n, 10)\n\n\ndef other():\n    return 1\n"},
+    )
+
+    g = gather("review", root)
+    read = {f.path for f in g.files}
+    assert (
+        "pkg/caller.py:3 uses `limit`"
+        in piece(g, "Callers of changed definitions in pkg/caller.py").text
+    )
+    assert "pkg/bystander.py" not in read and "pkg/later.py" not in read
+
+    # Unchanged on disk since the first gathering (its words are known), but open
+    # in the editor with a new call.
+    edited = "from pkg import rates\n\nZ = rates.limit(rates.other())\n"
+    g = gather("review", root, overlays={"pkg/later.py": edited})
+    assert (
+        "pkg/later.py:3 uses `limit`"
+        in piece(g, "Callers of changed definitions in pkg/later.py").text
+    )
+    assert "pkg/bystander.py" not in {f.path for f in g.files}

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
+import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -27,6 +29,10 @@ from cowork.context.workspace import MAX_FILE_BYTES
 # Files modified this recently before they were read are re-hashed next time: file
 # systems stamp writes with a coarse clock (a kernel tick; 2 s on FAT).
 RACY_NS = 2_000_000_000
+
+# A name occurs in a text as a whole word (`\bname\b`) exactly when it is one of the
+# text's maximal runs of word characters.
+_WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -114,6 +120,7 @@ class WorkspaceIndex:
         self._lock = threading.Lock()
         self._by_path: dict[str, tuple[int, int, FileFacts]] = {}
         self.parses = 0  # files parsed so far: a second gathering shows only the changed ones
+        self._words: dict[str, tuple[str, frozenset[str]]] = {}  # path -> (sha256, words)
         # The last import graph built from this index, with what it was built from
         # (`graph._Memo`: the module that builds it owns its shape).
         self.graph_cache: object | None = None
@@ -175,3 +182,17 @@ class WorkspaceIndex:
             with self._lock:
                 self._by_path[rel] = (*key, facts)
         return facts
+
+    def words(self, facts: FileFacts, text: Callable[[], str | None]) -> frozenset[str]:
+        """The whole words of the file `facts` describes (`text` loads it when they are
+        not known for this content yet): which names a file mentions, answered
+        without reading it again while it is unchanged."""
+        with self._lock:
+            known = self._words.get(facts.path)
+        if known is not None and known[0] == facts.sha256:
+            return known[1]
+        loaded = text()
+        found = frozenset(map(sys.intern, _WORD.findall(loaded))) if loaded else frozenset()
+        with self._lock:
+            self._words[facts.path] = (facts.sha256, found)
+        return found

@@ -276,6 +276,14 @@ class ContextReader:
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return None
 
+    def may_mention(self, rel: str, names: set[str]) -> bool:
+        """Whether allowed `rel` may hold one of `names` as a whole word; False when it
+        certainly does not. A sieve before `text`: nothing is recorded or sent."""
+        facts = self.facts(rel)
+        if facts is None or facts.unreadable is not None:
+            return False
+        return not self.index.words(facts, lambda: self._peek(rel)).isdisjoint(names)
+
     def outline(self, rel: str) -> FileFacts | None:
         """`facts(rel)` to show a model: signatures and docstrings redacted, the file
         recorded in provenance as used (its definitions are in the context)."""

@@ -452,6 +452,8 @@ def _find_callers(
             if user not in files_seen and len(files_seen) >= MAX_CALLER_FILES:
                 break
             reader.check_cancelled()
+            if not reader.may_mention(user, names):
+                continue
             text = reader.text(user)
             if text is None or pattern.search(text) is None:
                 continue  # (a match within a line is a match in the text, and back)
