@@ -92,7 +92,13 @@ class Session:
             self._changed.notify_all()
 
     def states(self, task_id: str) -> list[str]:
-        return [r["state"] for r in self.changes if r["taskId"] == task_id]
+        """The states `task_id` went through, in order (a change that kept the state,
+        such as its draft appearing while it runs, adds none)."""
+        out: list[str] = []
+        for r in self.changes:
+            if r["taskId"] == task_id and (not out or out[-1] != r["state"]):
+                out.append(r["state"])
+        return out
 
     async def _record(self, record: dict[str, Any]) -> None:
         self.changes.append(record)

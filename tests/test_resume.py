@@ -124,7 +124,11 @@ async def test_task_interrupted_twice_is_not_rerun_again(repo: Path, editor: str
         fresh = await third.wait_for(fresh_id, "done", "failed")
         assert fresh["state"] == "done", fresh["error"]
 
-        assert third.states(task_id) == ["interrupted", "interrupted"]  # never queued or run
+        # Told twice (at start, then with the reason), never queued or run.
+        assert [r["state"] for r in third.changes if r["taskId"] == task_id] == [
+            "interrupted",
+            "interrupted",
+        ]
         assert [read_provenance(p)["taskId"] for p in artifact_files(repo)] == [fresh_id]
         assert not any("re-running" in m.message for m in third.client.messages)
     finally:

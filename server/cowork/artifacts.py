@@ -99,9 +99,12 @@ def artifact_path(root: Path, kind: str, title: str, when: datetime) -> Path:
     return path
 
 
+def front_matter(data: dict[str, Any]) -> str:
+    return "---\n" + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100) + "---\n"
+
+
 def render(provenance: dict[str, Any], body: str) -> str:
-    front = yaml.safe_dump(provenance, sort_keys=False, allow_unicode=True, width=100)
-    return f"---\n{front}---\n\n{body.rstrip()}\n{built_from(provenance)}"
+    return f"{front_matter(provenance)}\n{body.rstrip()}\n{built_from(provenance)}"
 
 
 def built_from(provenance: dict[str, Any]) -> str:

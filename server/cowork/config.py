@@ -32,6 +32,8 @@ class Settings:
     open_artifact_on_completion: bool = True
     min_finding_severity: str = "information"
     exclude: tuple[str, ...] = ()
+    # The longest silence from a model's API before an attempt is given up (and retried).
+    request_timeout_seconds: int = 120
     # For tests and demos: the offline provider takes this long to "write".
     offline_delay_ms: int = 0
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -99,6 +101,7 @@ _FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "openArtifactOnCompletion": ("open_artifact_on_completion", _boolean),
     "minFindingSeverity": ("min_finding_severity", _choice(SEVERITIES)),
     "exclude": ("exclude", _globs),
+    "requestTimeoutSeconds": ("request_timeout_seconds", _int_range(1, 3600)),
     "offlineDelayMs": ("offline_delay_ms", _int_range(0, 3_600_000)),
 }
 

@@ -14,7 +14,7 @@ import logging
 import os
 import uuid
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +24,7 @@ from cowork import artifacts, kinds, providers, uris
 from cowork.brief import Brief
 from cowork.config import Settings
 from cowork.context.budget import LocalEstimator, ScaledEstimator
+from cowork.engine.draft import Draft
 from cowork.engine.gatherer import CancelFlag, Gatherer, fit
 from cowork.engine.model import Task, TaskRequest, TaskState
 from cowork.engine.store import Store
@@ -40,6 +41,7 @@ ChangeListener = Callable[[Task], None]
 ProgressListener = Callable[[Task, str, int | None], None]
 
 PROGRESS_INTERVAL_S = 0.25
+DRAFT_FLUSH_S = 0.2  # text arriving within this long reaches the draft on disk in one write
 
 
 def now() -> str:
@@ -296,6 +298,9 @@ class TaskEngine:
         )
         root = Path(task.request.workspace)
         written: Path | None = None
+        # The artifact's file work, in order, off the loop: one thread per task.
+        writer = ThreadPoolExecutor(1, thread_name_prefix=f"cowork-artifact-{task.task_id[:8]}")
+        draft: Draft | None = None
         try:
             task.state = TaskState.RUNNING
             task.started_at = now()
@@ -331,13 +336,17 @@ class TaskEngine:
             provider = await asyncio.to_thread(providers.create, settings)
             task.provider = provider.name
             gathered = await self._fit_by_provider(provider, brief, gathered, settings)
-            completion = await self._generate(task, provider, brief, gathered, settings)
+            draft = await self._loop.run_in_executor(writer, _draft_for, root, task)
+            completion = await self._generate(
+                task, provider, brief, gathered, settings, draft, writer
+            )
 
             self._emit_progress(task, "Writing the artifact", 95)
             finished = now()
             provenance = _provenance(task, brief, gathered, completion, finished)
+            content = artifacts.render(provenance, completion.text)
             written = await _uninterruptible(
-                asyncio.to_thread(_write_artifact, root, task, provenance, completion.text)
+                self._loop.run_in_executor(writer, draft.finish, content)
             )
             task.artifact_uri = uris.from_path(written)
             task.usage = completion.usage
@@ -349,17 +358,39 @@ class TaskEngine:
                     await asyncio.to_thread(written.unlink)
                 task.artifact_uri = None
             if self._closing:
-                raise  # the server is stopping: left running in the store, resumed on restart
+                # The server is stopping: the task stays running in the store and is
+                # resumed on restart, which replaces the draft (marked `writing`).
+                raise
+            if draft is not None:
+                await self._loop.run_in_executor(writer, draft.discard)
+            task.artifact_uri = None
             await self._finish(task, TaskState.CANCELLED, detail="cancelled")
         except CoworkError as exc:
-            await self._finish(task, TaskState.FAILED, error=str(exc))
+            await self._fail(task, str(exc), draft, writer)
         except Exception as exc:
             log.exception("task %s failed", task.task_id)
-            await self._finish(
+            await self._fail(
                 task,
-                TaskState.FAILED,
-                error=f"internal error: {type(exc).__name__}: {exc} (see the server log)",
+                f"internal error: {type(exc).__name__}: {exc} (see the server log)",
+                draft,
+                writer,
             )
+        finally:
+            writer.shutdown(wait=False)
+
+    async def _fail(
+        self, task: Task, reason: str, draft: Draft | None, writer: ThreadPoolExecutor
+    ) -> None:
+        """Fail `task`; text a model had written is kept in its draft, marked incomplete."""
+        task.artifact_uri = None
+        if draft is not None:
+            try:
+                kept = await self._loop.run_in_executor(writer, draft.failed, reason)
+            except OSError:
+                log.exception("task %s: could not mark its draft incomplete", task.task_id)
+            else:
+                task.artifact_uri = uris.from_path(kept) if kept is not None else None
+        await self._finish(task, TaskState.FAILED, error=reason)
 
     async def _fit_by_provider(
         self, provider: Provider, brief: Brief, gathered: Gathered, settings: Settings
@@ -394,27 +425,20 @@ class TaskEngine:
         brief: Brief,
         gathered: Gathered,
         settings: Settings,
+        draft: Draft,
+        writer: ThreadPoolExecutor,
     ) -> Completion:
         self._emit_progress(task, f"Writing with {provider.name}", 40)
-        received = 0
-        last = 0.0
-
-        def on_text(text: str) -> None:
-            nonlocal received, last
-            received += len(text)
-            t = self._loop.time()
-            if t - last >= PROGRESS_INTERVAL_S:
-                last = t
-                self._emit_progress(
-                    task, f"Writing with {provider.name}: ~{received // 4:,} tokens", None
-                )
-
+        stream = _Stream(self, task, provider.name, draft, writer)
         request = GenerationRequest(
             prompt=build_prompt(brief, gathered),
             model=settings.model,
             offline_report=gathered.offline_report,
         )
-        return await provider.generate(request, on_text)
+        try:
+            return await provider.generate(request, stream)
+        finally:
+            await stream.settle()
 
     # -- shutting down -----------------------------------------------------------
 
@@ -432,7 +456,7 @@ class TaskEngine:
         self._gatherer.close()
 
 
-async def _uninterruptible(coro: Coroutine[Any, Any, Path]) -> Path:
+async def _uninterruptible(coro: Awaitable[Path]) -> Path:
     """Run a write to its end even if cancelled meanwhile; then re-raise the cancel.
 
     The caller deletes what was written, so a cancel never leaves half a file
@@ -495,8 +519,101 @@ def _provenance(
     }
 
 
-def _write_artifact(root: Path, task: Task, provenance: dict[str, Any], body: str) -> Path:
-    path = artifacts.artifact_path(root, task.kind, task.title, datetime.now(UTC))
-    # Not write_atomic: tasks with the same title finishing in the same second pick
-    # the same free name, and a replace would silently drop one of the artifacts.
-    return artifacts.write_new(path, artifacts.render(provenance, body))
+def _draft_for(root: Path, task: Task) -> Draft:
+    """The task's draft: where a previous run of it (killed mid-way) left one, that
+    file, to be replaced; else a new name (claimed when the first text arrives)."""
+    header = {
+        "cowork": 1,
+        "taskId": task.task_id,
+        "kind": task.kind,
+        "title": task.title,
+        "provider": task.provider,
+        "createdAt": task.created_at,
+    }
+    if task.artifact_uri:
+        old = uris.to_path(task.artifact_uri)
+        try:
+            left = artifacts.read_provenance(old)
+        except (OSError, ValueError):
+            left = {}
+        if left.get("taskId") == task.task_id and left.get("status") in ("writing", "incomplete"):
+            return Draft.adopt(old, header)
+    return Draft(artifacts.artifact_path(root, task.kind, task.title, datetime.now(UTC)), header)
+
+
+class _Stream:
+    """The provider's TextSink for one task: progress reports with the tokens so far,
+    and the draft on disk kept in step (written on the task's writer thread, in order,
+    at most every DRAFT_FLUSH_S)."""
+
+    def __init__(
+        self,
+        engine: TaskEngine,
+        task: Task,
+        provider: str,
+        draft: Draft,
+        writer: ThreadPoolExecutor,
+    ) -> None:
+        self._engine, self._task, self._provider = engine, task, provider
+        self._draft, self._writer = draft, writer
+        self._loop = engine._loop
+        self._pending: list[str] = []
+        self._flush_at: asyncio.TimerHandle | None = None
+        self._last: asyncio.Future[Any] | None = None
+        self._received = 0
+        self._reported = 0.0
+
+    def text(self, chunk: str) -> None:
+        self._received += len(chunk)
+        self._pending.append(chunk)
+        if self._flush_at is None:
+            self._flush_at = self._loop.call_later(DRAFT_FLUSH_S, self._flush)
+        t = self._loop.time()
+        if t - self._reported >= PROGRESS_INTERVAL_S:
+            self._reported = t
+            self._engine._emit_progress(
+                self._task, f"Writing with {self._provider}: ~{self._received // 4:,} tokens", None
+            )
+
+    def retrying(self, attempt: int, of: int, wait_s: float, why: str) -> None:
+        self._flush()
+        note = f"attempt {attempt - 1} of {of} failed ({why}); retrying"
+        self._submit(self._draft.interrupted, note)
+        self._received = 0
+        self._engine._emit_progress(
+            self._task, f"Retrying in {wait_s:.1f} s (attempt {attempt} of {of}): {why}", None
+        )
+
+    def _flush(self) -> None:
+        if self._flush_at is not None:
+            self._flush_at.cancel()
+            self._flush_at = None
+        if self._pending:
+            text = "".join(self._pending)
+            self._pending.clear()
+            self._submit(self._draft.append, text)
+
+    def _submit(self, work: Callable[[str], None], arg: str) -> None:
+        first = not self._draft.claimed and self._last is None
+        fut = self._loop.run_in_executor(self._writer, work, arg)
+        fut.add_done_callback(self._written)
+        if first:
+            fut.add_done_callback(lambda _: self._announce())
+        self._last = fut
+
+    def _written(self, fut: asyncio.Future[Any]) -> None:
+        if not fut.cancelled() and fut.exception() is not None:
+            log.error("task %s: writing its draft failed: %s", self._task.task_id, fut.exception())
+
+    def _announce(self) -> None:
+        """The draft exists: the task record points at it, so a client can open it."""
+        if self._draft.claimed and not self._task.artifact_uri:
+            self._task.artifact_uri = uris.from_path(self._draft.path)
+            self._engine._emit_change(self._task)
+
+    async def settle(self) -> None:
+        """Everything received is on disk (or failed to be, logged)."""
+        self._flush()
+        if self._last is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._last)

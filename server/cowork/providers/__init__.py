@@ -23,7 +23,7 @@ def create(settings: Settings) -> Provider:
             )
         from cowork.providers.anthropic import AnthropicProvider  # the SDK loads slowly
 
-        return AnthropicProvider()
+        return AnthropicProvider(read_timeout_s=settings.request_timeout_seconds)
     # The openai provider arrives with the providers issue; until then say so
     # plainly rather than pretending.
     raise TaskFailure(

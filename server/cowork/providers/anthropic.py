@@ -3,50 +3,115 @@
 The prompt is laid out for prompt caching: system prompt and the stable,
 workspace-wide context first, with a cache breakpoint after them, so two
 tasks in one workspace share that prefix; the task's own context and brief
-come last.
+come last. Failed attempts are retried by `retry.with_retries` (the SDK's own
+retries are off, so there is one policy), each from the start: a stream that
+broke half-way cannot be resumed.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
 import anthropic
+import httpx2  # the SDK's transport: a stream that breaks mid-way raises its errors
 
 from cowork.engine.model import Usage
 from cowork.errors import TaskFailure
 from cowork.providers import pricing
 from cowork.providers.base import Completion, GenerationRequest, TextSink
+from cowork.providers.retry import RetriesExhausted, RetryPolicy, Verdict, retry_after, with_retries
 
 log = logging.getLogger(__name__)
 
+# Between two bytes of an answer; a model thinking before its first token is silent
+# for a while, but not for minutes.
+DEFAULT_READ_TIMEOUT_S = 120.0
 
-def _fix_for(exc: anthropic.APIError) -> str:
-    """A message that says what to do, never echoing credentials."""
+_RETRYABLE_TYPES = {"overloaded_error", "api_error", "rate_limit_error", "timeout_error"}
+
+
+def _error_type(exc: anthropic.APIStatusError) -> str | None:
+    body = exc.body
+    if isinstance(body, dict):
+        error = body.get("error")
+        if isinstance(error, dict) and isinstance(error.get("type"), str):
+            return str(error["type"])
+    return None
+
+
+def judge(exc: BaseException) -> Verdict | None:
+    """Whether a failed attempt is worth another, and what to tell the user; None for
+    what is not a failure of the API (a bug of ours, re-raised). Messages never echo
+    credentials: they are built from status codes and error types only."""
     if isinstance(exc, anthropic.AuthenticationError):
-        return "the Anthropic API rejected the API key (401): check ANTHROPIC_API_KEY"
+        return Verdict(
+            False, "the Anthropic API rejected the API key (401): check ANTHROPIC_API_KEY"
+        )
     if isinstance(exc, anthropic.PermissionDeniedError):
-        return "the API key may not use this model or feature (403): check the key's workspace"
+        return Verdict(
+            False, "the API key may not use this model or feature (403): check the key's workspace"
+        )
     if isinstance(exc, anthropic.NotFoundError):
-        return "the model was not found (404): check the cowork.model setting"
+        return Verdict(False, "the model was not found (404): check the cowork.model setting")
     if isinstance(exc, anthropic.RateLimitError):
-        return "rate limited by the Anthropic API (429) and retries did not help; try again later"
+        wait = retry_after(exc.response.headers)
+        if wait is None:  # how the API says a spend or usage cap is reached
+            return Verdict(
+                False,
+                "the Anthropic API refused the request with 429 and no retry-after: a spend or "
+                "usage limit is reached; raise it in the Anthropic Console or wait for it to reset",
+            )
+        return Verdict(True, "rate limited (429)", wait)
     if isinstance(exc, anthropic.BadRequestError):
-        return f"the Anthropic API refused the request (400): {exc.message}"
+        return Verdict(False, f"the Anthropic API refused the request (400): {exc.message}")
     if isinstance(exc, anthropic.APITimeoutError):
-        return "the Anthropic API did not answer in time; try again"
+        return Verdict(True, "the Anthropic API did not answer in time")
     if isinstance(exc, anthropic.APIConnectionError):
-        return "could not reach the Anthropic API: check the network or ANTHROPIC_BASE_URL"
+        return Verdict(
+            True, "could not reach the Anthropic API (check the network or ANTHROPIC_BASE_URL)"
+        )
     if isinstance(exc, anthropic.APIStatusError):
-        return f"the Anthropic API failed ({exc.status_code}); try again later"
-    return f"the Anthropic API failed: {type(exc).__name__}"
+        status = exc.status_code
+        if status == 200:  # an `error` event inside a stream that had started
+            kind = _error_type(exc) or "error"
+            return Verdict(kind in _RETRYABLE_TYPES, f"the stream ended with {kind}")
+        retryable = status >= 500 or status in (408, 409)
+        name = "overloaded (529)" if status == 529 else f"failed ({status})"
+        return Verdict(retryable, f"the Anthropic API {name}", retry_after(exc.response.headers))
+    if isinstance(exc, httpx2.TimeoutException):
+        return Verdict(True, "the Anthropic API stopped sending mid-answer")
+    if isinstance(exc, httpx2.TransportError):
+        return Verdict(True, "the connection broke mid-answer")
+    if isinstance(exc, json.JSONDecodeError):
+        return Verdict(True, "the stream held a malformed event")
+    if isinstance(exc, anthropic.APIError):
+        return Verdict(False, f"the Anthropic API failed: {type(exc).__name__}")
+    return None
 
 
 class AnthropicProvider:
     name = "anthropic"
 
-    def __init__(self, client: anthropic.AsyncAnthropic | None = None) -> None:
+    def __init__(
+        self,
+        client: anthropic.AsyncAnthropic | None = None,
+        *,
+        policy: RetryPolicy | None = None,
+        read_timeout_s: float = DEFAULT_READ_TIMEOUT_S,
+    ) -> None:
         self._client = client
+        self._policy = policy or RetryPolicy()
+        self._read_timeout_s = read_timeout_s
+
+    def _new_client(self) -> anthropic.AsyncAnthropic:
+        return anthropic.AsyncAnthropic(
+            max_retries=0,  # retry.with_retries is the one policy
+            timeout=anthropic.Timeout(
+                connect=10.0, read=self._read_timeout_s, write=60.0, pool=10.0
+            ),
+        )
 
     def _messages(self, request: GenerationRequest) -> tuple[list[Any], list[Any]]:
         p = request.prompt
@@ -65,13 +130,13 @@ class AnthropicProvider:
     async def count_tokens(self, request: GenerationRequest) -> int | None:
         """Anthropic's token counter (free). Best effort: None when it cannot answer,
         and the conservative local estimate stands."""
-        client = self._client or anthropic.AsyncAnthropic()
+        client = self._client or self._new_client()
         system, messages = self._messages(request)
         try:
             counted = await client.messages.count_tokens(
                 model=request.model, system=system, messages=messages
             )
-        except anthropic.APIError as exc:
+        except (anthropic.APIError, httpx2.TransportError, json.JSONDecodeError) as exc:
             log.info("token count unavailable (%s); using the local estimate", type(exc).__name__)
             return None
         finally:
@@ -79,11 +144,12 @@ class AnthropicProvider:
                 await client.close()
         return counted.input_tokens
 
-    async def generate(self, request: GenerationRequest, on_text: TextSink) -> Completion:
-        client = self._client or anthropic.AsyncAnthropic()
+    async def generate(self, request: GenerationRequest, sink: TextSink) -> Completion:
+        client = self._client or self._new_client()
         system, messages = self._messages(request)
-        parts: list[str] = []
-        try:
+
+        async def attempt() -> tuple[str, anthropic.types.Message]:
+            parts: list[str] = []
             async with client.messages.stream(
                 model=request.model,
                 max_tokens=request.max_output_tokens,
@@ -92,10 +158,15 @@ class AnthropicProvider:
             ) as stream:
                 async for text in stream.text_stream:
                     parts.append(text)
-                    on_text(text)
+                    sink.text(text)
                 final = await stream.get_final_message()
-        except anthropic.APIError as exc:
-            raise TaskFailure(_fix_for(exc)) from None
+            return "".join(parts), final
+
+        try:
+            text, final = await with_retries(attempt, judge, sink.retrying, self._policy)
+        except RetriesExhausted as exc:
+            tries = f" (after {exc.attempts} attempts)" if exc.attempts > 1 else ""
+            raise TaskFailure(exc.verdict.why + tries) from None
         finally:
             if self._client is None:
                 await client.close()
@@ -107,4 +178,6 @@ class AnthropicProvider:
             cache_write_tokens=u.cache_creation_input_tokens or 0,
         )
         usage.cost_usd = pricing.cost(final.model, usage)
-        return Completion(text="".join(parts), provider=self.name, model=final.model, usage=usage)
+        if final.stop_reason == "max_tokens":
+            text += "\n\n> **Cut short**: the answer reached the output token limit.\n"
+        return Completion(text=text, provider=self.name, model=final.model, usage=usage)

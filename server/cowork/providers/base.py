@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -42,15 +41,24 @@ class Completion:
     usage: Usage = field(default_factory=Usage)
 
 
-# Called with each piece of text as it arrives.
-TextSink = Callable[[str], None]
+class TextSink(Protocol):
+    """Where a provider streams the artifact body as it arrives."""
+
+    def text(self, chunk: str) -> None:
+        """The next piece of the current attempt's text."""
+        ...
+
+    def retrying(self, attempt: int, of: int, wait_s: float, why: str) -> None:
+        """The last attempt failed (`why`); attempt `attempt` of `of` starts in
+        `wait_s` seconds, from the beginning: text received so far will be replaced."""
+        ...
 
 
 class Provider(Protocol):
     name: str
 
-    async def generate(self, request: GenerationRequest, on_text: TextSink) -> Completion:
-        """Produce the artifact body, streaming it through `on_text`. Cancellable."""
+    async def generate(self, request: GenerationRequest, sink: TextSink) -> Completion:
+        """Produce the artifact body, streaming it through `sink`. Cancellable."""
         ...
 
     async def count_tokens(self, request: GenerationRequest) -> int | None:

@@ -58,7 +58,7 @@ class OfflineProvider:
     async def count_tokens(self, request: GenerationRequest) -> int | None:
         return None  # nothing is sent, so the local estimate is all there is
 
-    async def generate(self, request: GenerationRequest, on_text: TextSink) -> Completion:
+    async def generate(self, request: GenerationRequest, sink: TextSink) -> Completion:
         text = f"{NOTICE}\n\n{request.offline_report.rstrip()}\n{_appendix(request)}"
         step = max(1, len(text) // self._chunks + 1)
         for start in range(0, len(text), step):
@@ -66,5 +66,5 @@ class OfflineProvider:
                 await asyncio.sleep(self._delay / self._chunks)
             else:
                 await asyncio.sleep(0)  # a cancellation point even without a delay
-            on_text(text[start : start + step])
+            sink.text(text[start : start + step])
         return Completion(text=text, provider=self.name, model=OFFLINE_MODEL, usage=Usage())
