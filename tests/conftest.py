@@ -113,13 +113,15 @@ async def start_session(
     folders: list[Path] | None = None,
     capabilities: types.ClientCapabilities | None = None,
     configuration: dict[str, Any] | None = None,
+    log_level: str = "WARNING",
 ) -> Session:
     """Start `cowork serve`, initialize it for `root`, record its task changes.
 
     `configuration` is the client's `cowork` section, answered to the
     server's `workspace/configuration` requests from the first one on.
     """
-    config = ClientServerConfig(server_command=SERVER, server_env=env or server_env())
+    command = [*SERVER[:-1], log_level]  # the server's log reaches this process's stderr
+    config = ClientServerConfig(server_command=command, server_env=env or server_env())
     client = await config.start()
     if configuration is not None:
         client.set_configuration(configuration, section="cowork")
