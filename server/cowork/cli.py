@@ -13,7 +13,7 @@ from typing import Any
 from cowork import __version__, config, uris
 from cowork.context.workspace import find_workspace_root
 from cowork.engine.engine import TaskEngine, state_db
-from cowork.engine.model import Task, TaskState
+from cowork.engine.model import Task, TaskState, Usage
 from cowork.errors import InputError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -170,10 +170,23 @@ async def _tasks(args: argparse.Namespace) -> int:
         cost = f"${t.usage.cost_usd:.4f}" if t.usage.cost_usd else "-"
         where = uris.to_path(t.artifact_uri) if t.artifact_uri else (t.error or "")
         print(
-            f"{t.task_id}  {t.created_at}  {t.state.value:<11} {t.kind:<12} {cost:>9}  "
-            f"{t.title}  {where}"
+            f"{t.task_id}  {t.created_at}  {t.state.value:<11} {t.kind:<12} "
+            f"{_tokens(t.usage):>26} {cost:>9}  {t.title}  {where}"
         )
     return EXIT_OK
+
+
+def _tokens(usage: Usage) -> str:
+    """'12.3k in (9.0k cached) 1.2k out', or '-' when no model was used."""
+    if not (usage.input_tokens or usage.output_tokens):
+        return "-"
+
+    def k(n: int) -> str:
+        return f"{n / 1000:.1f}k" if n >= 1000 else str(n)
+
+    whole = usage.input_tokens + usage.cache_read_tokens + usage.cache_write_tokens
+    cached = f" ({k(usage.cache_read_tokens)} cached)" if usage.cache_read_tokens else ""
+    return f"{k(whole)} in{cached} {k(usage.output_tokens)} out"
 
 
 def _serve(args: argparse.Namespace) -> int:

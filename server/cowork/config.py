@@ -32,6 +32,8 @@ class Settings:
     open_artifact_on_completion: bool = True
     min_finding_severity: str = "information"
     exclude: tuple[str, ...] = ()
+    # Model-name prefix -> (input, output) USD per million tokens, over the built-in table.
+    prices: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     # The longest silence from a model's API before an attempt is given up (and retried).
     request_timeout_seconds: int = 120
     # For tests and demos: the offline provider takes this long to "write".
@@ -91,6 +93,26 @@ def _globs(value: Any) -> Any:
     return tuple(v for v in value if v.strip())
 
 
+def _prices(value: Any) -> Any:
+    problem = ValueError(
+        'expected an object like {"claude-sonnet": {"input": 3, "output": 15}} '
+        "(USD per million tokens)"
+    )
+    if not isinstance(value, Mapping):
+        raise problem
+    out: dict[str, tuple[float, float]] = {}
+    for prefix, price in value.items():
+        if not isinstance(prefix, str) or not prefix or not isinstance(price, Mapping):
+            raise problem
+        numbers = [price.get("input"), price.get("output")]
+        if not all(
+            isinstance(n, int | float) and not isinstance(n, bool) and n >= 0 for n in numbers
+        ):
+            raise problem
+        out[prefix] = (float(numbers[0]), float(numbers[1]))  # type: ignore[arg-type]
+    return out
+
+
 # public key -> (dataclass field, validator)
 _FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "provider": ("provider", _choice(PROVIDERS)),
@@ -101,6 +123,7 @@ _FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "openArtifactOnCompletion": ("open_artifact_on_completion", _boolean),
     "minFindingSeverity": ("min_finding_severity", _choice(SEVERITIES)),
     "exclude": ("exclude", _globs),
+    "prices": ("prices", _prices),
     "requestTimeoutSeconds": ("request_timeout_seconds", _int_range(1, 3600)),
     "offlineDelayMs": ("offline_delay_ms", _int_range(0, 3_600_000)),
 }

@@ -8,6 +8,12 @@ from cowork.config import Settings
 from cowork.errors import TaskFailure
 from cowork.providers.base import Provider
 from cowork.providers.offline import OfflineProvider
+from cowork.providers.pricing import Price
+
+
+def prices_of(settings: Settings) -> dict[str, Price]:
+    """The `prices` setting as price-table entries."""
+    return {prefix: Price(*pair) for prefix, pair in settings.prices.items()}
 
 
 def create(settings: Settings) -> Provider:
@@ -23,9 +29,20 @@ def create(settings: Settings) -> Provider:
             )
         from cowork.providers.anthropic import AnthropicProvider  # the SDK loads slowly
 
-        return AnthropicProvider(read_timeout_s=settings.request_timeout_seconds)
-    # The openai provider arrives with the providers issue; until then say so
-    # plainly rather than pretending.
+        return AnthropicProvider(
+            read_timeout_s=settings.request_timeout_seconds, prices=prices_of(settings)
+        )
+    if name == "openai":
+        if "model" not in settings.sources:
+            # The default names a Claude model, which no OpenAI-compatible server has.
+            raise TaskFailure(
+                "the openai provider needs the local model's name: set cowork.model (or "
+                f"COWORK_MODEL) to it, e.g. 'llama3.1:8b' for Ollama (the default, "
+                f"{settings.model!r}, is a Claude model)"
+            )
+        from cowork.providers.openai import OpenAIProvider  # the SDK loads slowly
+
+        return OpenAIProvider(read_timeout_s=settings.request_timeout_seconds)
     raise TaskFailure(
         f"the {name!r} provider is not available in this version of cowork; "
         "set cowork.provider to 'offline'"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import anthropic
@@ -100,8 +101,10 @@ class AnthropicProvider:
         *,
         policy: RetryPolicy | None = None,
         read_timeout_s: float = DEFAULT_READ_TIMEOUT_S,
+        prices: Mapping[str, pricing.Price] | None = None,
     ) -> None:
         self._client = client
+        self._prices = prices
         self._policy = policy or RetryPolicy()
         self._read_timeout_s = read_timeout_s
 
@@ -177,7 +180,7 @@ class AnthropicProvider:
             cache_read_tokens=u.cache_read_input_tokens or 0,
             cache_write_tokens=u.cache_creation_input_tokens or 0,
         )
-        usage.cost_usd = pricing.cost(final.model, usage)
+        usage.cost_usd = pricing.cost(final.model, usage, overrides=self._prices)
         if final.stop_reason == "max_tokens":
             text += "\n\n> **Cut short**: the answer reached the output token limit.\n"
         return Completion(text=text, provider=self.name, model=final.model, usage=usage)

@@ -7,6 +7,7 @@ cache reads 0.1×; the batch API halves everything.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from cowork.engine.model import Usage
@@ -28,16 +29,27 @@ PRICES: list[tuple[str, Price]] = [
 ]
 
 
-def price_for(model: str) -> Price | None:
+def price_for(model: str, overrides: Mapping[str, Price] | None = None) -> Price | None:
+    """The price of `model`: the longest matching prefix among the `prices` setting's
+    entries, else the built-in table."""
+    for prefix in sorted(overrides or {}, key=len, reverse=True):
+        if model.startswith(prefix):
+            return (overrides or {})[prefix]
     for prefix, price in PRICES:
         if model.startswith(prefix):
             return price
     return None
 
 
-def cost(model: str, usage: Usage, *, batch: bool = False) -> float:
+def cost(
+    model: str,
+    usage: Usage,
+    *,
+    batch: bool = False,
+    overrides: Mapping[str, Price] | None = None,
+) -> float:
     """USD for `usage` on `model`; 0.0 for a model with no known price (local models)."""
-    price = price_for(model)
+    price = price_for(model, overrides)
     if price is None:
         return 0.0
     dollars = (
