@@ -29,6 +29,7 @@ from cowork.kinds.changes import Review
 from cowork.kinds.overview import Architecture, Research
 from cowork.kinds.prompt import render_part
 from cowork.kinds.summarize import Summarize
+from cowork.kinds.workspace_map import map_piece
 from planted import AWS_KEY, FILES, LOCAL_SALT, NEVER_SENT, SECRETS, leaks, planted_repo
 from repos import commit, git, init_repo
 
@@ -83,6 +84,16 @@ def sources(g: Gathered) -> set[str]:
     return {p.source for p in g.parts if p.source}
 
 
+def task_text(g: Gathered) -> str:
+    """`everything` but the workspace map, which every task sends (names of all files)."""
+    texts = [
+        f"{p.title}\n{p.text}\n{p.outline or ''}"
+        for p in g.candidates
+        if p.title != "Workspace map"
+    ]
+    return "\n".join([*texts, g.offline_report])
+
+
 def everything(g: Gathered) -> str:
     """All the text of a gathering a model could ever be sent (every candidate, whole and
     as outline: the engine may fit again from them), plus the offline report."""
@@ -110,12 +121,12 @@ def test_summarize_python_module_in_and_out(shop: Path) -> None:
     assert "api/main.py:3" in part(g, "Who imports api/handlers.py").text
     assert part(g, "tests/test_handlers.py (tests)").text == FILES["tests/test_handlers.py"]
     assert "Start the shop" in part(g, "Recent history of api/handlers.py").text
-    assert g.parts[0].title == "Workspace" and g.parts[0].stable
+    assert g.parts[0].title == "Workspace map" and g.parts[0].stable
 
     # Unrelated files are out; what is in is exactly what provenance lists.
     for rel in ("api/unrelated.py", "worker/main.py", "web/src/client.ts", "README.md"):
         assert rel not in sources(g)
-    assert "lonely_helper" not in everything(g)
+    assert "lonely_helper" not in task_text(g)
     assert {f.path for f in g.files} == sources(g)
     hashes = {f.path: f.sha256 for f in g.files}
     assert (
@@ -246,7 +257,7 @@ def test_architecture_entry_points_protocols_edges_and_shared_config(shop: Path)
     assert "fetchOrder" in part(g, "Public outline of web").text
     # Out: files outside the given folders that are neither shared config nor protocols.
     assert not sources(g) & {"tests/test_handlers.py", "README.md", ".gitignore"}
-    assert "test_handle" not in everything(g)
+    assert "test_handle" not in task_text(g)
     assert [p.stable for p in g.parts][:1] == [True] and not any(p.stable for p in g.parts[1:])
 
 
@@ -260,10 +271,10 @@ def test_research_named_files_and_the_workspace_outline(shop: Path) -> None:
     )
     for rel in named:
         assert part(g, rel).text == FILES[rel]
-    outline = part(g, "Workspace outline")
+    outline = part(g, "Workspace map")
     assert outline.stable and "api/store.py: Store" in outline.text
     assert "web/src/client.ts: fetchOrder" in outline.text
-    assert [p.title for p in g.parts][:2] == ["Workspace", "Workspace outline"]
+    assert [p.title for p in g.parts][:1] == ["Workspace map"]
     assert sources(g) == set(named)
     assert "1. SQLite" in g.offline_report
 
@@ -564,3 +575,23 @@ def test_caching_sees_a_file_added_and_one_removed(tmp_path: Path) -> None:
     assert index.parses == parses + 1
     assert "pkg/d.py:1" in part(g, "Who imports pkg/a.py").text
     assert "pkg/c.py" not in everything(g)
+
+
+def test_every_task_sends_the_same_workspace_map_first(shop: Path) -> None:
+    """The map is built from the workspace and the budget alone, so two different tasks
+    share it byte for byte (the cacheable prefix); a small budget gets a coarser map."""
+    tasks = [
+        gather("summarize", shop, {"uri": uri(shop, "api/handlers.py")}),
+        gather("research", shop, {"question": "Move to SQLite?", "uris": [uri(shop, "api")]}),
+        gather("architecture", shop, {"uris": [uri(shop, "api"), uri(shop, "web")]}),
+    ]
+    maps = [part(g, "Workspace map") for g in tasks]
+    assert all(g.parts[0] == maps[0] for g in tasks)  # first, and identical
+    assert maps[0].stable and "api/store.py: Store" in maps[0].text
+    assert "def " not in maps[0].text  # names, not code
+
+    reader = ContextReader(shop, WorkspaceIndex(shop), {}, (), None)
+    for budget in (400, 250, 120):  # less and less detail, always within its share
+        coarse = map_piece(reader, budget)
+        assert LocalEstimator().count(coarse.text) <= budget * 0.6
+        assert ": Store" not in coarse.text

@@ -29,6 +29,7 @@ from cowork.context.reader import ContextReader
 from cowork.errors import TaskFailure
 from cowork.kinds.base import Gathered, GatherRequest
 from cowork.kinds.prompt import render_part
+from cowork.kinds.workspace_map import map_piece
 from cowork.processes import pid_alive
 
 _SERVER_POLL_S = 0.5
@@ -76,11 +77,13 @@ def run_gather(kind: str, request: GatherRequest) -> Gathered:
     )
     collected = kinds.get(kind).gather(request, reader)
     reader.check_cancelled()
+    shared = map_piece(reader, request.settings.context_budget_tokens)
+    reader.check_cancelled()
     files, excluded, redacted = reader.provenance()
     report, _ = redact(collected.offline_report)
     # Recipes redact what they read; this is the last line of defence for anything a
     # recipe built some other way (titles, lists, messages). Cheap on clean text.
-    candidates = [_redacted(piece) for piece in collected.pieces]
+    candidates = [_redacted(piece) for piece in [shared, *collected.pieces]]
     gathered = Gathered(
         parts=[],
         files=files,

@@ -18,7 +18,7 @@ __all__ = ["Collected", "ContextReader", "FileRef", "Flag", "GatherRequest", "Ga
 
 
 # Priorities for context pieces: lower is taken first when the budget is tight.
-TARGET, CHANGES, CALLERS, TESTS, NEIGHBOURS, OUTLINE, HISTORY = 0, 1, 2, 3, 4, 5, 6
+TARGET, MAP, CHANGES, CALLERS, TESTS, NEIGHBOURS, OUTLINE, HISTORY = range(8)
 
 
 @dataclass

@@ -15,7 +15,6 @@ from cowork.errors import InputError
 from cowork.kinds.base import (
     CHANGES,
     NEIGHBOURS,
-    OUTLINE,
     TARGET,
     Collected,
     ContextReader,
@@ -24,7 +23,7 @@ from cowork.kinds.base import (
     optional_str,
     str_list,
 )
-from cowork.kinds.summarize import outline_text, public, workspace_overview
+from cowork.kinds.summarize import outline_text, public
 
 # An entry point is a code file with one of these names, in any language: `main.go`,
 # `index.ts`, `Main.java`, `src/main.rs` as well as `__main__.py`.
@@ -144,7 +143,7 @@ class Architecture:
         out = ["# Architecture brief", ""]
         if request.params.get("focus"):
             out += [f"Focus: {request.params['focus']}", ""]
-        pieces = [Piece("Workspace", workspace_overview(files, reader.git), OUTLINE, stable=True)]
+        pieces: list[Piece] = []  # the workspace map comes with every task
         edges: dict[tuple[str, str], list[str]] = {}
         shared: dict[str, set[str]] = {}
         for rel in paths:
@@ -289,16 +288,7 @@ class Research:
         out += [f"{i}. {o}" for i, o in enumerate(params["options"], 1)] or [
             "None given: list the candidate approaches in the brief."
         ]
-        pieces = [
-            Piece("Workspace", workspace_overview(files, reader.git), OUTLINE, stable=True),
-            Piece(
-                "Workspace outline",
-                compact_outline(reader),
-                NEIGHBOURS,
-                stable=True,
-                outline=workspace_overview(files, reader.git),
-            ),
-        ]
+        pieces: list[Piece] = []  # the workspace map (every task has it) is the outline
         out += ["", "## Files named", ""]
         for rel in params["paths"]:
             members = _under(files, rel)
@@ -334,15 +324,3 @@ class Research:
         out += [f"| {o} | ? | ? | ? |" for o in params["options"]]
         out += ["", "*(The offline provider cannot weigh options; a model fills this table.)*"]
         return Collected(pieces, "\n".join(out) + "\n")
-
-
-def compact_outline(reader: ContextReader, per_file: int = 8) -> str:
-    """Each parsed file with its first public names: the workspace at a glance."""
-    lines: list[str] = []
-    for rel in reader.inventory:
-        facts = reader.facts(rel)
-        if facts is None or facts.language is None:
-            continue
-        names = [d.name for d in public(facts)][:per_file]
-        lines.append(f"{rel}: {', '.join(names)}" if names else rel)
-    return "\n".join(lines)

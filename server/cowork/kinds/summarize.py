@@ -20,7 +20,6 @@ from cowork.kinds.base import (
     CALLERS,
     HISTORY,
     NEIGHBOURS,
-    OUTLINE,
     TARGET,
     TESTS,
     Collected,
@@ -216,12 +215,6 @@ class Summarize:
                 m.imports.pop(group, None)
 
     def _pieces(self, m: ModuleFacts, reader: ContextReader) -> list[Piece]:
-        overview = Piece(
-            "Workspace",
-            workspace_overview(reader.inventory, m.git),
-            priority=OUTLINE,
-            stable=True,
-        )
         target = Piece(
             f"{m.rel} (the module to summarise)",
             m.text,
@@ -230,7 +223,7 @@ class Summarize:
             outline=outline_text(m.facts) if m.facts else None,
             required=True,
         )
-        pieces = [overview, target]
+        pieces = [target]
         neighbours = [p for _, p in m.imports.get("workspace", []) if p][:MAX_NEIGHBOURS]
         for path in neighbours:
             f = reader.outline(path)
