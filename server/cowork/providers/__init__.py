@@ -42,7 +42,9 @@ def create(settings: Settings) -> Provider:
             )
         from cowork.providers.openai import OpenAIProvider  # the SDK loads slowly
 
-        return OpenAIProvider(read_timeout_s=settings.request_timeout_seconds)
+        return OpenAIProvider(
+            read_timeout_s=settings.request_timeout_seconds, prices=prices_of(settings)
+        )
     raise TaskFailure(
         f"the {name!r} provider is not available in this version of cowork; "
         "set cowork.provider to 'offline'"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Mapping
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx2  # the SDK's transport
@@ -51,19 +52,34 @@ def shown_url(url: str) -> str:
     except ValueError:
         port = None
     netloc = f"{host}:{port}" if port is not None else host
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+    return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
 
 
 def _server_message(exc: openai.APIError) -> str:
-    message = " ".join(str(exc.message or "").split())
+    """The server's own words: `{"error": {"message": ...}}` (OpenAI, vLLM) or
+    `{"error": "..."}` (Ollama); shortened, on one line."""
+    body = exc.body
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        message = str(body["message"])
+    elif isinstance(body, str):
+        message = body
+    else:
+        message = ""
+    message = " ".join(message.split())
     if len(message) > _LONGEST_SERVER_MESSAGE:
         message = message[: _LONGEST_SERVER_MESSAGE - 1] + "…"
     return message
 
 
-def _judge(exc: BaseException, base_url: str, model: str) -> Verdict | None:
+def _judge(exc: BaseException, base_url: str, model: str, has_key: bool) -> Verdict | None:
     where = shown_url(base_url) if base_url else "the configured OPENAI_BASE_URL"
     if isinstance(exc, openai.AuthenticationError):
+        if not has_key:
+            return Verdict(
+                False,
+                f"the server at {where} wants an API key (401): set OPENAI_API_KEY in the "
+                "server's environment",
+            )
         return Verdict(
             False, f"the server at {where} rejected the API key (401): check OPENAI_API_KEY"
         )
@@ -133,7 +149,7 @@ def judge(
     from status codes, error types and the URL without its credentials; a server's
     own message is shown only for a refused request, with `secret` (the API key)
     blanked out should a server ever echo it."""
-    verdict = _judge(exc, base_url, model)
+    verdict = _judge(exc, base_url, model, bool(secret))
     if verdict is not None and secret and secret in verdict.why:
         verdict = Verdict(verdict.retry, verdict.why.replace(secret, "***"), verdict.retry_after_s)
     return verdict
@@ -176,8 +192,10 @@ class OpenAIProvider:
         *,
         policy: RetryPolicy | None = None,
         read_timeout_s: float = DEFAULT_READ_TIMEOUT_S,
+        prices: Mapping[str, pricing.Price] | None = None,
     ) -> None:
         self._client = client
+        self._prices = prices
         self._policy = policy or RetryPolicy()
         self._read_timeout_s = read_timeout_s
 
@@ -240,7 +258,8 @@ class OpenAIProvider:
             if self._client is None:
                 await client.close()
         usage = usage_of(reported)
-        usage.cost_usd = pricing.cost(request.model, usage)  # 0 for a model with no price
+        # 0 for a model with no price: local models, unless the `prices` setting names them.
+        usage.cost_usd = pricing.cost(request.model, usage, overrides=self._prices)
         if finish == "length":
             text += "\n\n> **Cut short**: the answer reached the output token limit.\n"
         # The configured name, not the one the server reports: some servers (older
