@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO_MODULE ?= server/cowork/engine/engine.py
 
-.PHONY: install demo test lint typecheck pytest bench clean
+.PHONY: install demo test lint typecheck pytest bench clean editor-deps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,14 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+# What the editor tests drive: Debian's Neovim 0.7 (installed once; needs root or sudo).
+editor-deps:
+	@command -v nvim >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; \
+	  else echo "make test needs Neovim: apt-get install neovim (as root)" >&2; exit 1; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq neovim >/dev/null; }
+
+pytest: $(STAMP) editor-deps
 	$(BIN)/python -m pytest tests -q
 
 test: lint typecheck pytest
@@ -41,3 +48,23 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis server/*.egg-info
+
+# --- client-vscode (owned by the extension work) ---
+VSCODE_DIR  := client-vscode
+VSCODE_DEPS := $(VSCODE_DIR)/node_modules/.package-lock.json
+
+.PHONY: vsix test-vscode
+
+$(VSCODE_DEPS): $(VSCODE_DIR)/package.json $(VSCODE_DIR)/package-lock.json
+	cd $(VSCODE_DIR) && npm ci --no-audit --no-fund
+	@touch $@
+
+# The extension package: client-vscode/cowork-VERSION.vsix
+vsix: $(VSCODE_DEPS)
+	cd $(VSCODE_DIR) && npm run package
+
+# Type check, lint, unit tests, the .vsix, then the end-to-end run in real VS
+# Code (code-server + chromium, installed on first use) against this repo's server.
+test-vscode: $(VSCODE_DEPS) $(STAMP)
+	cd $(VSCODE_DIR) && npm run check && npm run build && npm run package
+	cd $(VSCODE_DIR) && npm run e2e:install && npm run e2e
