@@ -41,7 +41,7 @@ editor-deps:
 pytest: $(STAMP) editor-deps
 	$(BIN)/python -m pytest tests -q
 
-test: lint typecheck pytest
+test: lint typecheck pytest test-vscode
 
 bench: $(STAMP)
 	$(BIN)/python bench/latency.py

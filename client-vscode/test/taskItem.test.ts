@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { formatCost, formatDuration, formatTokens } from '../src/pure/format';
+import { describeTask, taskItemModel } from '../src/pure/taskItem';
+import { record } from './fixtures';
+
+const NOW = Date.parse('2026-11-23T10:01:00.000Z');
+const can = { rerunnable: true, hasBrief: true };
+
+test('a done task: pass icon, elapsed from start to finish, tokens and cost', () => {
+  const item = taskItemModel(record(), NOW, can);
+  assert.equal(item.label, 'Summary of calc.py');
+  assert.equal(item.description, 'done · 12s · 1.5k tokens · $0.0081');
+  assert.deepEqual(item.icon, { id: 'pass', color: 'testing.iconPassed' });
+  assert.equal(item.id, 'a1b2c3');
+  assert.match(item.tooltip, /Provider: anthropic \/ claude-sonnet-5-5/);
+  assert.equal(item.accessibilityLabel, 'Summary of calc.py, done · 12s · 1.5k tokens · $0.0081');
+});
+
+test('a running task spins and counts up to now; it can be cancelled, not re-run', () => {
+  const item = taskItemModel(record({ state: 'running', finishedAt: null, artifactUri: null }), NOW, can);
+  assert.equal(item.icon.id, 'sync~spin');
+  assert.match(item.description, /^running · 59s · /);
+  const flags = item.contextValue.split(' ');
+  assert.ok(flags.includes('cancellable'));
+  assert.ok(!flags.includes('rerunnable'));
+  assert.ok(!flags.includes('hasArtifact'));
+});
+
+test('a queued task shows how long it has waited', () => {
+  const item = taskItemModel(record({ state: 'queued', startedAt: null, finishedAt: null, artifactUri: null }), NOW, can);
+  assert.equal(item.description, 'queued · waiting 1m 00s');
+  assert.equal(item.icon.id, 'clock');
+});
+
+test('every state has its own icon; failures carry the reason in the tooltip', () => {
+  const ids = (['queued', 'running', 'done', 'failed', 'cancelled', 'interrupted'] as const).map(
+    (state) => taskItemModel(record({ state }), NOW, can).icon.id,
+  );
+  assert.equal(new Set(ids).size, ids.length);
+  const failed = taskItemModel(record({ state: 'failed', error: 'budget too small', artifactUri: null }), NOW, can);
+  assert.match(failed.tooltip, /Error: budget too small/);
+  assert.ok(failed.contextValue.split(' ').includes('rerunnable'));
+});
+
+test('re-run is offered only when the client knows the arguments', () => {
+  const item = taskItemModel(record({ state: 'cancelled' }), NOW, { rerunnable: false, hasBrief: false });
+  assert.equal(item.contextValue, 'task state-cancelled hasArtifact');
+});
+
+test('a task with unparseable times still describes itself', () => {
+  assert.equal(describeTask(record({ createdAt: null, startedAt: null, finishedAt: null }), NOW), 'done · 1.5k tokens · $0.0081');
+});
+
+test('durations, tokens and costs read naturally', () => {
+  assert.equal(formatDuration(340), '0.3s');
+  assert.equal(formatDuration(9_990), '9.9s');
+  assert.equal(formatDuration(65_000), '1m 05s');
+  assert.equal(formatDuration(3_723_000), '1h 02m');
+  assert.equal(formatTokens(0), '0 tokens');
+  assert.equal(formatTokens(12_345), '12k tokens');
+  assert.equal(formatTokens(2_500_000), '2.5M tokens');
+  assert.equal(formatCost(0), '$0');
+  assert.equal(formatCost(0.00123), '$0.0012');
+  assert.equal(formatCost(3.456), '$3.46');
+});
