@@ -19,7 +19,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from repos import sample_repo
 
-SERVER = [sys.executable, "-m", "cowork", "serve", "--log-level", "WARNING"]
+# `--stdio` as vscode-languageclient passes it (Neovim and the CLI docs go without).
+SERVER = [sys.executable, "-m", "cowork", "serve", "--stdio", "--log-level", "WARNING"]
 EDITORS = ["visual_studio_code", "neovim"]
 T = TypeVar("T")
 WAIT = 60.0  # bound on every wait: a broken server fails the test instead of hanging it

@@ -26,6 +26,11 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="run the language server on stdio")
     serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio")
+    serve.add_argument(
+        "--stdio",
+        action="store_true",
+        help="serve on stdin/stdout (the default; accepted because LSP clients pass it)",
+    )
     serve.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
 
     run = sub.add_parser("run", help="run one task headless and print the artifact's path")
@@ -195,6 +200,9 @@ def _serve(args: argparse.Namespace) -> int:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if args.log_level != "DEBUG":
+        # pygls logs every message it sends at INFO: noise in an editor's log view.
+        logging.getLogger("pygls").setLevel(logging.WARNING)
     from cowork.lsp.server import create_server
 
     server = create_server()
