@@ -43,7 +43,10 @@ def _parser() -> argparse.ArgumentParser:
         k.add_argument("--provider", choices=config.PROVIDERS)
         k.add_argument("--model")
         k.add_argument(
-            "--batch", action="store_true", help="use the batch API (half price, slower)"
+            "--batch",
+            action="store_true",
+            help="send it through the Message Batches API (half price, usually within the "
+            "hour) and wait for it here; anthropic provider only",
         )
         k.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
 
@@ -130,12 +133,30 @@ async def _run(args: argparse.Namespace) -> int:
     engine = TaskEngine(settings)
     if not args.quiet:
         engine.on_progress(lambda t, m, p: print(f"cowork: {m}", file=sys.stderr))
+    engine.on_change(_BatchNotice())
     try:
         request = engine.prepare(args.kind, root, _params(args))
         task = await engine.wait((await engine.submit(request)).task_id)
     finally:
         await engine.close()
     return _report(task, args)
+
+
+class _BatchNotice:
+    """Say once, even with --quiet, that the command now waits on a batch."""
+
+    def __init__(self) -> None:
+        self._told: set[str] = set()
+
+    def __call__(self, task: Task) -> None:
+        if task.batch_id and task.state is TaskState.RUNNING and task.task_id not in self._told:
+            self._told.add(task.task_id)
+            print(
+                f"cowork: sent as batch {task.batch_id} (half price); waiting for it here, "
+                "usually within the hour (at most 24 h). Ctrl-C stops waiting, not the batch: "
+                "the language server collects it when it next starts in this workspace.",
+                file=sys.stderr,
+            )
 
 
 def _report(task: Task, args: argparse.Namespace) -> int:

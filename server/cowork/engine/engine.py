@@ -3,12 +3,17 @@
 Runs on the asyncio loop of whoever drives it (the LSP server or the CLI).
 Blocking work goes to threads: gathering to the loop's default executor,
 SQLite to one dedicated thread so writes stay ordered.
+
+A task sent as a batch (see `batches`) leaves the running slots once it is
+submitted: waiting on the batch, it stays `running` but does not hold back the
+queue, and a restarted server goes on waiting instead of re-running it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import logging
 import os
@@ -24,15 +29,16 @@ from cowork import artifacts, kinds, providers, uris
 from cowork.brief import Brief
 from cowork.config import Settings
 from cowork.context.budget import LocalEstimator, ScaledEstimator
+from cowork.engine import batches
 from cowork.engine.draft import Draft
 from cowork.engine.gatherer import CancelFlag, Gatherer, fit
-from cowork.engine.model import Task, TaskRequest, TaskState
+from cowork.engine.model import BatchWait, Task, TaskRequest, TaskState
 from cowork.engine.store import Store
 from cowork.errors import CoworkError, InputError, TaskFailure
 from cowork.kinds.base import Gathered, GatherRequest
 from cowork.kinds.prompt import build_prompt, reserved_tokens
 from cowork.processes import pid_alive
-from cowork.providers.base import Completion, GenerationRequest, Provider
+from cowork.providers.base import BatchProvider, Completion, GenerationRequest, Provider
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -72,6 +78,9 @@ class TaskEngine:
         self._tasks: dict[str, Task] = {}
         self._queue: deque[str] = deque()
         self._running: dict[str, asyncio.Task[None]] = {}
+        # Tasks waiting on a batch, by id: not counted against max_concurrent_tasks.
+        self._collecting: dict[str, asyncio.Task[None]] = {}
+        self._ask_batch: batches.BatchQuestion | None = None
         self._overlays: dict[str, dict[str, str]] = {}
         self._waiters: dict[str, list[asyncio.Future[Task]]] = {}
         self._change_listeners: list[ChangeListener] = []
@@ -103,6 +112,11 @@ class TaskEngine:
             except Exception:
                 log.exception("task progress listener failed")
 
+    def set_batch_question(self, ask: batches.BatchQuestion) -> None:
+        """How to ask the user whether a task goes as a batch (setting `batch: ask`):
+        True for a batch. Without it, `ask` runs tasks at once."""
+        self._ask_batch = ask
+
     # -- settings ----------------------------------------------------------------
 
     def update_settings(self, settings: Settings) -> None:
@@ -133,7 +147,8 @@ class TaskEngine:
 
     async def open_workspace(self, root: Path, *, resume: bool) -> list[Task]:
         """Load a workspace's past tasks, if it has any. With `resume`, tasks whose
-        server died are marked interrupted and re-run once. Returns those re-queued."""
+        server died are marked interrupted and re-run once, but for those waiting on
+        a batch: this server waits on it in their place. Returns those re-queued."""
         if not state_db(root).exists():
             return []
         store = await self._store(root)
@@ -147,6 +162,14 @@ class TaskEngine:
                 continue
             if pid_alive(task.owner_pid):
                 continue  # another live server (another editor window) owns it
+            if task.state is TaskState.RUNNING and task.batch_id and task.batch is not None:
+                gone, task.owner_pid = task.owner_pid, os.getpid()
+                await self._save(
+                    task, f"server process {gone} is gone; waiting on batch {task.batch_id} here"
+                )
+                self._emit_change(task)
+                self._collect(task, None, at_once=True)
+                continue
             task.state = TaskState.INTERRUPTED
             task.finished_at = now()
             await self._save(task, f"server process {task.owner_pid} is gone")
@@ -221,6 +244,7 @@ class TaskEngine:
     def _requeue(self, task: Task) -> None:
         task.state = TaskState.QUEUED
         task.started_at = task.finished_at = task.error = task.artifact_uri = None
+        task.batch_id, task.batch = None, None
         task.owner_pid = os.getpid()
         self._queue.append(task.task_id)
 
@@ -250,11 +274,12 @@ class TaskEngine:
     async def cancel(self, task_id: str) -> Task:
         """Stop a queued or running task. A finished task is returned unchanged."""
         task = self.get(task_id)
+        # A task that has just handed over to its batch may be in both: the batch counts.
+        runner = self._collecting.get(task_id) or self._running.get(task_id)
         if task.task_id in self._queue:
             self._queue.remove(task.task_id)
             await self._finish(task, TaskState.CANCELLED, detail="cancelled while queued")
-        elif task.task_id in self._running:
-            runner = self._running[task.task_id]
+        elif runner is not None:
             runner.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.shield(runner)
@@ -336,14 +361,23 @@ class TaskEngine:
             provider = await asyncio.to_thread(providers.create, settings)
             task.provider = provider.name
             gathered = await self._fit_by_provider(provider, brief, gathered, settings)
+            if await batches.use_batch(
+                task,
+                settings.batch,
+                provider,
+                self._ask_batch,
+                lambda message: self._emit_progress(task, message, 35),
+            ):
+                assert isinstance(provider, BatchProvider)  # use_batch checked
+                await self._submit_batch(task, provider, brief, gathered, settings)
+                return  # the task waits on its batch, out of the running slots
             draft = await self._loop.run_in_executor(writer, _draft_for, root, task)
             completion = await self._generate(
                 task, provider, brief, gathered, settings, draft, writer
             )
 
             self._emit_progress(task, "Writing the artifact", 95)
-            finished = now()
-            provenance = _provenance(task, brief, gathered, completion, finished)
+            provenance = _completed(_provenance(task, brief, gathered), completion, now())
             content = artifacts.render(provenance, completion.text)
             written = await _uninterruptible(
                 self._loop.run_in_executor(writer, draft.finish, content)
@@ -440,12 +474,139 @@ class TaskEngine:
         finally:
             await stream.settle()
 
+    # -- batches -----------------------------------------------------------------
+
+    async def _submit_batch(
+        self,
+        task: Task,
+        provider: BatchProvider,
+        brief: Brief,
+        gathered: Gathered,
+        settings: Settings,
+    ) -> None:
+        """Send the task as a batch, keep what is needed to finish it, and start waiting."""
+        self._emit_progress(task, f"Submitting to the {provider.name} batch API", 40)
+        request = GenerationRequest(
+            prompt=build_prompt(brief, gathered),
+            model=settings.model,
+            offline_report=gathered.offline_report,
+        )
+
+        def retrying(attempt: int, of: int, wait_s: float, why: str) -> None:
+            self._emit_progress(
+                task, f"Retrying in {wait_s:.1f} s (attempt {attempt} of {of}): {why}", None
+            )
+
+        batch_id = await provider.submit_batch(task.task_id, request, retrying)
+        task.batch_id = batch_id
+        task.batch = BatchWait(submitted_at=now(), provenance=_provenance(task, brief, gathered))
+        task.model = settings.model
+        try:
+            await self._save(task, f"submitted as batch {batch_id}")
+        except asyncio.CancelledError:
+            if not self._closing:  # cancelled by the user: the batch goes too
+                await self._cancel_batch(task, provider, batch_id)
+            raise
+        self._emit_change(task)
+        self._collect(task, provider, at_once=False)
+
+    def _collect(self, task: Task, provider: BatchProvider | None, *, at_once: bool) -> None:
+        """Wait on the task's batch in the background (a provider is made if None)."""
+        runner = self._loop.create_task(
+            self._await_batch(task, provider, at_once=at_once), name=f"cowork-batch-{task.task_id}"
+        )
+        self._collecting[task.task_id] = runner  # a strong reference until it ends
+        runner.add_done_callback(functools.partial(self._collector_done, task.task_id))
+
+    def _collector_done(self, task_id: str, runner: asyncio.Task[None]) -> None:
+        self._collecting.pop(task_id, None)
+        if not runner.cancelled() and runner.exception() is not None:
+            log.error("task %s batch waiter crashed", task_id, exc_info=runner.exception())
+
+    async def _batch_provider(self, task: Task) -> BatchProvider:
+        """The provider the task's batch went to, whatever the settings say now."""
+        settings = dataclasses.replace(self.settings, provider=task.provider or "anthropic")
+        try:
+            provider = await asyncio.to_thread(providers.create, settings)
+        except TaskFailure as exc:  # e.g. no API key in this server's environment
+            raise TaskFailure(f"cannot read batch {task.batch_id}: {exc}") from None
+        if not isinstance(provider, BatchProvider):
+            raise TaskFailure(f"the {provider.name} provider cannot read batch {task.batch_id}")
+        return provider
+
+    async def _cancel_batch(self, task: Task, provider: BatchProvider | None, batch_id: str) -> str:
+        """Cancel the batch, best effort; what happened, for the task's history."""
+        try:
+            provider = provider or await self._batch_provider(task)
+            await provider.cancel_batch(batch_id)
+        except CoworkError as exc:
+            log.warning("task %s: %s", task.task_id, exc)
+            return f"cancelled; {exc}"
+        return f"cancelled; batch {batch_id} cancelled too"
+
+    async def _await_batch(
+        self, task: Task, provider: BatchProvider | None, *, at_once: bool
+    ) -> None:
+        """Poll the task's batch until it ends, then write the artifact from its result
+        and the provenance kept at submission. Cancelled by the user: cancels the
+        batch. Cancelled because the server stops: the task stays running in the
+        store, and the next server takes over."""
+        assert task.batch_id is not None and task.batch is not None
+        batch_id, wait = task.batch_id, task.batch
+        written: Path | None = None
+        ended = False
+        try:
+            if provider is None:
+                provider = await self._batch_provider(task)
+            self._emit_progress(task, batches.waiting(wait.submitted_at), 50)
+            completion = await batches.wait_for_result(
+                provider,
+                batch_id,
+                task.task_id,
+                submitted_at=wait.submitted_at,
+                at_once=at_once,
+                report=lambda message: self._emit_progress(task, message, 50),
+            )
+            ended = True
+            self._emit_progress(task, "Writing the artifact", 95)
+            content = artifacts.render(
+                _completed(wait.provenance, completion, now()), completion.text
+            )
+            draft = await asyncio.to_thread(_draft_for, Path(task.request.workspace), task)
+            written = await _uninterruptible(asyncio.to_thread(draft.finish, content))
+            task.artifact_uri = uris.from_path(written)
+            task.usage = completion.usage
+            task.provider, task.model = completion.provider, completion.model
+            task.batch = None
+            await self._finish(task, TaskState.DONE, detail=f"batch {batch_id} collected")
+        except asyncio.CancelledError:
+            if written is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    await asyncio.to_thread(written.unlink)
+                task.artifact_uri = None
+            if self._closing:
+                raise  # still running in the store: the next server waits on the batch
+            detail = "cancelled" if ended else await self._cancel_batch(task, provider, batch_id)
+            task.batch = None
+            await self._finish(task, TaskState.CANCELLED, detail=detail)
+        except CoworkError as exc:
+            task.batch = None
+            await self._finish(task, TaskState.FAILED, error=str(exc))
+        except Exception as exc:
+            log.exception("task %s: waiting on batch %s failed", task.task_id, batch_id)
+            task.batch = None
+            await self._finish(
+                task,
+                TaskState.FAILED,
+                error=f"internal error: {type(exc).__name__}: {exc} (see the server log)",
+            )
+
     # -- shutting down -----------------------------------------------------------
 
     async def close(self) -> None:
         """Stop running tasks without marking them cancelled: a restart resumes them."""
         self._closing = True
-        runners = list(self._running.values())
+        runners = [*self._running.values(), *self._collecting.values()]
         for runner in runners:
             runner.cancel()
         await asyncio.gather(*runners, return_exceptions=True)
@@ -483,19 +644,19 @@ def _brief_args(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _provenance(
-    task: Task, brief: Brief, gathered: Gathered, completion: Completion, finished: str
-) -> dict[str, Any]:
+def _provenance(task: Task, brief: Brief, gathered: Gathered) -> dict[str, Any]:
+    """The artifact's provenance as known before the model answers (JSON-ready: a task
+    waiting on a batch keeps it in the store); `_completed` fills in the rest."""
     return {
         "cowork": 1,
         "status": "draft",
         "taskId": task.task_id,
         "kind": task.kind,
         "title": task.title,
-        "provider": completion.provider,
-        "model": completion.model,
+        "provider": task.provider,
+        "model": None,
         "createdAt": task.created_at,
-        "finishedAt": finished,
+        "finishedAt": None,
         "git": {
             "head": gathered.git.head,
             "branch": gathered.git.branch,
@@ -515,6 +676,16 @@ def _provenance(
             "tokens": gathered.tokens,
             "budget": gathered.budget,
         },
+        "usage": None,
+    }
+
+
+def _completed(provenance: dict[str, Any], completion: Completion, finished: str) -> dict[str, Any]:
+    """`provenance` with what the model's answer tells (keys keep their order)."""
+    return provenance | {
+        "provider": completion.provider,
+        "model": completion.model,
+        "finishedAt": finished,
         "usage": completion.usage.to_json(),
     }
 

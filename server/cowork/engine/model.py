@@ -84,6 +84,25 @@ class TaskRequest:
 
 
 @dataclass
+class BatchWait:
+    """What a task waiting on a Message Batch keeps, so that its artifact can be
+    written when the result comes, by this server or the next, without gathering
+    again: when it was submitted, and the artifact's provenance as far as it is
+    known before the model answers (provider, model, finish time and usage are
+    filled in from the result)."""
+
+    submitted_at: str
+    provenance: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"submittedAt": self.submitted_at, "provenance": self.provenance}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> BatchWait:
+        return cls(submitted_at=data["submittedAt"], provenance=dict(data["provenance"]))
+
+
+@dataclass
 class Task:
     """A task record, the public shape of design.md (see `to_record`)."""
 
@@ -100,6 +119,7 @@ class Task:
     provider: str | None = None
     model: str | None = None
     batch_id: str | None = None
+    batch: BatchWait | None = None  # while waiting on the batch `batch_id`; not in the record
     resumed: int = 0  # how many times this task was re-run after an interruption
     owner_pid: int | None = None
 

@@ -6,7 +6,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from cowork.engine.model import Task, TaskRequest, TaskState, Usage
+from cowork.engine.model import BatchWait, Task, TaskRequest, TaskState, Usage
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tasks (
@@ -25,7 +25,8 @@ CREATE TABLE IF NOT EXISTS tasks (
     model TEXT,
     batch_id TEXT,
     resumed INTEGER NOT NULL DEFAULT 0,
-    owner_pid INTEGER
+    owner_pid INTEGER,
+    batch_wait TEXT
 );
 CREATE INDEX IF NOT EXISTS tasks_created ON tasks(created_at);
 CREATE TABLE IF NOT EXISTS task_events (
@@ -36,6 +37,12 @@ CREATE TABLE IF NOT EXISTS task_events (
     detail TEXT
 );
 """
+
+# Columns added after the first release: (table, column, declaration). A database
+# made before gets them on open (SQLite adds a column in place, rows keep theirs).
+ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("tasks", "batch_wait", "TEXT"),  # a task waiting on a batch: BatchWait as JSON
+)
 
 
 class Store:
@@ -49,6 +56,19 @@ class Store:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        for table, column, declaration in ADDED_COLUMNS:
+            have = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            if column in have:
+                continue
+            try:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+            except sqlite3.OperationalError as exc:
+                # Another server opening the same database added it meanwhile.
+                if "duplicate column" not in str(exc):
+                    raise
 
     def close(self) -> None:
         self._db.close()
@@ -59,14 +79,14 @@ class Store:
             self._db.execute(
                 """INSERT INTO tasks (task_id, kind, title, state, request, created_at, started_at,
                        finished_at, artifact_uri, error, usage, provider, model, batch_id, resumed,
-                       owner_pid)
-                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                       owner_pid, batch_wait)
+                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
                    ON CONFLICT(task_id) DO UPDATE SET
                        title=excluded.title, state=excluded.state, started_at=excluded.started_at,
                        finished_at=excluded.finished_at, artifact_uri=excluded.artifact_uri,
                        error=excluded.error, usage=excluded.usage, provider=excluded.provider,
                        model=excluded.model, batch_id=excluded.batch_id, resumed=excluded.resumed,
-                       owner_pid=excluded.owner_pid""",
+                       owner_pid=excluded.owner_pid, batch_wait=excluded.batch_wait""",
                 (
                     task.task_id,
                     task.kind,
@@ -84,6 +104,7 @@ class Store:
                     task.batch_id,
                     task.resumed,
                     task.owner_pid,
+                    json.dumps(task.batch.to_json()) if task.batch else None,
                 ),
             )
             if event:
@@ -101,7 +122,7 @@ class Store:
         """All tasks, newest first."""
         rows = self._db.execute(
             "SELECT task_id, title, state, request, created_at, started_at, finished_at, "
-            "artifact_uri, error, usage, provider, model, batch_id, resumed, owner_pid "
+            "artifact_uri, error, usage, provider, model, batch_id, resumed, owner_pid, batch_wait "
             "FROM tasks ORDER BY created_at DESC, rowid DESC"
         ).fetchall()
         return [
@@ -121,6 +142,7 @@ class Store:
                 batch_id=r[12],
                 resumed=r[13],
                 owner_pid=r[14],
+                batch=BatchWait.from_json(json.loads(r[15])) if r[15] else None,
             )
             for r in rows
         ]

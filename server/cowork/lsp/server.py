@@ -133,9 +133,9 @@ class CoworkServer(LanguageServer):
 
 def create_server() -> CoworkServer:
     """A server with every feature registered."""
-    from cowork.lsp import actions, briefs, commands, lifecycle, progress, settings
+    from cowork.lsp import actions, batch, briefs, commands, lifecycle, progress, settings
 
     server = CoworkServer()
-    for feature in (lifecycle, settings, progress, commands, briefs, actions):
+    for feature in (lifecycle, settings, progress, batch, commands, briefs, actions):
         feature.register(server)
     return server

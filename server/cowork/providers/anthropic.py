@@ -6,6 +6,10 @@ tasks in one workspace share that prefix; the task's own context and brief
 come last. Failed attempts are retried by `retry.with_retries` (the SDK's own
 retries are off, so there is one policy), each from the start: a stream that
 broke half-way cannot be resumed.
+
+Batch mode sends the same request through the Message Batches API instead
+(half price, done within 24 h, usually within the hour), with a 1-hour cache
+TTL on the breakpoint, as advised for batches: see `submit_batch` and below.
 """
 
 from __future__ import annotations
@@ -21,7 +25,13 @@ import httpx2  # the SDK's transport: a stream that breaks mid-way raises its er
 from cowork.engine.model import Usage
 from cowork.errors import TaskFailure
 from cowork.providers import pricing
-from cowork.providers.base import Completion, GenerationRequest, TextSink
+from cowork.providers.base import (
+    Completion,
+    GenerationRequest,
+    RetryListener,
+    TextSink,
+    TryLater,
+)
 from cowork.providers.retry import RetriesExhausted, RetryPolicy, Verdict, retry_after, with_retries
 
 log = logging.getLogger(__name__)
@@ -31,6 +41,11 @@ log = logging.getLogger(__name__)
 DEFAULT_READ_TIMEOUT_S = 120.0
 
 _RETRYABLE_TYPES = {"overloaded_error", "api_error", "rate_limit_error", "timeout_error"}
+
+# The cache TTL of batch requests: a batch may wait longer than 5 minutes to run.
+BATCH_CACHE_TTL: pricing.CacheTTL = "1h"
+# Cancelling a batch: a few quick tries, as the user waits for the answer.
+CANCEL_POLICY = RetryPolicy(attempts=3, base_s=0.5, cap_s=2.0, total_s=10.0)
 
 
 def _error_type(exc: anthropic.APIStatusError) -> str | None:
@@ -116,16 +131,17 @@ class AnthropicProvider:
             ),
         )
 
-    def _messages(self, request: GenerationRequest) -> tuple[list[Any], list[Any]]:
+    def _messages(
+        self, request: GenerationRequest, ttl: pricing.CacheTTL | None = None
+    ) -> tuple[list[Any], list[Any]]:
         p = request.prompt
+        breakpoint_: dict[str, str] = {"type": "ephemeral", **({"ttl": ttl} if ttl else {})}
         system: list[dict[str, Any]] = [{"type": "text", "text": p.system}]
         content: list[dict[str, Any]] = []
         if p.stable_context:
-            content.append(
-                {"type": "text", "text": p.stable_context, "cache_control": {"type": "ephemeral"}}
-            )
+            content.append({"type": "text", "text": p.stable_context, "cache_control": breakpoint_})
         else:
-            system[-1]["cache_control"] = {"type": "ephemeral"}
+            system[-1]["cache_control"] = breakpoint_
         task_text = "\n\n".join(t for t in (p.task_context, p.instruction) if t)
         content.append({"type": "text", "text": task_text or "(no task context)"})
         return system, [{"role": "user", "content": content}]
@@ -173,6 +189,11 @@ class AnthropicProvider:
         finally:
             if self._client is None:
                 await client.close()
+        return self._completion(text, final)
+
+    def _completion(
+        self, text: str, final: anthropic.types.Message, *, batch: bool = False
+    ) -> Completion:
         u = final.usage
         usage = Usage(
             input_tokens=u.input_tokens,
@@ -180,7 +201,132 @@ class AnthropicProvider:
             cache_read_tokens=u.cache_read_input_tokens or 0,
             cache_write_tokens=u.cache_creation_input_tokens or 0,
         )
-        usage.cost_usd = pricing.cost(final.model, usage, overrides=self._prices)
+        # One TTL per request: the streamed request's breakpoint has the default 5
+        # minutes, a batch request's BATCH_CACHE_TTL.
+        usage.cost_usd = pricing.cost(
+            final.model,
+            usage,
+            batch=batch,
+            cache_ttl=BATCH_CACHE_TTL if batch else "5m",
+            overrides=self._prices,
+        )
         if final.stop_reason == "max_tokens":
             text += "\n\n> **Cut short**: the answer reached the output token limit.\n"
         return Completion(text=text, provider=self.name, model=final.model, usage=usage)
+
+    # -- Message Batches ------------------------------------------------------------
+
+    def batch_params(self, request: GenerationRequest) -> dict[str, Any]:
+        """The streamed call's parameters, unstreamed, with the 1-hour cache TTL."""
+        system, messages = self._messages(request, BATCH_CACHE_TTL)
+        return {
+            "model": request.model,
+            "max_tokens": request.max_output_tokens,
+            "system": system,
+            "messages": messages,
+        }
+
+    async def submit_batch(
+        self, custom_id: str, request: GenerationRequest, retrying: RetryListener
+    ) -> str:
+        """Create a one-request batch; its id. Retried like a streamed request."""
+        client = self._client or self._new_client()
+        requests: Any = [{"custom_id": custom_id, "params": self.batch_params(request)}]
+
+        async def attempt() -> str:
+            batch = await client.messages.batches.create(requests=requests)
+            return batch.id
+
+        try:
+            return await with_retries(attempt, judge, retrying, self._policy)
+        except RetriesExhausted as exc:
+            tries = f" (after {exc.attempts} attempts)" if exc.attempts > 1 else ""
+            raise TaskFailure(f"could not submit the batch: {exc.verdict.why}{tries}") from None
+        finally:
+            if self._client is None:
+                await client.close()
+
+    async def batch_ended(self, batch_id: str) -> bool:
+        """One look at the batch (the poller asks again later, so no retries here)."""
+        client = self._client or self._new_client()
+        try:
+            batch = await client.messages.batches.retrieve(batch_id)
+        except Exception as exc:
+            failure = _batch_failure(exc, batch_id)
+            if failure is None:
+                raise
+            raise failure from exc
+        finally:
+            if self._client is None:
+                await client.close()
+        return batch.processing_status == "ended"
+
+    async def batch_result(self, batch_id: str, custom_id: str) -> Completion:
+        client = self._client or self._new_client()
+        found = None
+        try:
+            results = await client.messages.batches.results(batch_id)
+            try:
+                async for entry in results:
+                    if entry.custom_id == custom_id:
+                        found = entry.result
+                        break
+            finally:
+                await results.close()
+        except Exception as exc:
+            failure = _batch_failure(exc, batch_id)
+            if failure is None:
+                raise
+            raise failure from exc
+        finally:
+            if self._client is None:
+                await client.close()
+        if found is None:
+            raise TaskFailure(f"the results of batch {batch_id} hold nothing for this task")
+        if found.type == "succeeded":
+            message = found.message
+            text = "".join(b.text for b in message.content if b.type == "text")
+            return self._completion(text, message, batch=True)
+        if found.type == "errored":
+            error = found.error.error
+            raise TaskFailure(
+                f"the batch request failed: {error.type}: {error.message} (batch {batch_id})"
+            )
+        if found.type == "expired":
+            raise TaskFailure(
+                f"batch {batch_id} expired before it ran this request (a batch has 24 h); "
+                "hand the task off again, or without batch mode"
+            )
+        raise TaskFailure(f"batch {batch_id} was cancelled before it ran this request")
+
+    async def cancel_batch(self, batch_id: str) -> None:
+        client = self._client or self._new_client()
+
+        async def attempt() -> None:
+            await client.messages.batches.cancel(batch_id)
+
+        try:
+            await with_retries(attempt, judge, lambda *_: None, CANCEL_POLICY)
+        except RetriesExhausted as exc:
+            raise TaskFailure(f"could not cancel batch {batch_id}: {exc.verdict.why}") from None
+        finally:
+            if self._client is None:
+                await client.close()
+
+
+def _batch_failure(exc: Exception, batch_id: str) -> Exception | None:
+    """What a failed look at a batch means: TryLater when another look may do, else a
+    TaskFailure saying why; None for what is not an API failure (a bug of ours)."""
+    if isinstance(exc, anthropic.NotFoundError):
+        return TaskFailure(
+            f"batch {batch_id} was not found (404): it was deleted, or belongs to "
+            "another API key's workspace"
+        )
+    verdict = judge(exc)
+    if verdict is None:
+        if isinstance(exc, anthropic.AnthropicError):  # the SDK's own: no results_url yet
+            return TryLater(f"the batch's results are not there yet ({exc})")
+        return None
+    if verdict.retry:
+        return TryLater(verdict.why)
+    return TaskFailure(f"could not read batch {batch_id}: {verdict.why}")

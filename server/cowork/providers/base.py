@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from cowork.engine.model import Usage
 
@@ -63,4 +64,43 @@ class Provider(Protocol):
 
     async def count_tokens(self, request: GenerationRequest) -> int | None:
         """The prompt's input tokens by the provider's own count; None without a counter."""
+        ...
+
+
+# Told before a retry of a failed request: (next attempt, attempts in all, wait s, why).
+RetryListener = Callable[[int, int, float, str], None]
+
+
+class TryLater(Exception):
+    """A batch could not be checked just now (the network, an overloaded API): the
+    batch itself is fine, ask again at the next poll. The message says why."""
+
+
+@runtime_checkable
+class BatchProvider(Protocol):
+    """A provider that can also run a request through a batch API (half price, not
+    streamed, done within hours). Optional: the engine checks for it.
+
+    Failures that end the task raise TaskFailure; a failure to reach the API while
+    checking or reading a batch raises TryLater."""
+
+    name: str
+
+    async def submit_batch(
+        self, custom_id: str, request: GenerationRequest, retrying: RetryListener
+    ) -> str:
+        """Submit `request` as a one-request batch under `custom_id`; the batch id."""
+        ...
+
+    async def batch_ended(self, batch_id: str) -> bool:
+        """Whether the batch has ended (its results can be read)."""
+        ...
+
+    async def batch_result(self, batch_id: str, custom_id: str) -> Completion:
+        """The ended batch's answer to `custom_id`; TaskFailure when it has none (the
+        request errored, expired or was cancelled), saying why."""
+        ...
+
+    async def cancel_batch(self, batch_id: str) -> None:
+        """Ask the API to cancel the batch (best effort: it may have ended already)."""
         ...

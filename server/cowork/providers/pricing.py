@@ -1,16 +1,24 @@
 """List prices per million tokens, by model family, and the cost of a usage record.
 
 Families, not exact names, so a new dated snapshot of a known family is
-priced without a release. Cache writes cost 1.25× input (5-minute TTL),
-cache reads 0.1×; the batch API halves everything.
+priced without a release. Cache writes cost 1.25× input with the 5-minute
+TTL, 2× with the 1-hour TTL; cache reads 0.1×; the batch API halves everything.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 from cowork.engine.model import Usage
+
+CacheTTL = Literal["5m", "1h"]
+
+# What writing a token to the prompt cache costs, as a multiple of the input price, by TTL.
+CACHE_WRITE: dict[str, float] = {"5m": 1.25, "1h": 2.0}
+CACHE_READ = 0.1
+BATCH = 0.5
 
 
 @dataclass(frozen=True)
@@ -46,16 +54,20 @@ def cost(
     usage: Usage,
     *,
     batch: bool = False,
+    cache_ttl: CacheTTL = "5m",
     overrides: Mapping[str, Price] | None = None,
 ) -> float:
-    """USD for `usage` on `model`; 0.0 for a model with no known price (local models)."""
+    """USD for `usage` on `model`; 0.0 for a model with no known price (local models).
+
+    `cache_ttl` is the TTL of the request's cache breakpoints (cowork sets one TTL
+    per request); `batch` for a request answered through the batch API."""
     price = price_for(model, overrides)
     if price is None:
         return 0.0
     dollars = (
         usage.input_tokens * price.input
-        + usage.cache_write_tokens * price.input * 1.25
-        + usage.cache_read_tokens * price.input * 0.1
+        + usage.cache_write_tokens * price.input * CACHE_WRITE[cache_ttl]
+        + usage.cache_read_tokens * price.input * CACHE_READ
         + usage.output_tokens * price.output
     ) / 1_000_000
-    return dollars * (0.5 if batch else 1.0)
+    return dollars * (BATCH if batch else 1.0)
