@@ -10,11 +10,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cowork import __version__, config, uris
+from cowork import __version__, artifacts, config, uris
 from cowork.context.workspace import find_workspace_root
 from cowork.engine.engine import TaskEngine, state_db
 from cowork.engine.model import Task, TaskState, Usage
 from cowork.errors import InputError
+from cowork.export import sarif
+from cowork.kinds.findings import Finding
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -134,12 +136,15 @@ async def _run(args: argparse.Namespace) -> int:
     if not args.quiet:
         engine.on_progress(lambda t, m, p: print(f"cowork: {m}", file=sys.stderr))
     engine.on_change(_BatchNotice())
+    found: list[Finding] = []
     try:
         request = engine.prepare(args.kind, root, _params(args))
         task = await engine.wait((await engine.submit(request)).task_id)
+        if task.kind == "review" and task.state is TaskState.DONE:
+            found = [s.finding for s in await engine.findings(root) if s.task_id == task.task_id]
     finally:
         await engine.close()
-    return _report(task, args)
+    return _report(task, args, root, found)
 
 
 class _BatchNotice:
@@ -159,20 +164,25 @@ class _BatchNotice:
             )
 
 
-def _report(task: Task, args: argparse.Namespace) -> int:
+def _report(task: Task, args: argparse.Namespace, root: Path, found: list[Finding]) -> int:
     if task.state is not TaskState.DONE or not task.artifact_uri:
         print(f"cowork: {task.title} {task.state.value}: {task.error}", file=sys.stderr)
         return EXIT_FAILED
     path = uris.to_path(task.artifact_uri)
     fmt = getattr(args, "format", "markdown")
-    if fmt != "markdown":
-        print(
-            f"cowork: --format {fmt} arrives with review findings; wrote Markdown instead",
-            file=sys.stderr,
+    output: Path | None = getattr(args, "output", None)
+    if fmt == "markdown":
+        text = path.read_text(encoding="utf-8")
+    else:
+        data = (
+            sarif.to_sarif(found, root, path)
+            if fmt == "sarif"
+            else sarif.to_json(found, task.task_id, path)
         )
-    output = getattr(args, "output", None)
+        text = json.dumps(data, indent=2) + "\n"
+        output = output or path.with_suffix(f".{fmt}")
     if output is not None:
-        output.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+        artifacts.write_atomic(output, text)
         path = output
     print(path)
     return EXIT_OK

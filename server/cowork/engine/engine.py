@@ -32,10 +32,11 @@ from cowork.context.budget import LocalEstimator, ScaledEstimator
 from cowork.engine import batches
 from cowork.engine.draft import Draft
 from cowork.engine.gatherer import CancelFlag, Gatherer, fit
-from cowork.engine.model import BatchWait, Task, TaskRequest, TaskState
+from cowork.engine.model import BatchWait, StoredFinding, Task, TaskRequest, TaskState
 from cowork.engine.store import Store
 from cowork.errors import CoworkError, InputError, TaskFailure
 from cowork.kinds.base import Gathered, GatherRequest
+from cowork.kinds.findings import Finding, finish_answer, schema_for
 from cowork.kinds.prompt import build_prompt, reserved_tokens
 from cowork.processes import pid_alive
 from cowork.providers.base import BatchProvider, Completion, GenerationRequest, Provider
@@ -45,6 +46,7 @@ T = TypeVar("T")
 
 ChangeListener = Callable[[Task], None]
 ProgressListener = Callable[[Task, str, int | None], None]
+FindingsListener = Callable[[Path], None]  # told the workspace whose findings changed
 
 PROGRESS_INTERVAL_S = 0.25
 DRAFT_FLUSH_S = 0.2  # text arriving within this long reaches the draft on disk in one write
@@ -84,11 +86,52 @@ class TaskEngine:
         self._overlays: dict[str, dict[str, str]] = {}
         self._waiters: dict[str, list[asyncio.Future[Task]]] = {}
         self._change_listeners: list[ChangeListener] = []
+        self._findings_listeners: list[FindingsListener] = []
         self._progress_listeners: list[ProgressListener] = []
         self._closing = False
         # Set once the driver has loaded (and resumed) the workspaces' past tasks;
         # until then a query would wrongly answer "no such task".
         self._loaded = asyncio.Event()
+
+    # -- review findings -----------------------------------------------------------
+
+    async def findings(self, root: Path) -> list[StoredFinding]:
+        """The findings of `root`'s latest finished review, dismissed ones included
+        (read from the database: no need to wait for past tasks to load)."""
+        store = await self._store(root)
+        return await self._db(store.current_findings)
+
+    async def finding(self, finding_id: str) -> StoredFinding:
+        """The finding with that id in any open workspace; InputError when none has it."""
+        await self._loaded.wait()
+        for store in list(self._stores.values()):
+            found = await self._db(store.finding, finding_id)
+            if found is not None:
+                return found
+        raise InputError(f"no finding with id {finding_id!r}")
+
+    async def dismiss_finding(self, finding_id: str) -> StoredFinding:
+        """Mark a finding dismissed (kept in the database, no longer shown)."""
+        await self._loaded.wait()
+        for root, store in list(self._stores.items()):
+            found = await self._db(store.finding, finding_id)
+            if found is not None:
+                await self._db(store.dismiss, finding_id)
+                found.dismissed = True
+                self._emit_findings(root)
+                return found
+        raise InputError(f"no finding with id {finding_id!r}")
+
+    async def _keep_findings(self, task: Task, found: list[Finding]) -> None:
+        """Store a review's findings before it is marked done: they count once it is
+        (a review that found nothing clears the previous one's)."""
+        if task.kind == "review":
+            store = await self._store(Path(task.request.workspace))
+            await self._db(store.save_findings, task.task_id, found)
+
+    def _findings_changed(self, task: Task) -> None:
+        if task.kind == "review":
+            self._emit_findings(Path(task.request.workspace))
 
     # -- listeners ---------------------------------------------------------------
 
@@ -97,6 +140,16 @@ class TaskEngine:
 
     def on_progress(self, listener: ProgressListener) -> None:
         self._progress_listeners.append(listener)
+
+    def on_findings(self, listener: FindingsListener) -> None:
+        self._findings_listeners.append(listener)
+
+    def _emit_findings(self, root: Path) -> None:
+        for listener in self._findings_listeners:
+            try:
+                listener(root)
+            except Exception:
+                log.exception("findings listener failed")
 
     def _emit_change(self, task: Task) -> None:
         for listener in self._change_listeners:
@@ -190,6 +243,10 @@ class TaskEngine:
     def mark_loaded(self) -> None:
         """The workspaces' past tasks are loaded: queries waiting in `loaded` go ahead."""
         self._loaded.set()
+
+    @property
+    def is_loaded(self) -> bool:
+        return self._loaded.is_set()
 
     async def loaded(self) -> None:
         """Until `mark_loaded` (a server answers queries only once it knows past tasks)."""
@@ -378,14 +435,19 @@ class TaskEngine:
 
             self._emit_progress(task, "Writing the artifact", 95)
             provenance = _completed(_provenance(task, brief, gathered), completion, now())
-            content = artifacts.render(provenance, completion.text)
+            body, found = finish_answer(
+                task.kind, completion.provider == "offline", completion.text, gathered.findings
+            )
+            content = artifacts.render(provenance, body)
             written = await _uninterruptible(
                 self._loop.run_in_executor(writer, draft.finish, content)
             )
             task.artifact_uri = uris.from_path(written)
             task.usage = completion.usage
             task.model = completion.model
-            await self._finish(task, TaskState.DONE)
+            await self._keep_findings(task, found)
+            await self._finish(task, TaskState.DONE)  # the last await: done is done
+            self._findings_changed(task)
         except asyncio.CancelledError:
             if written is not None:
                 with contextlib.suppress(FileNotFoundError):
@@ -468,6 +530,7 @@ class TaskEngine:
             prompt=build_prompt(brief, gathered),
             model=settings.model,
             offline_report=gathered.offline_report,
+            output_schema=schema_for(task.kind),
         )
         try:
             return await provider.generate(request, stream)
@@ -490,6 +553,7 @@ class TaskEngine:
             prompt=build_prompt(brief, gathered),
             model=settings.model,
             offline_report=gathered.offline_report,
+            output_schema=schema_for(task.kind),
         )
 
         def retrying(attempt: int, of: int, wait_s: float, why: str) -> None:
@@ -569,16 +633,17 @@ class TaskEngine:
             )
             ended = True
             self._emit_progress(task, "Writing the artifact", 95)
-            content = artifacts.render(
-                _completed(wait.provenance, completion, now()), completion.text
-            )
+            body, found = finish_answer(task.kind, False, completion.text, [])
+            content = artifacts.render(_completed(wait.provenance, completion, now()), body)
             draft = await asyncio.to_thread(_draft_for, Path(task.request.workspace), task)
             written = await _uninterruptible(asyncio.to_thread(draft.finish, content))
             task.artifact_uri = uris.from_path(written)
             task.usage = completion.usage
             task.provider, task.model = completion.provider, completion.model
             task.batch = None
+            await self._keep_findings(task, found)
             await self._finish(task, TaskState.DONE, detail=f"batch {batch_id} collected")
+            self._findings_changed(task)
         except asyncio.CancelledError:
             if written is not None:
                 with contextlib.suppress(FileNotFoundError):

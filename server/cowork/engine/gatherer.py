@@ -95,6 +95,7 @@ def run_gather(kind: str, request: GatherRequest) -> Gathered:
         budget=request.settings.context_budget_tokens,
         candidates=candidates,
         reserved=request.reserved_tokens,
+        findings=[replace(f, message=redact(f.message)[0]) for f in collected.findings],
     )
     return fit(gathered, LocalEstimator())
 

@@ -6,6 +6,8 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+from cowork.kinds.findings import Finding
+
 
 class TaskState(enum.StrEnum):
     QUEUED = "queued"
@@ -145,3 +147,14 @@ class Task:
             "batchId": self.batch_id,
             "workspace": self.request.workspace,
         }
+
+
+@dataclass
+class StoredFinding:
+    """A review finding as kept in the task database, with what locates it."""
+
+    finding_id: str  # "<task id>-<n>"
+    task_id: str
+    artifact_uri: str | None
+    finding: Finding
+    dismissed: bool = False

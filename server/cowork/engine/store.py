@@ -6,7 +6,8 @@ import json
 import sqlite3
 from pathlib import Path
 
-from cowork.engine.model import BatchWait, Task, TaskRequest, TaskState, Usage
+from cowork.engine.model import BatchWait, StoredFinding, Task, TaskRequest, TaskState, Usage
+from cowork.kinds.findings import Finding
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tasks (
@@ -29,6 +30,14 @@ CREATE TABLE IF NOT EXISTS tasks (
     batch_wait TEXT
 );
 CREATE INDEX IF NOT EXISTS tasks_created ON tasks(created_at);
+CREATE TABLE IF NOT EXISTS findings (
+    finding_id TEXT PRIMARY KEY,
+    task_id TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    dismissed INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS findings_task ON findings(task_id);
 CREATE TABLE IF NOT EXISTS task_events (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     task_id TEXT NOT NULL,
@@ -144,5 +153,46 @@ class Store:
                 owner_pid=r[14],
                 batch=BatchWait.from_json(json.loads(r[15])) if r[15] else None,
             )
+            for r in rows
+        ]
+
+    # -- review findings -------------------------------------------------------------
+
+    def save_findings(self, task_id: str, findings: list[Finding]) -> None:
+        with self._db:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO findings (finding_id, task_id, n, data) VALUES (?,?,?,?)",
+                [
+                    (f"{task_id}-{n}", task_id, n, json.dumps(f.to_json()))
+                    for n, f in enumerate(findings, 1)
+                ],
+            )
+
+    def current_findings(self) -> list[StoredFinding]:
+        """The findings of the latest finished review (newest by creation)."""
+        row = self._db.execute(
+            "SELECT task_id FROM tasks WHERE kind = 'review' AND state = 'done' "
+            "ORDER BY created_at DESC, rowid DESC LIMIT 1"
+        ).fetchone()
+        return self._findings("f.task_id = ?", (row[0],)) if row else []
+
+    def finding(self, finding_id: str) -> StoredFinding | None:
+        found = self._findings("f.finding_id = ?", (finding_id,))
+        return found[0] if found else None
+
+    def dismiss(self, finding_id: str) -> None:
+        with self._db:
+            self._db.execute(
+                "UPDATE findings SET dismissed = 1 WHERE finding_id = ?", (finding_id,)
+            )
+
+    def _findings(self, where: str, args: tuple[str, ...]) -> list[StoredFinding]:
+        rows = self._db.execute(
+            "SELECT f.finding_id, f.task_id, t.artifact_uri, f.data, f.dismissed "
+            f"FROM findings f JOIN tasks t ON t.task_id = f.task_id WHERE {where} ORDER BY f.n",
+            args,
+        ).fetchall()
+        return [
+            StoredFinding(r[0], r[1], r[2], Finding.from_json(json.loads(r[3])), bool(r[4]))
             for r in rows
         ]

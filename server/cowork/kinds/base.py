@@ -13,6 +13,7 @@ from cowork.context.budget import Piece
 from cowork.context.git import GitInfo
 from cowork.context.reader import ContextReader, FileRef, Flag
 from cowork.errors import InputError
+from cowork.kinds.findings import Finding
 
 __all__ = ["Collected", "ContextReader", "FileRef", "Flag", "GatherRequest", "Gathered", "Piece"]
 
@@ -29,6 +30,9 @@ class Collected:
     pieces: list[Piece]
     offline_report: str
     base: str | None = None
+    # What the recipe's own checks found at file:line (review): the offline answer's
+    # findings, and a model's when it gives none of its own.
+    findings: list[Finding] = field(default_factory=list)
 
 
 @dataclass
@@ -49,6 +53,7 @@ class Gathered:
     # tokens itself may show the local estimate was low, and the fit is redone.
     candidates: list[Piece] = field(default_factory=list)
     reserved: int = 0
+    findings: list[Finding] = field(default_factory=list)  # the recipe's own (Collected)
 
 
 @dataclass

@@ -40,6 +40,7 @@ from cowork.kinds.base import (
     optional_str,
     str_list,
 )
+from cowork.kinds.findings import Finding, Severity
 from cowork.kinds.summarize import is_test_file, outline_text, public, test_names_for
 
 MAX_DEEP_FILES = 40  # changed files read in depth: surrounding code, API, callers, tests
@@ -52,12 +53,20 @@ MAX_TESTS = 10
 _SYMLINK_MODE = "120000"
 
 # Added lines worth a second look in a first-pass review, with why.
-_CHECKS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"\b(TODO|FIXME|XXX)\b"), "a TODO/FIXME is added"),
-    (re.compile(r"^\s*print\("), "a print() call is added (debug output?)"),
-    (re.compile(r"\bbreakpoint\(\)|\bpdb\.set_trace\(\)"), "a debugger breakpoint is added"),
-    (re.compile(r"except\s*:\s*$|except Exception:\s*pass"), "an exception is swallowed"),
-    (re.compile(r"^(<{7}|>{7})( |$)|^={7}$"), "a merge conflict marker is left in"),
+_CHECKS: list[tuple[re.Pattern[str], str, Severity]] = [
+    (re.compile(r"\b(TODO|FIXME|XXX)\b"), "a TODO/FIXME is added", "information"),
+    (re.compile(r"^\s*print\("), "a print() call is added (debug output?)", "information"),
+    (
+        re.compile(r"\bbreakpoint\(\)|\bpdb\.set_trace\(\)"),
+        "a debugger breakpoint is added",
+        "warning",
+    ),
+    (
+        re.compile(r"except\s*:\s*$|except Exception:\s*pass"),
+        "an exception is swallowed",
+        "warning",
+    ),
+    (re.compile(r"^(<{7}|>{7})( |$)|^={7}$"), "a merge conflict marker is left in", "error"),
 ]
 
 
@@ -666,37 +675,38 @@ def _new_side(cs: ChangeSet) -> str:
 # -- the offline reports ------------------------------------------------------------------
 
 
-def _observations(f: ChangeFacts) -> list[tuple[str, int, str]]:
-    """(path, line, why) worth a reviewer's look, from the facts alone."""
-    found: list[tuple[str, int, str]] = []
+def _observations(f: ChangeFacts) -> list[Finding]:
+    """What is worth a reviewer's look, from the facts alone, at file:line."""
+    found: list[Finding] = []
     for fc in f.shown:
         for hunk in fc.hunks:
             for line, text in hunk.added():
-                found += [(fc.path, line, why) for pattern, why in _CHECKS if pattern.search(text)]
+                found += [
+                    Finding(fc.path, line, severity, why)
+                    for pattern, why, severity in _CHECKS
+                    if pattern.search(text)
+                ]
     by_name = {(a.path, a.name.rsplit(".", 1)[-1]): a for a in f.api if a.change != "added"}
     for c in f.callers:
         a = by_name.get((c.target, c.name))
         if a is None:
             continue
         if a.change == "removed":
-            found.append(
-                (c.path, c.line, f"uses `{c.name}`, which this change removes from `{a.path}`")
-            )
+            why = f"uses `{c.name}`, which this change removes from `{a.path}`"
+            found.append(Finding(c.path, c.line, "error", why))
         else:
-            found.append(
-                (
-                    c.path,
-                    c.line,
-                    f"uses `{c.name}`, whose signature changed (`{a.before}` → `{a.after}`): "
-                    "check this call",
-                )
+            why = (
+                f"uses `{c.name}`, whose signature changed (`{a.before}` → `{a.after}`): "
+                "check this call"
             )
+            found.append(Finding(c.path, c.line, "warning", why))
     for path, defs in f.touched.items():
         public_defs = [d for d in defs if d.public and not is_test_file(path)]
         if public_defs and path not in f.tested:
             d = public_defs[0]
-            found.append((path, d.line, f"`{d.name}` changed and no related test file was found"))
-    return found
+            why = f"`{d.name}` changed and no related test file was found"
+            found.append(Finding(path, d.line, "information", why))
+    return sorted(set(found), key=lambda x: (x.path, x.line, x.message))
 
 
 def _change_lines(f: ChangeFacts) -> list[str]:
@@ -768,8 +778,7 @@ def review_report(f: ChangeFacts, description: str | None) -> str:
     out += ["## The change", "", *_change_lines(f), ""]
     out += _api_section(f) + _callers_section(f) + _tests_section(f)
     out += ["## Observations", ""]
-    observations = sorted(set(_observations(f)))
-    out += [f"- `{p}:{n}` — {why}" for p, n, why in observations] or [
+    out += [f"- `{o.path}:{o.line}` — {o.message} ({o.severity})" for o in _observations(f)] or [
         "The offline checks (TODO markers, print calls, breakpoints, swallowed exceptions, "
         "conflict markers, callers of removed or changed definitions, untested changes) "
         "found nothing."
@@ -828,10 +837,14 @@ class _ChangesKind:
         f = collect(request, reader, callers=self.with_callers)
         reader.check_cancelled()
         pieces = pieces_for(f, request, reader, callers=self.with_callers)
-        return Collected(pieces, self.report(f, request.params.get("description")), f.cs.base)
+        report = self.report(f, request.params.get("description"))
+        return Collected(pieces, report, f.cs.base, findings=self.findings(f))
 
     def report(self, f: ChangeFacts, description: str | None) -> str:
         raise NotImplementedError
+
+    def findings(self, f: ChangeFacts) -> list[Finding]:
+        return []
 
 
 def _against(params: dict[str, Any], default: str) -> str:
@@ -868,6 +881,9 @@ class Review(_ChangesKind):
 
     def report(self, f: ChangeFacts, description: str | None) -> str:
         return review_report(f, description)
+
+    def findings(self, f: ChangeFacts) -> list[Finding]:
+        return _observations(f)
 
 
 class Docs(_ChangesKind):

@@ -1,4 +1,5 @@
-"""Code actions offered on a file: hand it (or the branch it is on) off to cowork."""
+"""Code actions offered on a file: hand it (or the branch it is on) off to cowork, and
+the quick fixes of review findings shown as diagnostics."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from lsprotocol import types
 
 from cowork import uris
 from cowork.errors import InputError
+from cowork.lsp.findings import quick_fixes
 from cowork.lsp.server import CoworkServer
 
 SOURCE = types.CodeActionKind.Source.value
@@ -41,7 +43,9 @@ def actions_for(uri: str) -> list[types.CodeAction]:
 def register(server: CoworkServer) -> None:
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
-        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.Source]),
+        types.CodeActionOptions(
+            code_action_kinds=[types.CodeActionKind.Source, types.CodeActionKind.QuickFix]
+        ),
     )
     def code_actions(ls: CoworkServer, params: types.CodeActionParams) -> list[types.CodeAction]:
         # Pure string work: this runs on every cursor move and must stay fast.
@@ -52,7 +56,7 @@ def register(server: CoworkServer) -> None:
             ls.root_for(uris.to_path(uri))
         except InputError:
             return []
-        offered = actions_for(uri)
+        offered = quick_fixes(uri, params.context.diagnostics) + actions_for(uri)
         only = params.context.only
         if only:
             offered = [

@@ -145,11 +145,19 @@ def register(server: CoworkServer) -> None:
 
     @server.command("cowork.dismissFinding")
     @clear_errors
-    async def dismiss_finding(ls: CoworkServer, *args: Any) -> None:
+    async def dismiss_finding(ls: CoworkServer, *args: Any) -> dict[str, Any]:
         arg = one_object("cowork.dismissFinding", args)
         finding_id = arg.get("findingId")
         if not isinstance(finding_id, str) or not finding_id:
             raise InputError('cowork.dismissFinding needs {"findingId": "…"}')
-        # Review findings become diagnostics with the context issue; until a
-        # review has produced one, no id can name a finding.
-        raise InputError(f"no finding with id {finding_id!r}")
+        stored = await ls.engine.dismiss_finding(finding_id)
+        return {"findingId": finding_id, "dismissed": stored.dismissed}
+
+    @server.command("cowork.openFinding")
+    @clear_errors
+    async def open_finding(ls: CoworkServer, *args: Any) -> dict[str, Any]:
+        arg = one_object("cowork.openFinding", args)
+        finding_id = arg.get("findingId")
+        if not isinstance(finding_id, str) or not finding_id:
+            raise InputError('cowork.openFinding needs {"findingId": "…"}')
+        return await ls.findings.open(finding_id)

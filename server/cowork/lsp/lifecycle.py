@@ -40,12 +40,15 @@ def register(server: CoworkServer) -> None:
             # Requests that arrive meanwhile (this handler awaits the client and
             # SQLite) wait for this, so they never miss a past task.
             engine.mark_loaded()
+        await ls.findings.publish_all()  # the latest review's findings, as left
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     async def on_folders(ls: CoworkServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
         for folder in params.event.added:
             if folder.uri.startswith("file:"):
-                await ls.engine.open_workspace(uris.to_path(folder.uri).resolve(), resume=True)
+                root = uris.to_path(folder.uri).resolve()
+                await ls.engine.open_workspace(root, resume=True)
+                await ls.findings.publish(root)
 
     @server.feature(types.SHUTDOWN)
     async def on_shutdown(ls: CoworkServer, params: None) -> None:

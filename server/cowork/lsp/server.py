@@ -7,7 +7,7 @@ import logging
 import os
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.capabilities import get_capability
@@ -18,6 +18,9 @@ from cowork import __version__, uris
 from cowork.config import Settings
 from cowork.engine.engine import TaskEngine
 from cowork.errors import InputError
+
+if TYPE_CHECKING:
+    from cowork.lsp.findings import Findings
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +38,7 @@ class CoworkServer(LanguageServer):
         self._background: set[asyncio.Task[Any]] = set()
         self._engine_hooks: list[Callable[[TaskEngine], None]] = []
         self._roots: tuple[tuple[object, ...], list[Path]] | None = None
+        self.findings: Findings  # set by the findings feature (lsp/findings.py)
 
     # -- engine ------------------------------------------------------------------
 
@@ -133,9 +137,18 @@ class CoworkServer(LanguageServer):
 
 def create_server() -> CoworkServer:
     """A server with every feature registered."""
-    from cowork.lsp import actions, batch, briefs, commands, lifecycle, progress, settings
+    from cowork.lsp import (
+        actions,
+        batch,
+        briefs,
+        commands,
+        findings,
+        lifecycle,
+        progress,
+        settings,
+    )
 
     server = CoworkServer()
-    for feature in (lifecycle, settings, progress, batch, commands, briefs, actions):
+    for feature in (lifecycle, settings, progress, batch, findings, commands, briefs, actions):
         feature.register(server)
     return server

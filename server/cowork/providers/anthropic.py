@@ -107,6 +107,14 @@ def judge(exc: BaseException) -> Verdict | None:
     return None
 
 
+def _output(request: GenerationRequest) -> dict[str, Any]:
+    """Structured output, when the task asks for it: the schema in the form the API takes."""
+    if request.output_schema is None:
+        return {}
+    schema = anthropic.transform_schema(request.output_schema)
+    return {"output_config": {"format": {"type": "json_schema", "schema": schema}}}
+
+
 class AnthropicProvider:
     name = "anthropic"
 
@@ -174,6 +182,7 @@ class AnthropicProvider:
                 max_tokens=request.max_output_tokens,
                 system=system,
                 messages=messages,
+                **_output(request),
             ) as stream:
                 async for text in stream.text_stream:
                     parts.append(text)
@@ -224,6 +233,7 @@ class AnthropicProvider:
             "max_tokens": request.max_output_tokens,
             "system": system,
             "messages": messages,
+            **_output(request),
         }
 
     async def submit_batch(

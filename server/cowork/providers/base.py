@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from cowork.engine.model import Usage
 
@@ -32,6 +32,8 @@ class GenerationRequest:
     # provider's answer, and a fallback a person can compare a model against.
     offline_report: str
     max_output_tokens: int = 8000
+    # A JSON schema the answer must follow (a review's findings); None for Markdown.
+    output_schema: dict[str, Any] | None = None
 
 
 @dataclass
