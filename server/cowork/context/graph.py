@@ -293,7 +293,7 @@ def import_candidates(
 
 def graph_for(reader: ContextReader) -> ImportGraph:
     """The import graph of the files `reader` may use, rebuilt only when one changed."""
-    facts = [f for f in (reader.facts(rel) for rel in reader.inventory) if f is not None]
+    facts = [f for _, f in reader.all_facts if f is not None]
     key = tuple((f.path, f.sha256) for f in facts)
     memo = reader.index.graph_cache
     if not isinstance(memo, _Memo):

@@ -124,6 +124,7 @@ class WorkspaceIndex:
         # The last import graph built from this index, with what it was built from
         # (`graph._Memo`: the module that builds it owns its shape).
         self.graph_cache: object | None = None
+        self.map_cache: object | None = None  # the workspace map (kinds/workspace_map.py)
 
     def facts(
         self,

@@ -101,6 +101,11 @@ class ContextReader:
         return allowed
 
     @cached_property
+    def all_facts(self) -> list[tuple[str, FileFacts | None]]:
+        """`facts` of every file of the inventory, looked up once per gathering."""
+        return [(rel, self.facts(rel)) for rel in self.inventory]
+
+    @cached_property
     def _allowed(self) -> set[str]:
         return set(self.inventory)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from cowork.context.budget import LocalEstimator, Piece
+from cowork.context.index import FileFacts
 from cowork.context.reader import ContextReader
 from cowork.kinds.base import MAP
 from cowork.kinds.summarize import public, workspace_overview
@@ -23,40 +24,61 @@ SHARE = 0.6
 
 
 def map_piece(reader: ContextReader, budget: int) -> Piece:
-    """The map for `reader`'s workspace within `budget * SHARE` tokens (local estimate)."""
-    files = reader.inventory
+    """The map for `reader`'s workspace within `budget * SHARE` tokens (local estimate).
+    Kept on the workspace index while the files, their content and HEAD are the same."""
+    files = [rel for rel, _ in reader.all_facts]
+    facts = [f for _, f in reader.all_facts]
+    key = (
+        budget,
+        reader.git.describe(),
+        tuple(f.sha256 if f else rel for rel, f in zip(files, facts, strict=True)),
+    )
+    cached = reader.index.map_cache
+    if isinstance(cached, tuple) and cached[0] == key:
+        return cached[1]  # type: ignore[no-any-return]
+    piece = _build(reader, files, facts, int(budget * SHARE))
+    reader.index.map_cache = (key, piece)
+    return piece
+
+
+def _build(
+    reader: ContextReader, files: list[str], facts: list[FileFacts | None], limit: int
+) -> Piece:
+    overview = workspace_overview(files, reader.git)
     head = (
         "Every file of the workspace a model may see, with its first public names "
-        "(or less detail, when the workspace is large).\n\n" + workspace_overview(files, reader.git)
+        "(or less detail, when the workspace is large).\n\n" + overview
     )
-    limit = int(budget * SHARE)
-    estimator = LocalEstimator()
-    entries = [(rel, reader.facts(rel)) for rel in files]
+    names = [[d.name for d in public(f)][:8] if f is not None and f.language else [] for f in facts]
 
-    def by_file(per_file: int) -> Callable[[], list[str]]:
-        def lines() -> list[str]:
-            out = []
-            for rel, facts in entries:
-                names = (
-                    [d.name for d in public(facts)][:per_file] if facts and facts.language else []
-                )
-                out.append(f"{rel}: {', '.join(names)}" if names else rel)
-            return out
-
-        return lines
+    def by_file(per_file: int) -> list[str]:
+        return [
+            f"{rel}: {', '.join(n[:per_file])}" if n[:per_file] else rel
+            for rel, n in zip(files, names, strict=True)
+        ]
 
     def folders() -> list[str]:
         counts: dict[str, int] = {}
         for rel in files:
             parts = rel.split("/")[:-1][:2]
-            key = "/".join(parts) + "/" if parts else "(top level)"
-            counts[key] = counts.get(key, 0) + 1
+            folder = "/".join(parts) + "/" if parts else "(top level)"
+            counts[folder] = counts.get(folder, 0) + 1
         return [f"{folder}  ({n} files)" for folder, n in sorted(counts.items())]
 
-    for level in (by_file(8), by_file(3), by_file(0), folders):
-        text = head + "\n\n" + "\n".join(level())
+    estimator = LocalEstimator()
+    room = limit * estimator.ascii_chars_per_token  # characters, for a cheap first look
+    levels: list[Callable[[], list[str]]] = [
+        lambda: by_file(8),
+        lambda: by_file(3),
+        lambda: by_file(0),
+        folders,
+    ]
+    for level in levels:
+        lines = level()
+        if len(head) + sum(len(line) + 1 for line in lines) > room:
+            continue  # over even if every character were ASCII: not worth building
+        text = head + "\n\n" + "\n".join(lines)
         if estimator.count(text) <= limit:
             return Piece(TITLE, text, MAP, stable=True)
     # Not even the folder list fits: the one-line summary of the workspace.
-    overview = workspace_overview(files, reader.git)
     return Piece(TITLE, overview.splitlines()[0], MAP, stable=True)
