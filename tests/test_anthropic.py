@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from conftest import Session, server_env, start_session, stop_session
@@ -82,3 +83,33 @@ async def test_provider_count_over_budget_refits_the_context(repo: Path) -> None
     assert any(
         "pkg/big.py" in c["what"] and "outline" in c["reason"] for c in prov["context"]["cut"]
     )
+
+
+async def test_two_tasks_send_a_byte_identical_stable_prefix(repo: Path) -> None:
+    """Two different tasks in one workspace: the system prompt and the stable block up
+    to the cache breakpoint are the same bytes, so the second reads them from the cache."""
+    with FakeAnthropic(text="A draft.") as api:
+        env = server_env(ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=api.base_url)
+        session = await start_session(repo, "visual_studio_code", env=env)
+        try:
+            for rel in ("pkg/engine.py", "pkg/util.py"):
+                answer = await session.command(
+                    "cowork.summarizeModule", {"uri": (repo / rel).as_uri()}
+                )
+                done = await session.wait_for(answer["taskId"], "done", "failed")
+                assert done["state"] == "done", done["error"]
+        finally:
+            await stop_session(session)
+    first, second = (r.json for r in api.requests_to("/v1/messages"))
+
+    def prefix(body: dict[str, object]) -> str:
+        messages = body["messages"]
+        assert isinstance(messages, list)
+        stable = messages[0]["content"][0]
+        assert stable["cache_control"] == {"type": "ephemeral"}
+        return json.dumps([body["system"], stable], sort_keys=True)
+
+    assert prefix(first) == prefix(second)
+    assert "Workspace map" in prefix(first) and "pkg/util.py" in prefix(first)
+    # What follows the breakpoint is each task's own.
+    assert first["messages"][0]["content"][1] != second["messages"][0]["content"][1]
