@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -204,3 +205,34 @@ async def session(repo: Path, editor: str) -> AsyncIterator[Session]:
     s = await start_session(repo, editor)
     yield s
     await stop_session(s)
+
+
+def progress_messages(session: Session) -> list[str]:
+    """Every work-done progress report message the client received, in order."""
+    return [
+        v.message or ""
+        for reports in session.client.progress_reports.values()
+        for v in reports
+        if isinstance(v, types.WorkDoneProgressReport)
+    ]
+
+
+def artifact_files(root: Path) -> list[Path]:
+    """The Markdown artifacts in `root`'s .cowork/artifacts, sorted."""
+    folder = root / ".cowork" / "artifacts"
+    return sorted(folder.glob("*.md")) if folder.is_dir() else []
+
+
+def artifact_of(record: dict[str, Any]) -> Path:
+    """The artifact a task record points at."""
+    assert record["artifactUri"], record
+    return Path(record["artifactUri"].removeprefix("file://"))
+
+
+def integrity(root: Path) -> str:
+    """`PRAGMA integrity_check` of `root`'s task database ("ok" when sound)."""
+    db = sqlite3.connect(root / ".cowork" / "state" / "tasks.db")
+    try:
+        return str(db.execute("PRAGMA integrity_check").fetchone()[0])
+    finally:
+        db.close()

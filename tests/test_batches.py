@@ -22,7 +22,17 @@ from typing import Any
 import pytest
 from lsprotocol import types
 
-from conftest import WAIT, Session, server_env, start_session, stop_session
+from conftest import (
+    WAIT,
+    Session,
+    artifact_files,
+    artifact_of,
+    integrity,
+    progress_messages,
+    server_env,
+    start_session,
+    stop_session,
+)
 from cowork.artifacts import read_provenance
 from cowork.config import DEFAULT_MODEL
 from cowork.engine import batches
@@ -69,33 +79,6 @@ async def submitted(session: Session, task_id: str) -> dict[str, Any]:
 
 def creates(api: FakeAnthropic) -> list[Any]:
     return [r for r in api.requests_to(BATCHES) if r.method == "POST"]
-
-
-def progress_messages(session: Session) -> list[str]:
-    return [
-        v.message or ""
-        for reports in session.client.progress_reports.values()
-        for v in reports
-        if isinstance(v, types.WorkDoneProgressReport)
-    ]
-
-
-def artifact_files(root: Path) -> list[Path]:
-    folder = root / ".cowork" / "artifacts"
-    return sorted(folder.glob("*.md")) if folder.is_dir() else []
-
-
-def artifact_of(done: dict[str, Any]) -> Path:
-    assert done["artifactUri"], done
-    return Path(done["artifactUri"].removeprefix("file://"))
-
-
-def integrity(root: Path) -> str:
-    db = sqlite3.connect(root / ".cowork" / "state" / "tasks.db")
-    try:
-        return str(db.execute("PRAGMA integrity_check").fetchone()[0])
-    finally:
-        db.close()
 
 
 async def kill(session: Session) -> None:

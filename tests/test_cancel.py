@@ -11,7 +11,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from conftest import Session, start_session, stop_session
+from conftest import Session, artifact_files, start_session, stop_session
 from cowork.artifacts import read_provenance
 
 SLOW = 60_000  # ms: far longer than any test waits, so only a cancel can end the task
@@ -31,11 +31,6 @@ def has_begun(session: Session, task_id: str) -> bool:
 
 def has_ended(session: Session, task_id: str) -> bool:
     return any(isinstance(v, types.WorkDoneProgressEnd) for v in progress(session, task_id))
-
-
-def artifact_files(root: Path) -> list[Path]:
-    folder = root / ".cowork" / "artifacts"
-    return sorted(folder.glob("*.md")) if folder.is_dir() else []
 
 
 def temp_files(root: Path) -> list[Path]:

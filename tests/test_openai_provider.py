@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from lsprotocol import types
 
-from conftest import Session, server_env, start_session, stop_session
+from conftest import Session, artifact_of, server_env, start_session, stop_session
 from cowork.artifacts import read_provenance
 from cowork.config import DEFAULT_MODEL
 from cowork.errors import TaskFailure
@@ -54,11 +54,6 @@ async def run_summary(
     finally:
         await stop_session(session)
     return done, session
-
-
-def artifact_of(done: dict[str, Any]) -> Path:
-    assert done["artifactUri"], done
-    return Path(done["artifactUri"].removeprefix("file://"))
 
 
 def assert_complete(done: dict[str, Any]) -> str:

@@ -10,9 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from lsprotocol import types
-
-from conftest import Session, server_env, start_session, stop_session
+from conftest import (
+    Session,
+    artifact_of,
+    progress_messages,
+    server_env,
+    start_session,
+    stop_session,
+)
 from cowork.artifacts import read_provenance
 from fakeapi import BreakStream, FakeAnthropic, Malformed, Reply, Stall, Status, StreamError
 
@@ -37,20 +42,6 @@ async def run_summary(
 
 def generations(api: FakeAnthropic) -> int:
     return len(api.requests_to("/v1/messages"))
-
-
-def progress_messages(session: Session) -> list[str]:
-    return [
-        v.message or ""
-        for reports in session.client.progress_reports.values()
-        for v in reports
-        if isinstance(v, types.WorkDoneProgressReport)
-    ]
-
-
-def artifact_of(done: dict[str, Any]) -> Path:
-    assert done["artifactUri"], done
-    return Path(done["artifactUri"].removeprefix("file://"))
 
 
 def assert_complete(done: dict[str, Any]) -> str:

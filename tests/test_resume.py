@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sqlite3
 from pathlib import Path
 
 from lsprotocol import types
 
-from conftest import WAIT, Session, start_session, stop_session
+from conftest import WAIT, Session, artifact_files, integrity, start_session, stop_session
 from cowork.artifacts import read_provenance
 
 SLOW = {"offlineDelayMs": 60_000}  # a task that is still running when the server is killed
@@ -26,19 +25,6 @@ async def kill(session: Session) -> None:
         session.process.kill()
     await asyncio.wait_for(session.process.wait(), WAIT)
     await asyncio.wait_for(stop_session(session), WAIT)  # returncode set: only stops the client
-
-
-def integrity(root: Path) -> str:
-    db = sqlite3.connect(root / ".cowork" / "state" / "tasks.db")
-    try:
-        return str(db.execute("PRAGMA integrity_check").fetchone()[0])
-    finally:
-        db.close()
-
-
-def artifact_files(root: Path) -> list[Path]:
-    folder = root / ".cowork" / "artifacts"
-    return sorted(folder.glob("*.md")) if folder.is_dir() else []
 
 
 async def summarize(session: Session, rel: str) -> str:
