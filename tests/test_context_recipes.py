@@ -595,3 +595,18 @@ def test_every_task_sends_the_same_workspace_map_first(shop: Path) -> None:
         coarse = map_piece(reader, budget)
         assert LocalEstimator().count(coarse.text) <= budget * 0.6
         assert ": Store" not in coarse.text
+
+
+def test_the_workspace_map_is_rebuilt_only_when_what_it_lists_changes(shop: Path) -> None:
+    """An edit inside a function keeps the map (and so the cached prefix); a new public
+    name changes it."""
+    index = WorkspaceIndex(shop)
+    store = (shop / "api/store.py").read_text()
+
+    def the_map(overlays: dict[str, str]) -> Piece:
+        return map_piece(ContextReader(shop, index, overlays, (), None), 60_000)
+
+    first = the_map({})
+    assert the_map({"api/store.py": store + "\n# a comment\n"}) is first
+    grown = the_map({"api/store.py": store + "\n\ndef added_later() -> None:\n    pass\n"})
+    assert grown is not first and "added_later" in grown.text

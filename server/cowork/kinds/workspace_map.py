@@ -10,9 +10,9 @@ level of a few that fits its share of the budget.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from cowork.context.budget import LocalEstimator, Piece
-from cowork.context.index import FileFacts
 from cowork.context.reader import ContextReader
 from cowork.kinds.base import MAP
 from cowork.kinds.summarize import public, workspace_overview
@@ -23,33 +23,48 @@ TITLE = "Workspace map"
 SHARE = 0.6
 
 
+@dataclass(frozen=True)
+class _Memo:
+    hashes: tuple[object, ...]  # budget, HEAD, every file's content hash: the quick check
+    inputs: tuple[object, ...]  # budget, HEAD, every file and its names: what the map shows
+    piece: Piece
+
+
 def map_piece(reader: ContextReader, budget: int) -> Piece:
     """The map for `reader`'s workspace within `budget * SHARE` tokens (local estimate).
-    Kept on the workspace index while the files, their content and HEAD are the same."""
+    Kept on the workspace index: reused at once while no file's content and HEAD
+    changed, and after a change that left every file's public names as they were."""
     files = [rel for rel, _ in reader.all_facts]
     facts = [f for _, f in reader.all_facts]
-    key = (
+    head = reader.git.describe()
+    hashes = (
         budget,
-        reader.git.describe(),
+        head,
         tuple(f.sha256 if f else rel for rel, f in zip(files, facts, strict=True)),
     )
-    cached = reader.index.map_cache
-    if isinstance(cached, tuple) and cached[0] == key:
-        return cached[1]  # type: ignore[no-any-return]
-    piece = _build(reader, files, facts, int(budget * SHARE))
-    reader.index.map_cache = (key, piece)
+    memo = reader.index.map_cache if isinstance(reader.index.map_cache, _Memo) else None
+    if memo is not None and memo.hashes == hashes:
+        return memo.piece
+    names = [
+        tuple(d.name for d in public(f))[:8] if f is not None and f.language else () for f in facts
+    ]
+    inputs = (budget, head, tuple(files), tuple(names))
+    if memo is not None and memo.inputs == inputs:
+        piece = memo.piece  # bodies changed, not what the map lists
+    else:
+        piece = _build(reader, files, names, int(budget * SHARE))
+    reader.index.map_cache = _Memo(hashes, inputs, piece)
     return piece
 
 
 def _build(
-    reader: ContextReader, files: list[str], facts: list[FileFacts | None], limit: int
+    reader: ContextReader, files: list[str], names: list[tuple[str, ...]], limit: int
 ) -> Piece:
     overview = workspace_overview(files, reader.git)
     head = (
         "Every file of the workspace a model may see, with its first public names "
         "(or less detail, when the workspace is large).\n\n" + overview
     )
-    names = [[d.name for d in public(f)][:8] if f is not None and f.language else [] for f in facts]
 
     def by_file(per_file: int) -> list[str]:
         return [
