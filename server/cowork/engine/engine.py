@@ -122,16 +122,26 @@ class TaskEngine:
                 return found
         raise InputError(f"no finding with id {finding_id!r}")
 
-    async def _keep_findings(self, task: Task, found: list[Finding]) -> None:
-        """Store a review's findings before it is marked done: they count once it is
-        (a review that found nothing clears the previous one's)."""
-        if task.kind == "review":
-            store = await self._store(Path(task.request.workspace))
+    async def _done(
+        self,
+        task: Task,
+        written: Path,
+        completion: Completion,
+        found: list[Finding],
+        detail: str | None = None,
+    ) -> None:
+        """Record a finished task: its artifact, usage and (for a review) findings, then
+        done. Done is the last await: a cancel after it must not undo the artifact."""
+        task.artifact_uri = uris.from_path(written)
+        task.usage = completion.usage
+        task.provider, task.model = completion.provider, completion.model
+        root = Path(task.request.workspace)
+        if task.kind == "review":  # a review that found nothing clears the previous one's
+            store = await self._store(root)
             await self._db(store.save_findings, task.task_id, found)
-
-    def _findings_changed(self, task: Task) -> None:
+        await self._finish(task, TaskState.DONE, detail=detail)
         if task.kind == "review":
-            self._emit_findings(Path(task.request.workspace))
+            self._emit_findings(root)
 
     # -- listeners ---------------------------------------------------------------
 
@@ -442,12 +452,7 @@ class TaskEngine:
             written = await _uninterruptible(
                 self._loop.run_in_executor(writer, draft.finish, content)
             )
-            task.artifact_uri = uris.from_path(written)
-            task.usage = completion.usage
-            task.model = completion.model
-            await self._keep_findings(task, found)
-            await self._finish(task, TaskState.DONE)  # the last await: done is done
-            self._findings_changed(task)
+            await self._done(task, written, completion, found)
         except asyncio.CancelledError:
             if written is not None:
                 with contextlib.suppress(FileNotFoundError):
@@ -637,13 +642,8 @@ class TaskEngine:
             content = artifacts.render(_completed(wait.provenance, completion, now()), body)
             draft = await asyncio.to_thread(_draft_for, Path(task.request.workspace), task)
             written = await _uninterruptible(asyncio.to_thread(draft.finish, content))
-            task.artifact_uri = uris.from_path(written)
-            task.usage = completion.usage
-            task.provider, task.model = completion.provider, completion.model
             task.batch = None
-            await self._keep_findings(task, found)
-            await self._finish(task, TaskState.DONE, detail=f"batch {batch_id} collected")
-            self._findings_changed(task)
+            await self._done(task, written, completion, found, f"batch {batch_id} collected")
         except asyncio.CancelledError:
             if written is not None:
                 with contextlib.suppress(FileNotFoundError):

@@ -46,6 +46,14 @@ def one_object(command: str, args: tuple[Any, ...], *, optional: bool = False) -
     return dict(args[0])
 
 
+def an_id(command: str, args: tuple[Any, ...], key: str) -> str:
+    """The one non-empty string `key` of `command`'s object argument; InputError otherwise."""
+    value = one_object(command, args).get(key)
+    if not isinstance(value, str) or not value:
+        raise InputError(f'{command} needs {{"{key}": "…"}}')
+    return value
+
+
 def check_keys(command: str, arg: dict[str, Any], allowed: frozenset[str]) -> None:
     unknown = sorted(set(arg) - allowed)
     if unknown:
@@ -146,18 +154,11 @@ def register(server: CoworkServer) -> None:
     @server.command("cowork.dismissFinding")
     @clear_errors
     async def dismiss_finding(ls: CoworkServer, *args: Any) -> dict[str, Any]:
-        arg = one_object("cowork.dismissFinding", args)
-        finding_id = arg.get("findingId")
-        if not isinstance(finding_id, str) or not finding_id:
-            raise InputError('cowork.dismissFinding needs {"findingId": "…"}')
+        finding_id = an_id("cowork.dismissFinding", args, "findingId")
         stored = await ls.engine.dismiss_finding(finding_id)
         return {"findingId": finding_id, "dismissed": stored.dismissed}
 
     @server.command("cowork.openFinding")
     @clear_errors
     async def open_finding(ls: CoworkServer, *args: Any) -> dict[str, Any]:
-        arg = one_object("cowork.openFinding", args)
-        finding_id = arg.get("findingId")
-        if not isinstance(finding_id, str) or not finding_id:
-            raise InputError('cowork.openFinding needs {"findingId": "…"}')
-        return await ls.findings.open(finding_id)
+        return await ls.findings.open(an_id("cowork.openFinding", args, "findingId"))

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
 from typing import Any
 
 import anthropic
@@ -33,12 +32,10 @@ from cowork.providers.base import (
     TryLater,
 )
 from cowork.providers.retry import RetriesExhausted, RetryPolicy, Verdict, retry_after, with_retries
+from cowork.providers.sdk import SDKProvider
 
 log = logging.getLogger(__name__)
 
-# Between two bytes of an answer; a model thinking before its first token is silent
-# for a while, but not for minutes.
-DEFAULT_READ_TIMEOUT_S = 120.0
 
 _RETRYABLE_TYPES = {"overloaded_error", "api_error", "rate_limit_error", "timeout_error"}
 
@@ -115,21 +112,8 @@ def _output(request: GenerationRequest) -> dict[str, Any]:
     return {"output_config": {"format": {"type": "json_schema", "schema": schema}}}
 
 
-class AnthropicProvider:
+class AnthropicProvider(SDKProvider[anthropic.AsyncAnthropic]):
     name = "anthropic"
-
-    def __init__(
-        self,
-        client: anthropic.AsyncAnthropic | None = None,
-        *,
-        policy: RetryPolicy | None = None,
-        read_timeout_s: float = DEFAULT_READ_TIMEOUT_S,
-        prices: Mapping[str, pricing.Price] | None = None,
-    ) -> None:
-        self._client = client
-        self._prices = prices
-        self._policy = policy or RetryPolicy()
-        self._read_timeout_s = read_timeout_s
 
     def _new_client(self) -> anthropic.AsyncAnthropic:
         return anthropic.AsyncAnthropic(
@@ -157,24 +141,30 @@ class AnthropicProvider:
     async def count_tokens(self, request: GenerationRequest) -> int | None:
         """Anthropic's token counter (free). Best effort: None when it cannot answer,
         and the conservative local estimate stands."""
-        client = self._client or self._new_client()
         system, messages = self._messages(request)
         try:
-            counted = await client.messages.count_tokens(
-                model=request.model, system=system, messages=messages
-            )
+            async with self._session() as client:
+                counted = await client.messages.count_tokens(
+                    model=request.model, system=system, messages=messages
+                )
         except (anthropic.APIError, httpx2.TransportError, json.JSONDecodeError) as exc:
             log.info("token count unavailable (%s); using the local estimate", type(exc).__name__)
             return None
-        finally:
-            if self._client is None:
-                await client.close()
         return counted.input_tokens
 
     async def generate(self, request: GenerationRequest, sink: TextSink) -> Completion:
-        client = self._client or self._new_client()
         system, messages = self._messages(request)
+        async with self._session() as client:
+            return await self._generate(client, request, system, messages, sink)
 
+    async def _generate(
+        self,
+        client: anthropic.AsyncAnthropic,
+        request: GenerationRequest,
+        system: list[Any],
+        messages: list[Any],
+        sink: TextSink,
+    ) -> Completion:
         async def attempt() -> tuple[str, anthropic.types.Message]:
             parts: list[str] = []
             async with client.messages.stream(
@@ -193,11 +183,7 @@ class AnthropicProvider:
         try:
             text, final = await with_retries(attempt, judge, sink.retrying, self._policy)
         except RetriesExhausted as exc:
-            tries = f" (after {exc.attempts} attempts)" if exc.attempts > 1 else ""
-            raise TaskFailure(exc.verdict.why + tries) from None
-        finally:
-            if self._client is None:
-                await client.close()
+            raise TaskFailure(exc.reason) from None
         return self._completion(text, final)
 
     def _completion(
@@ -240,57 +226,47 @@ class AnthropicProvider:
         self, custom_id: str, request: GenerationRequest, retrying: RetryListener
     ) -> str:
         """Create a one-request batch; its id. Retried like a streamed request."""
-        client = self._client or self._new_client()
         requests: Any = [{"custom_id": custom_id, "params": self.batch_params(request)}]
+        async with self._session() as client:
 
-        async def attempt() -> str:
-            batch = await client.messages.batches.create(requests=requests)
-            return batch.id
+            async def attempt() -> str:
+                batch = await client.messages.batches.create(requests=requests)
+                return batch.id
 
-        try:
-            return await with_retries(attempt, judge, retrying, self._policy)
-        except RetriesExhausted as exc:
-            tries = f" (after {exc.attempts} attempts)" if exc.attempts > 1 else ""
-            raise TaskFailure(f"could not submit the batch: {exc.verdict.why}{tries}") from None
-        finally:
-            if self._client is None:
-                await client.close()
+            try:
+                return await with_retries(attempt, judge, retrying, self._policy)
+            except RetriesExhausted as exc:
+                raise TaskFailure(f"could not submit the batch: {exc.reason}") from None
 
     async def batch_ended(self, batch_id: str) -> bool:
         """One look at the batch (the poller asks again later, so no retries here)."""
-        client = self._client or self._new_client()
         try:
-            batch = await client.messages.batches.retrieve(batch_id)
+            async with self._session() as client:
+                batch = await client.messages.batches.retrieve(batch_id)
         except Exception as exc:
             failure = _batch_failure(exc, batch_id)
             if failure is None:
                 raise
             raise failure from exc
-        finally:
-            if self._client is None:
-                await client.close()
         return batch.processing_status == "ended"
 
     async def batch_result(self, batch_id: str, custom_id: str) -> Completion:
-        client = self._client or self._new_client()
         found = None
         try:
-            results = await client.messages.batches.results(batch_id)
-            try:
-                async for entry in results:
-                    if entry.custom_id == custom_id:
-                        found = entry.result
-                        break
-            finally:
-                await results.close()
+            async with self._session() as client:
+                results = await client.messages.batches.results(batch_id)
+                try:
+                    async for entry in results:
+                        if entry.custom_id == custom_id:
+                            found = entry.result
+                            break
+                finally:
+                    await results.close()
         except Exception as exc:
             failure = _batch_failure(exc, batch_id)
             if failure is None:
                 raise
             raise failure from exc
-        finally:
-            if self._client is None:
-                await client.close()
         if found is None:
             raise TaskFailure(f"the results of batch {batch_id} hold nothing for this task")
         if found.type == "succeeded":
@@ -310,18 +286,15 @@ class AnthropicProvider:
         raise TaskFailure(f"batch {batch_id} was cancelled before it ran this request")
 
     async def cancel_batch(self, batch_id: str) -> None:
-        client = self._client or self._new_client()
+        async with self._session() as client:
 
-        async def attempt() -> None:
-            await client.messages.batches.cancel(batch_id)
+            async def attempt() -> None:
+                await client.messages.batches.cancel(batch_id)
 
-        try:
-            await with_retries(attempt, judge, lambda *_: None, CANCEL_POLICY)
-        except RetriesExhausted as exc:
-            raise TaskFailure(f"could not cancel batch {batch_id}: {exc.verdict.why}") from None
-        finally:
-            if self._client is None:
-                await client.close()
+            try:
+                await with_retries(attempt, judge, lambda *_: None, CANCEL_POLICY)
+            except RetriesExhausted as exc:
+                raise TaskFailure(f"could not cancel batch {batch_id}: {exc.verdict.why}") from None
 
 
 def _batch_failure(exc: Exception, batch_id: str) -> Exception | None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Mapping
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx2  # the SDK's transport
@@ -26,13 +25,10 @@ from cowork.engine.model import Usage
 from cowork.errors import TaskFailure
 from cowork.providers import pricing
 from cowork.providers.base import Completion, GenerationRequest, TextSink
-from cowork.providers.retry import RetriesExhausted, RetryPolicy, Verdict, retry_after, with_retries
+from cowork.providers.retry import RetriesExhausted, Verdict, retry_after, with_retries
+from cowork.providers.sdk import SDKProvider
 
 log = logging.getLogger(__name__)
-
-# Between two bytes of an answer: a local model loading into memory before its
-# first token is silent for a while, but not for minutes.
-DEFAULT_READ_TIMEOUT_S = 120.0
 
 # Sent when OPENAI_API_KEY is unset: local servers mostly want no key, but the SDK
 # refuses to start without one. Servers that ignore keys ignore this one too.
@@ -183,21 +179,8 @@ def usage_of(reported: CompletionUsage | None) -> Usage:
     )
 
 
-class OpenAIProvider:
+class OpenAIProvider(SDKProvider[openai.AsyncOpenAI]):
     name = "openai"
-
-    def __init__(
-        self,
-        client: openai.AsyncOpenAI | None = None,
-        *,
-        policy: RetryPolicy | None = None,
-        read_timeout_s: float = DEFAULT_READ_TIMEOUT_S,
-        prices: Mapping[str, pricing.Price] | None = None,
-    ) -> None:
-        self._client = client
-        self._prices = prices
-        self._policy = policy or RetryPolicy()
-        self._read_timeout_s = read_timeout_s
 
     def _new_client(self) -> openai.AsyncOpenAI:
         return openai.AsyncOpenAI(
@@ -213,7 +196,12 @@ class OpenAIProvider:
         return None
 
     async def generate(self, request: GenerationRequest, sink: TextSink) -> Completion:
-        client = self._client or self._new_client()
+        async with self._session() as client:
+            return await self._generate(client, request, sink)
+
+    async def _generate(
+        self, client: openai.AsyncOpenAI, request: GenerationRequest, sink: TextSink
+    ) -> Completion:
         messages = messages_for(request)
         base_url = str(client.base_url)
         key = client.api_key if client.api_key != PLACEHOLDER_KEY else None
@@ -252,11 +240,7 @@ class OpenAIProvider:
                 attempt, judged, sink.retrying, self._policy
             )
         except RetriesExhausted as exc:
-            tries = f" (after {exc.attempts} attempts)" if exc.attempts > 1 else ""
-            raise TaskFailure(exc.verdict.why + tries) from None
-        finally:
-            if self._client is None:
-                await client.close()
+            raise TaskFailure(exc.reason) from None
         usage = usage_of(reported)
         # 0 for a model with no price: local models, unless the `prices` setting names them.
         usage.cost_usd = pricing.cost(request.model, usage, overrides=self._prices)

@@ -45,6 +45,12 @@ class RetriesExhausted(Exception):
         self.verdict = verdict
         self.attempts = attempts
 
+    @property
+    def reason(self) -> str:
+        """What failed, and after how many attempts when there was more than one."""
+        tries = f" (after {self.attempts} attempts)" if self.attempts > 1 else ""
+        return self.verdict.why + tries
+
 
 def retry_after(headers: Mapping[str, str] | None) -> float | None:
     """Seconds the server asked to wait (`retry-after-ms`, `retry-after` as seconds
