@@ -961,12 +961,17 @@ def measure(config: Path) -> None:
         path.write_text(path.read_text(encoding="utf-8") + f"# edit {k}\n", encoding="utf-8")
 
     print(f"cowork measured: {_code_version()}")
+    index.listing()  # starts the watch, as the first gathering would
+    watch = "on (inotify)" if index.watching else "off: every gathering looks at every file"
+    print(f"file-system watch: {watch}")
     try:
         cold = _repeat(summarize, 1)
         parsed = index.parses
         warm = _repeat(summarize, runs) if cold.error is None else Timing()
         changed = _repeat(summarize, runs, touch) if cold.error is None else Timing()
         reparsed = index.parses - parsed
+        # The first review in the process: git's diff and log not yet remembered.
+        first_review = _repeat(review, 1)
         reviews, gits = Timing(), Timing()
         for _ in range(runs):  # interleaved, so both see the same machine
             one = _repeat(review, 1)
@@ -976,6 +981,8 @@ def measure(config: Path) -> None:
                 break
             gits.ms += _repeat(lambda: _plain_git(root), 1).ms
         gits.result = _plain_git(root)
+        # The same with a change between gatherings, as when someone works meanwhile.
+        touched = _repeat(review, runs, lambda k: touch(runs + 1 + k))
         rss_self = _rss_mb(resource.RUSAGE_SELF)
         git_peak = _git_peak_mb(root, reviews.result.base if reviews.result else "main")
 
@@ -992,7 +999,9 @@ def measure(config: Path) -> None:
         )
         print(f"\nreview {BRANCH} against main", end="")
         print(f" ({_describe(reviews.result)})" if reviews.result is not None else "")
+        print(first_review.row("run_gather review, first in the process"))
         print(reviews.row(f"run_gather review, median of {len(reviews.ms)}"))
+        print(touched.row(f"  the same, one other file changed, median of {len(touched.ms)}"))
         print(
             gits.row("git diff main...HEAD + git log main..HEAD")
             + f"  ({gits.result / 1e6:.2f} MB of output)"
@@ -1052,6 +1061,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also print cProfile's top functions for warm summarize and review",
     )
+    p.add_argument(
+        "--no-watch",
+        action="store_true",
+        help="gather without the file-system watch (COWORK_WATCH=0), as before it existed",
+    )
     p.add_argument("--measure", type=Path, help=argparse.SUPPRESS)  # the child's entry point
     args = p.parse_args(argv)
     if args.measure is not None:
@@ -1087,7 +1101,7 @@ def main(argv: list[str] | None = None) -> int:
                 {
                     "root": str(repo.root),
                     "target": repo.target,
-                    "edits": repo.edits[: args.runs + 1],
+                    "edits": repo.edits[: 2 * args.runs + 2],
                     "runs": args.runs,
                     "profile": args.profile,
                 }
@@ -1097,7 +1111,7 @@ def main(argv: list[str] | None = None) -> int:
         # A fresh process: "cold" is a first call, and RSS is the gatherer's own.
         subprocess.run(
             [sys.executable, str(Path(__file__).resolve()), "--measure", str(config)],
-            env={**os.environ, **GIT_ENV},
+            env={**os.environ, **GIT_ENV, **({"COWORK_WATCH": "0"} if args.no_watch else {})},
             check=False,
         )
     finally:

@@ -5,8 +5,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from cowork.context import graph
 from cowork.context.index import WorkspaceIndex
+from cowork.context.reader import ContextReader
 from cowork.context.workspace import inventory
 from repos import write
 
@@ -84,3 +89,40 @@ def test_binary_and_non_utf8_are_marked_not_parsed(tmp_path: Path) -> None:
     ix = WorkspaceIndex(tmp_path)
     assert ix.facts("a.py").unreadable == "binary"
     assert ix.facts("b.py").unreadable == "not UTF-8"
+
+
+def _module(imports: list[int]) -> str:
+    lines = [f"from pkg import m{i}" for i in imports]
+    return "\n".join([*lines, "", "def f():", "    pass", ""])
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    edits=st.lists(
+        st.tuples(st.integers(0, 99), st.lists(st.integers(0, 99), max_size=4)),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_a_graph_kept_between_gatherings_is_the_graph_built_anew(
+    tmp_path_factory: pytest.TempPathFactory, edits: list[tuple[int, list[int]]]
+) -> None:
+    """After a few files changed their imports, the graph a long-lived index patches
+    gives every file the importers (in order) a graph built from scratch gives."""
+    root = tmp_path_factory.mktemp("graph")
+    files = {"pkg/__init__.py": ""}
+    files |= {f"pkg/m{i}.py": _module([(i * 7 + k) % 100 for k in range(3)]) for i in range(100)}
+    write(root, files)
+    index = WorkspaceIndex(root)
+    graph.graph_for(ContextReader(root, index))
+    for i, imports in edits:  # at most 4 of 100 files: the graph is patched, not rebuilt
+        write(root, {f"pkg/m{i}.py": _module(imports)})
+    kept = graph.graph_for(ContextReader(root, index))
+    fresh = graph.graph_for(ContextReader(root, WorkspaceIndex(root, watch=False)))
+    assert kept.files == fresh.files
+    for path in fresh.files:
+        assert kept.imports_of(path) == fresh.imports_of(path), path
+        assert kept.importers_of(path) == fresh.importers_of(path), path
+        assert kept.external.get(path, []) == fresh.external.get(path, []), path

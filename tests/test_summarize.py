@@ -85,3 +85,33 @@ async def test_artifact_reported_by_message_without_show_document(repo: Path, ed
         assert not session.client.shown_documents
     finally:
         await stop_session(session)
+
+
+async def test_a_later_summary_sees_the_files_as_they_are_now(repo: Path, editor: str) -> None:
+    """The gathering process keeps what it learnt of the workspace between tasks (and a
+    watch on it): what changed on disk meanwhile must show in the next artifact."""
+    session = await start_session(repo, editor, configuration={"maxConcurrentTasks": 1})
+    try:
+        uri = (repo / "pkg/engine.py").as_uri()
+
+        async def summary() -> str:
+            answer = await session.command("cowork.summarizeModule", {"uri": uri})
+            done = await session.wait_for(answer["taskId"], "done", "failed")
+            assert done["state"] == "done", done["error"]
+            return Path(done["artifactUri"].removeprefix("file://")).read_text()
+
+        first = await summary()
+        assert "pkg/cli.py" in first and "added_later" not in first
+        engine = repo / "pkg/engine.py"
+        engine.write_text(
+            engine.read_text() + "\n\ndef added_later(x: int) -> int:\n    return x\n"
+        )
+        (repo / "pkg/later").mkdir()
+        (repo / "pkg/later/user.py").write_text("from pkg.engine import added_later\n")
+        (repo / "pkg/cli.py").unlink()
+        second = await summary()
+        assert "`added_later(x: int) -> int`" in second
+        assert "pkg/later/user.py" in second  # a new importer, in a new folder
+        assert "pkg/cli.py" not in second  # gone
+    finally:
+        await stop_session(session)

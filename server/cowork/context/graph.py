@@ -20,6 +20,9 @@ from cowork.context import outline as py
 from cowork.context.index import FileFacts, Import
 from cowork.context.reader import ContextReader
 
+# A graph is patched rather than built again while at most 1 file in this many changed.
+_PATCH_AT_MOST = 20
+
 _JS_SUFFIXES = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs")
 
 
@@ -215,6 +218,7 @@ class _Memo:
     only the files that changed (while the set of files stays the same)."""
 
     key: tuple[tuple[str, str], ...]  # (path, sha256) of every file
+    source: object  # the reader's `all_facts` list it was built from
     graph: ImportGraph
     layout: tuple[tuple[str, ...], str | None]  # what the resolver depends on
     resolver: _Resolver
@@ -225,15 +229,22 @@ def build(
     facts: Iterable[FileFacts], files: list[str], go_mod_text: str | None = None
 ) -> ImportGraph:
     """The import graph of the workspace from each file's facts."""
-    return _build(list(facts), files, go_module_path(go_mod_text), None)[0]
+    return _build(list(facts), files, go_module_path(go_mod_text), None, None)[0]
 
 
 def _build(
-    facts: list[FileFacts], files: list[str], go_module: str | None, memo: _Memo | None
+    facts: list[FileFacts],
+    files: list[str],
+    go_module: str | None,
+    memo: _Memo | None,
+    source: object,
 ) -> tuple[ImportGraph, _Memo]:
     layout = (tuple(files), go_module)
     if memo is not None and memo.layout == layout:
         resolver, old = memo.resolver, memo.by_file
+        changed = [f for f in facts if old[f.path][0] != f.sha256]
+        if len(changed) * _PATCH_AT_MOST <= len(facts):
+            return _patched(memo, facts, changed, source)
     else:
         resolver, old = _Resolver(files, go_module), {}
     graph = ImportGraph(files=files, python_modules=resolver.py_modules)
@@ -253,7 +264,50 @@ def _build(
             for edge in edges:
                 graph.reverse[edge.target].append(edge)
     key = tuple((f.path, f.sha256) for f in facts)
-    return graph, _Memo(key, graph, layout, resolver, by_file)
+    return graph, _Memo(key, source, graph, layout, resolver, by_file)
+
+
+def _patched(
+    memo: _Memo, facts: list[FileFacts], changed: list[FileFacts], source: object
+) -> tuple[ImportGraph, _Memo]:
+    """`memo`'s graph with the edges of the `changed` files resolved again: what a
+    full build gives (importers in file order), without visiting every file."""
+    before = memo.graph
+    graph = ImportGraph(files=before.files, python_modules=before.python_modules)
+    # Copies of the maps; their lists are shared with the old graph and replaced, never
+    # changed in place.
+    graph.edges = defaultdict(list, before.edges)
+    graph.reverse = defaultdict(list, before.reverse)
+    graph.external = defaultdict(list, before.external)
+    by_file = dict(memo.by_file)
+    paths = {f.path for f in changed}
+    targets: set[str] = set()
+    for f in changed:
+        targets.update(e.target for e in before.edges.get(f.path, ()))
+        resolved = _resolve(memo.resolver, f)
+        by_file[f.path] = (f.sha256, resolved)
+        edges, external = resolved
+        if edges:
+            graph.edges[f.path] = list(edges)
+        else:
+            graph.edges.pop(f.path, None)
+        if external:
+            graph.external[f.path] = list(external)
+        else:
+            graph.external.pop(f.path, None)
+        targets.update(e.target for e in edges)
+    if targets:
+        order = {path: i for i, path in enumerate(before.files)}
+        for target in targets:
+            kept = [e for e in before.reverse.get(target, ()) if e.source not in paths]
+            kept += [e for p in paths for e in graph.edges.get(p, ()) if e.target == target]
+            if kept:
+                kept.sort(key=lambda e: order[e.source])  # stable: lines keep their order
+                graph.reverse[target] = kept
+            else:
+                graph.reverse.pop(target, None)
+    key = tuple((f.path, f.sha256) for f in facts)
+    return graph, _Memo(key, source, graph, memo.layout, memo.resolver, by_file)
 
 
 def import_candidates(
@@ -293,18 +347,22 @@ def import_candidates(
 
 def graph_for(reader: ContextReader) -> ImportGraph:
     """The import graph of the files `reader` may use, rebuilt only when one changed."""
-    facts = [f for _, f in reader.all_facts if f is not None]
-    key = tuple((f.path, f.sha256) for f in facts)
+    source = reader.all_facts
     memo = reader.index.graph_cache
     if not isinstance(memo, _Memo):
         memo = None
+    if memo is not None and memo.source is source:
+        return memo.graph  # the reader kept the very facts: nothing changed
+    facts = [f for _, f in source if f is not None]
+    key = tuple((f.path, f.sha256) for f in facts)
     if memo is not None and memo.key == key:
+        memo.source = source
         return memo.graph
     go_mod = reader.facts("go.mod")
     go_mod_text = None
     if go_mod is not None:
         go_mod_text = reader.text("go.mod")
     graph, reader.index.graph_cache = _build(
-        facts, [f.path for f in facts], go_module_path(go_mod_text), memo
+        facts, [f.path for f in facts], go_module_path(go_mod_text), memo, source
     )
     return graph

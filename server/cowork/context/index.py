@@ -18,17 +18,22 @@ import re
 import sys
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from cowork.context import outline as py
 from cowork.context import treesitter
-from cowork.context.workspace import MAX_FILE_BYTES
+from cowork.context.watch import EVERYTHING, Changes, WorkspaceWatch
+from cowork.context.workspace import MAX_FILE_BYTES, SKIP_DIRS, Listing, listing, restat
 
 # Files modified this recently before they were read are re-hashed next time: file
 # systems stamp writes with a coarse clock (a kernel tick; 2 s on FAT).
 RACY_NS = 2_000_000_000
+
+# Facts of versions not on disk kept at most (a review of 1,000 files asks for 1,000).
+_VERSIONS_KEPT = 2_000
 
 # A name occurs in a text as a whole word (`\bname\b`) exactly when it is one of the
 # text's maximal runs of word characters.
@@ -115,16 +120,77 @@ def decode(data: bytes) -> tuple[str | None, str | None]:
 class WorkspaceIndex:
     """File facts of one workspace, cached across gatherings (one entry per path)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, watch: bool = True) -> None:
+        """`watch`: keep a file-system watch on `root` where the system offers one, so
+        that later gatherings look only at what changed."""
         self.root = root
         self._lock = threading.Lock()
         self._by_path: dict[str, tuple[int, int, FileFacts]] = {}
         self.parses = 0  # files parsed so far: a second gathering shows only the changed ones
         self._words: dict[str, tuple[str, frozenset[str]]] = {}  # path -> (sha256, words)
+        self._versions: OrderedDict[tuple[str, bytes], FileFacts] = OrderedDict()
         # The last import graph built from this index, with what it was built from
         # (`graph._Memo`: the module that builds it owns its shape).
         self.graph_cache: object | None = None
         self.map_cache: object | None = None  # the workspace map (kinds/workspace_map.py)
+        # What the reader worked out from one listing (reader.py owns its shape).
+        self.inventory_cache: object | None = None
+        self.facts_cache: object | None = None
+        self._listing_lock = threading.Lock()
+        self._listing: Listing | None = None
+        self._watch: WorkspaceWatch | None = None
+        self._watching = watch and WorkspaceWatch.supported()
+        self.listings = 0  # listings made by looking at every file, for tests and benchmarks
+
+    @property
+    def watching(self) -> bool:
+        """Whether a watch tells this index what changed (else every file is looked at)."""
+        return self._watch is not None and self._watch.active
+
+    def listing(self, git_files: Callable[[], list[str] | None] | None = None) -> Listing:
+        """The workspace's files with their stats (`workspace.listing`), looked at again
+        only as far as the watch says they may have changed since the last call.
+        `git_files` gives git's list when the caller has it already."""
+        with self._listing_lock:
+            if self._watch is None and self._watching:
+                # Before the first look: what changes during it is reported next time.
+                self._watch = WorkspaceWatch(self.root, SKIP_DIRS)
+                self._watch.watch()
+            changes = self._watch.take() if self._watch is not None else EVERYTHING
+            self._listing = self._current(self._listing, changes, git_files)
+            return self._listing
+
+    def _current(
+        self,
+        old: Listing | None,
+        changes: Changes,
+        git_files: Callable[[], list[str] | None] | None,
+    ) -> Listing:
+        if old is None or changes.everything:
+            self.listings += 1
+            new = listing(self.root, git_files() if git_files else None)
+        elif changes.listing:
+            new = listing(self.root, git_files() if git_files else None, old, changes.paths)
+        elif changes.paths:
+            return restat(self.root, old, changes.paths | old.links)
+        elif old.links:
+            # A link's target may lie in a folder nobody watches: look at links always.
+            return restat(self.root, old, old.links, trust=True)
+        else:
+            return old
+        if (
+            self._watch is not None
+            and self._watch.active
+            and new.files is not (old.files if old else None)
+        ):
+            # Tracked files in folders git ignores are listed too: watch their folders,
+            # and look once more at files in folders watched only from now on.
+            added = set(self._watch.watch_more({f.rpartition("/")[0] for f in new.files}))
+            if added:
+                new = restat(
+                    self.root, new, [f for f in new.files if f.rpartition("/")[0] in added]
+                )
+        return new
 
     def facts(
         self,
@@ -182,6 +248,22 @@ class WorkspaceIndex:
         if key is not None:  # overlays are not what is on disk: they do not update the cache
             with self._lock:
                 self._by_path[rel] = (*key, facts)
+        return facts
+
+    def version_facts(self, path: str, text: str) -> FileFacts:
+        """Facts of a version of `path` that is not on disk (a base commit's), with no
+        hash: kept by content, since a review asks for the same base versions again."""
+        key = (path, hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest())
+        with self._lock:
+            known = self._versions.get(key)
+            if known is not None:
+                self._versions.move_to_end(key)
+                return known
+        facts = parse(path, text, "", len(text))
+        with self._lock:
+            self._versions[key] = facts
+            while len(self._versions) > _VERSIONS_KEPT:
+                self._versions.popitem(last=False)
         return facts
 
     def words(self, facts: FileFacts, text: Callable[[], str | None]) -> frozenset[str]:

@@ -25,7 +25,7 @@ from cowork.context import git as gitfacts
 from cowork.context.index import FileFacts, WorkspaceIndex, decode
 from cowork.context.outline import Definition
 from cowork.context.privacy import Exclusions, Redaction, redact
-from cowork.context.workspace import MAX_FILE_BYTES, Listing, listing
+from cowork.context.workspace import MAX_FILE_BYTES, Listing
 from cowork.errors import TaskFailure
 
 
@@ -66,6 +66,7 @@ class ContextReader:
         self._links: dict[Path, bool] = {}
         self._linked_folders: dict[str, bool] = {}  # by relative folder path
         self._texts: dict[str, str] = {}  # what `text` gave, by path
+        self._facts_memo: _FactsMemo | None = None  # once `all_facts` is known
 
     # -- workspace-wide facts ------------------------------------------------------
 
@@ -75,14 +76,31 @@ class ContextReader:
 
     @cached_property
     def _listing(self) -> Listing:
-        return listing(self.root, self._git_list if "_git_list" in self.__dict__ else None)
+        return self.index.listing(lambda: self._git_list)
 
     @cached_property
-    def inventory(self) -> list[str]:
-        """Files a model may see: git's (so .gitignore holds) minus excluded ones."""
+    def _view(self) -> _InventoryView:
+        """What the rules make of the listing's files; worked out again only when the
+        files (not merely their contents) or the rules changed since the last gathering."""
+        files = self._listing.files
+        memo = self.index.inventory_cache
+        if (
+            isinstance(memo, _InventoryView)
+            and memo.files is files
+            and memo.links == self._listing.links
+            and memo.exclude == self.rules.extra
+        ):
+            return memo
+        view = self._make_view(files)
+        self.index.inventory_cache = view
+        return view
+
+    def _make_view(self, files: list[str]) -> _InventoryView:
         allowed = []
+        excluded: dict[str, str] = {}
+        clear: set[str] = set()
         links = self._listing.links
-        for rel in self._listing.files:
+        for rel in files:
             why = self.rules.reason(rel)
             if why is None:
                 allowed.append(rel)
@@ -95,41 +113,99 @@ class ContextReader:
                 ):
                     # What `_judge` would find: allowed by the rules, listed by git, not
                     # a token-bearing config, and no link on the way.
-                    self._why.setdefault(rel, None)
+                    clear.add(rel)
             else:
-                self.excluded.setdefault(rel, why)
-        return allowed
+                excluded[rel] = why
+        by_name: dict[str, list[str]] = {}
+        by_folder: dict[str, list[str]] = {}
+        unclear = tuple(i for i, rel in enumerate(allowed) if rel not in clear)
+        for rel in allowed:
+            folder, _, name = rel.rpartition("/")
+            by_name.setdefault(name, []).append(rel)
+            by_folder.setdefault(folder, []).append(rel)
+        return _InventoryView(
+            files=files,
+            links=self._listing.links,
+            exclude=self.rules.extra,
+            allowed=allowed,
+            excluded=excluded,
+            clear=frozenset(clear),
+            unclear=unclear,
+            by_name=by_name,
+            by_folder=by_folder,
+        )
+
+    @cached_property
+    def inventory(self) -> list[str]:
+        """Files a model may see: git's (so .gitignore holds) minus excluded ones."""
+        view = self._view
+        for rel, why in view.excluded.items():
+            self.excluded.setdefault(rel, why)
+        return view.allowed
 
     @cached_property
     def all_facts(self) -> list[tuple[str, FileFacts | None]]:
-        """`facts` of every file of the inventory, looked up once per gathering."""
-        return [(rel, self.facts(rel)) for rel in self.inventory]
+        """`facts` of every file of the inventory, looked up once per gathering (and
+        kept while no file of the listing changed)."""
+        view = self._view
+        memo = self.index.facts_cache
+        if not (
+            isinstance(memo, _FactsMemo) and memo.view is view and memo.listing is self._listing
+        ):
+            stats = self._listing.stats
+            before: dict[str, os.stat_result] = {}
+            known: dict[str, FileFacts | None] = {}
+            if isinstance(memo, _FactsMemo) and memo.view.files is view.files:
+                # Files the watch did not report keep their very stat entry (see
+                # `workspace.restat`): their facts stand.
+                before, known = memo.listing.stats, memo.by_path
+            memo = _FactsMemo(
+                view,
+                self._listing,
+                [
+                    (rel, known[rel])
+                    if rel in known and before.get(rel) is stats.get(rel)
+                    else (rel, self._disk_facts(rel, stats.get(rel)))
+                    for rel in view.allowed
+                ],
+            )
+            self.index.facts_cache = memo
+        self._facts_memo = memo
+        # Files judged by their path alone have facts that do not depend on this
+        # gathering; the others (links, token-bearing config) and the editor's unsaved
+        # buffers are asked every time.
+        kept = memo.facts
+        asked = list(view.unclear)
+        if self.overlays:
+            asked += [i for i, (rel, _) in enumerate(kept) if rel in self.overlays]
+        fresh = [(i, self.facts(kept[i][0])) for i in asked]
+        if all(f is kept[i][1] for i, f in fresh):
+            return kept  # the very list: the import graph knows it is unchanged
+        out = list(kept)
+        for i, f in fresh:
+            out[i] = (kept[i][0], f)
+        return out
+
+    def _disk_facts(self, rel: str, st: os.stat_result | None) -> FileFacts | None:
+        try:
+            return self.index.facts(rel, None, st)
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
 
     @cached_property
     def _allowed(self) -> set[str]:
         return set(self.inventory)
 
-    @cached_property
-    def _by_name(self) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = {}
-        for rel in self.inventory:
-            out.setdefault(rel.rpartition("/")[2], []).append(rel)
-        return out
-
     def named(self, names: Iterable[str]) -> list[str]:
         """Files of the inventory whose file name is one of `names`, in inventory order."""
-        return sorted({rel for name in set(names) for rel in self._by_name.get(name, ())})
-
-    @cached_property
-    def _by_folder(self) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = {}
-        for rel in self.inventory:
-            out.setdefault(rel.rpartition("/")[0], []).append(rel)
-        return out
+        self.inventory  # noqa: B018 -- records the inventory's exclusions in provenance
+        by_name = self._view.by_name
+        return sorted({rel for name in set(names) for rel in by_name.get(name, ())})
 
     def in_folder(self, folder: str) -> list[str]:
         """Files of the inventory directly in `folder` ("" for the top), in inventory order."""
-        return list(self._by_folder.get(folder, ()))
+        self.inventory  # noqa: B018
+        return list(self._view.by_folder.get(folder, ()))
 
     @cached_property
     def _git_list(self) -> list[str] | None:
@@ -143,7 +219,7 @@ class ContextReader:
 
     def _listed(self, rel: str) -> bool:
         """Whether `rel` is in the workspace listing (`listing(root).files`)."""
-        if "_listing" not in self.__dict__:
+        if "_listing" not in self.__dict__ and not self.index.watching:
             if rel not in self._git_files or rel.startswith(".cowork/"):
                 return False
             try:
@@ -163,6 +239,8 @@ class ContextReader:
         by where it leads) alone."""
         if rel in self.excluded:
             return self.excluded[rel]
+        if "inventory" in self.__dict__ and rel in self._view.clear:
+            return None
         if rel not in self._why:
             self._why[rel] = self._judge(rel)
         return self._why[rel]
@@ -273,6 +351,14 @@ class ContextReader:
     def facts(self, rel: str) -> FileFacts | None:
         """Outline and imports of an allowed file (None when excluded or gone), for
         analysis only: what reaches a model goes through `outline` or `text`."""
+        memo = self._facts_memo
+        if (
+            memo is not None
+            and rel in memo.view.clear
+            and rel not in self.overlays
+            and rel not in self.excluded
+        ):
+            return memo.by_path.get(rel)  # this gathering's listing, looked up already
         if self.why_excluded(rel) is not None:
             return None
         st = self._listing.stats.get(rel) if "_listing" in self.__dict__ else None
@@ -376,6 +462,32 @@ class ContextReader:
             for path, found in sorted(self.redacted.items())
         ]
         return list(self.files.values()), sorted(self.excluded.items()), redacted
+
+
+@dataclass(frozen=True)
+class _InventoryView:
+    """What the exclusion rules make of one listing's files (kept on the index)."""
+
+    files: list[str]  # the listing's list itself: compared by identity
+    links: frozenset[str]
+    exclude: tuple[str, ...]
+    allowed: list[str]
+    excluded: dict[str, str]
+    clear: frozenset[str]  # allowed by their path alone: no link, no token-bearing config
+    unclear: tuple[int, ...]  # positions in `allowed` of the others
+    by_name: dict[str, list[str]]
+    by_folder: dict[str, list[str]]
+
+
+@dataclass(frozen=True)
+class _FactsMemo:
+    view: _InventoryView
+    listing: Listing
+    facts: list[tuple[str, FileFacts | None]]  # as on disk
+
+    @cached_property
+    def by_path(self) -> dict[str, FileFacts | None]:
+        return dict(self.facts)
 
 
 def _check_ignore(root: Path, rel: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from cowork.errors import InputError
 MAX_FILE_BYTES = 1_000_000
 
 # Folders never worth walking when the workspace is not a git repository.
-_SKIP_DIRS = {
+SKIP_DIRS = {
     ".git",
     ".hg",
     ".svn",
@@ -71,24 +72,37 @@ class Listing:
 _NOT_THERE = (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP)
 
 
-def listing(root: Path, git_files: list[str] | None = None) -> Listing:
+def listing(
+    root: Path,
+    git_files: list[str] | None = None,
+    known: Listing | None = None,
+    fresh: Collection[str] = (),
+) -> Listing:
     """`inventory(root)` with what one look at each file tells: its stat and whether it
     is a symbolic link (one system call per file, two for a link). `git_files` is
-    `gitfacts.list_files(root)` when the caller has it already."""
+    `gitfacts.list_files(root)` when the caller has it already. With `known`, a
+    listing whose files are unchanged except the `fresh` ones, files of `known`
+    (not links) are not looked at again."""
     files = git_files if git_files is not None else gitfacts.list_files(root)
     if files is None:
         files = []
         for dirpath, dirnames, filenames in os.walk(root):
             dirnames[:] = sorted(
-                d for d in dirnames if d not in _SKIP_DIRS and not d.startswith(".")
+                d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".")
             )
             base = Path(dirpath).relative_to(root)
             files.extend((base / name).as_posix() for name in filenames)
     top = os.path.join(root, "")  # with its separator: a plain join per file is costly
     stats: dict[str, os.stat_result] = {}
     links: set[str] = set()
+    reuse = known.stats if known is not None else {}
+    old_links = known.links if known is not None else frozenset()
     for f in files:
         if f.startswith(".cowork/"):
+            continue
+        old = reuse.get(f)
+        if old is not None and f not in fresh and f not in old_links:
+            stats[f] = old
             continue
         path = top + f
         try:
@@ -102,4 +116,56 @@ def listing(root: Path, git_files: list[str] | None = None) -> Listing:
             continue
         if stat.S_ISREG(st.st_mode):
             stats[f] = st
-    return Listing(sorted(stats), stats, frozenset(links))
+    names = sorted(stats)
+    if known is not None and names == known.files:
+        names = known.files  # the same list: what was worked out from it still holds
+    return Listing(names, stats, frozenset(links))
+
+
+def restat(root: Path, known: Listing, paths: Collection[str], *, trust: bool = False) -> Listing:
+    """`known` with its files among `paths` looked at again (the same files: one that
+    is gone or no longer a file is dropped); `known` itself when nothing changed.
+
+    A file rewritten within the file system's timestamp granularity keeps its stat,
+    so a file reported changed gets a new entry regardless, unless `trust` says its
+    stat alone may tell (links, which no watch covers)."""
+    stats = dict(known.stats)
+    links = set(known.links)
+    top = os.path.join(root, "")
+    gone = changed = False
+    for f in paths:
+        if f not in stats:
+            continue
+        try:
+            st = os.lstat(top + f)
+            if stat.S_ISLNK(st.st_mode):
+                links.add(f)
+                st = os.stat(top + f)
+            else:
+                links.discard(f)
+        except OSError as exc:
+            if exc.errno not in _NOT_THERE:
+                raise
+            st = None
+        if st is None or not stat.S_ISREG(st.st_mode):
+            del stats[f]
+            gone = True
+        elif trust and _same(st, stats[f]):
+            continue
+        else:
+            stats[f] = st
+            changed = True
+    if not (gone or changed or links != known.links):
+        return known  # the very listing: what was worked out from it still holds
+    files = sorted(stats) if gone else known.files
+    return Listing(files, stats, frozenset(links))
+
+
+def _same(a: os.stat_result, b: os.stat_result) -> bool:
+    return (a.st_mtime_ns, a.st_ctime_ns, a.st_size, a.st_ino, a.st_dev) == (
+        b.st_mtime_ns,
+        b.st_ctime_ns,
+        b.st_size,
+        b.st_ino,
+        b.st_dev,
+    )

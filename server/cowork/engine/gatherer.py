@@ -60,9 +60,12 @@ _indexes_lock = threading.Lock()
 
 
 def index_for(root: Path) -> WorkspaceIndex:
+    """This process's index of `root`, watched unless COWORK_WATCH=0 (for file systems
+    whose changes the kernel does not see, such as a network mount changed elsewhere)."""
     with _indexes_lock:
         if root not in _indexes:
-            _indexes[root] = WorkspaceIndex(root)
+            watch = os.environ.get("COWORK_WATCH", "1").strip().lower() not in ("0", "off", "no")
+            _indexes[root] = WorkspaceIndex(root, watch=watch)
         return _indexes[root]
 
 

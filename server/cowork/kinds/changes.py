@@ -191,7 +191,7 @@ def _why_hidden(fc: FileChange, reader: ContextReader) -> str | None:
         return "a submodule: its content belongs to another repository and is not sent"
     for path in fc.paths:
         why = reader.why_excluded(path)
-        if why is None and fc.hunks:
+        if why is None and fc.hunks and reader.rules.needs_text(path):
             # token-bearing config (an .npmrc with a token) is judged by content too
             why = reader.rules.reason(path, fc.patch())
         if why is not None:
@@ -260,7 +260,7 @@ def _read_versions(f: ChangeFacts, deep: list[FileChange], reader: ContextReader
         data = base.get(old)
         text = decode(data)[0] if data is not None else None
         if text is not None:
-            f.old[path] = parse(old, text, "", len(text))
+            f.old[path] = reader.index.version_facts(old, text)
     alive = [fc.path for fc in deep if fc.status != "D"]
     head: dict[str, bytes | None] = {}
     if not f.cs.uncommitted:

@@ -10,7 +10,7 @@ level of a few that fits its share of the budget.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cowork.context.budget import LocalEstimator, Piece
 from cowork.context.reader import ContextReader
@@ -28,22 +28,27 @@ class _Memo:
     hashes: tuple[object, ...]  # budget, HEAD, every file's content hash: the quick check
     inputs: tuple[object, ...]  # budget, HEAD, every file and its names: what the map shows
     piece: Piece
+    source: object  # the reader's `all_facts` list it was made from
 
 
 def map_piece(reader: ContextReader, budget: int) -> Piece:
     """The map for `reader`'s workspace within `budget * SHARE` tokens (local estimate).
     Kept on the workspace index: reused at once while no file's content and HEAD
     changed, and after a change that left every file's public names as they were."""
-    files = [rel for rel, _ in reader.all_facts]
-    facts = [f for _, f in reader.all_facts]
+    source = reader.all_facts
     head = reader.git.describe()
+    memo = reader.index.map_cache if isinstance(reader.index.map_cache, _Memo) else None
+    if memo is not None and memo.source is source and memo.hashes[:2] == (budget, head):
+        return memo.piece  # the very facts of last time: nothing changed
+    files = [rel for rel, _ in source]
+    facts = [f for _, f in source]
     hashes = (
         budget,
         head,
         tuple(f.sha256 if f else rel for rel, f in zip(files, facts, strict=True)),
     )
-    memo = reader.index.map_cache if isinstance(reader.index.map_cache, _Memo) else None
     if memo is not None and memo.hashes == hashes:
+        reader.index.map_cache = replace(memo, source=source)
         return memo.piece
     names = [
         tuple(d.name for d in public(f))[:8] if f is not None and f.language else () for f in facts
@@ -53,7 +58,7 @@ def map_piece(reader: ContextReader, budget: int) -> Piece:
         piece = memo.piece  # bodies changed, not what the map lists
     else:
         piece = _build(reader, files, names, int(budget * SHARE))
-    reader.index.map_cache = _Memo(hashes, inputs, piece)
+    reader.index.map_cache = _Memo(hashes, inputs, piece, source)
     return piece
 
 
