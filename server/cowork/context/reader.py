@@ -137,7 +137,8 @@ class ContextReader:
 
     @cached_property
     def inventory(self) -> list[str]:
-        """Files a model may see: git's (so .gitignore holds) minus excluded ones."""
+        """Files a model may see: git's (so .gitignore holds) minus excluded ones.
+        Shared with later gatherings while the files stay the same: read, never change."""
         view = self._view
         for rel, why in view.excluded.items():
             self.excluded.setdefault(rel, why)
@@ -146,7 +147,7 @@ class ContextReader:
     @cached_property
     def all_facts(self) -> list[tuple[str, FileFacts | None]]:
         """`facts` of every file of the inventory, looked up once per gathering (and
-        kept while no file of the listing changed)."""
+        kept while no file of the listing changed: read, never change)."""
         view = self._view
         memo = self.index.facts_cache
         if not (
