@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from cowork.context import git as gitfacts
+from cowork.context import gitmemo
 from repos import PACKAGE, clone, commit, git, init_repo, sample_repo, write
 
 UTIL_V2 = PACKAGE["pkg/util.py"].replace("return len(text)", "return len(text) + 1")
@@ -260,7 +261,7 @@ def test_many_threads_on_one_repository(tmp_path: Path) -> None:
         start.wait(timeout=60)
         for i in range(10):
             if n % 2 and i % 3 == 0:
-                gitfacts.clear_caches()  # some threads read cold while others read warm
+                gitmemo.clear_caches()  # some threads read cold while others read warm
             if summary(gitfacts.changes(root, "main")) != expected_cs:
                 return False
             if gitfacts.files_at(root, cs.head, paths) != expected_head:

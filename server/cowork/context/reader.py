@@ -22,6 +22,7 @@ from typing import Protocol
 import git
 
 from cowork.context import git as gitfacts
+from cowork.context.gitrepo import open_repo
 from cowork.context.index import FileFacts, WorkspaceIndex, decode
 from cowork.context.outline import Definition
 from cowork.context.privacy import Exclusions, Redaction, redact
@@ -493,7 +494,7 @@ class _FactsMemo:
 
 def _check_ignore(root: Path, rel: str) -> bool:
     """Whether git's ignore rules match `rel` (which need not exist)."""
-    repo = gitfacts.open_repo(root)
+    repo = open_repo(root)
     if repo is None:
         return False
     with repo:

@@ -20,7 +20,8 @@ from typing import Any
 from cowork import uris
 from cowork.brief import Brief
 from cowork.context import git as gitfacts
-from cowork.context.git import ChangeSet, FileChange
+from cowork.context.diff import FileChange, text_change
+from cowork.context.git import ChangeSet
 from cowork.context.graph import ImportGraph, graph_for
 from cowork.context.index import FileFacts, decode, parse
 from cowork.context.outline import Definition
@@ -222,7 +223,7 @@ def _with_work_tree(cs: ChangeSet, reader: ContextReader) -> list[FileChange]:
             why = reader.excluded.get(rel, "unreadable")
             by_path[rel] = FileChange(rel, "A", binary="binary" in why, unreadable=why)
         else:
-            by_path[rel] = gitfacts.text_change(rel, None, text)
+            by_path[rel] = text_change(rel, None, text)
     # What the user sees is what is sent: an open document's unsaved text.
     open_docs = [
         rel
@@ -240,7 +241,7 @@ def _with_work_tree(cs: ChangeSet, reader: ContextReader) -> list[FileChange]:
         if before == now:
             by_path.pop(rel, None)
             continue
-        change = gitfacts.text_change(rel, before, now)
+        change = text_change(rel, before, now)
         earlier = by_path.get(rel)
         if earlier is not None and earlier.old_path is not None:
             change = replace(change, status=earlier.status, old_path=earlier.old_path)
