@@ -1,12 +1,15 @@
 """Artifacts: Markdown documents with their provenance as front matter.
 
 Written atomically (a temp file in the same folder, then rename), so an
-editor, a crash or a cancel never sees half a document.
+editor, a crash or a cancel never sees half a document. An artifact is stale
+when a file it was built from no longer has the content hash its provenance
+records.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import tempfile
@@ -158,3 +161,62 @@ def read_provenance(path: Path) -> dict[str, Any]:
         return {}
     data = yaml.safe_load(match.group(1))
     return data if isinstance(data, dict) else {}
+
+
+def artifact_root(path: Path) -> Path | None:
+    """The workspace an artifact belongs to (`<root>/.cowork/artifacts/x.md`), else None."""
+    if path.suffix != ".md" or path.parent.name != "artifacts":
+        return None
+    if path.parent.parent.name != COWORK_DIR:
+        return None
+    return path.parent.parent.parent
+
+
+def changed_since(root: Path, provenance: dict[str, Any]) -> list[tuple[str, str]]:
+    """The files an artifact was built from that are no longer as they were, as
+    (path, "changed" or "gone"), in provenance order. Reads and hashes each file:
+    call off the event loop."""
+    context = provenance.get("context") or {}
+    out: list[tuple[str, str]] = []
+    for entry in context.get("files") or []:
+        if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
+            continue
+        path = root / entry["path"]
+        try:
+            data = path.read_bytes()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            out.append((entry["path"], "gone"))
+            continue
+        except OSError:
+            continue  # unreadable now: not evidence either way
+        if hashlib.sha256(data).hexdigest() != entry.get("sha256"):
+            out.append((entry["path"], "changed"))
+    return out
+
+
+def staleness(changes: list[tuple[str, str]], total: int, *, limit: int = 5) -> str:
+    """`changed_since`'s answer in a sentence (empty when nothing changed)."""
+    if not changes:
+        return ""
+    named = ", ".join(f"{p} ({how})" for p, how in changes[:limit])
+    more = f" and {len(changes) - limit} more" if len(changes) > limit else ""
+    of = f" of the {total}" if total > len(changes) else ""
+    files = "file" if len(changes) == 1 and not of else "files"
+    return (
+        f"Stale: {len(changes)}{of} {files} this draft was built from changed since: "
+        f"{named}{more}. Run the task again for a fresh draft."
+    )
+
+
+def stale(path: Path) -> str:
+    """Why the artifact at `path` is stale ("" when it is not, or is no artifact).
+    Reads the files it was built from: call off the event loop."""
+    root = artifact_root(path)
+    if root is None:
+        return ""
+    try:
+        provenance = read_provenance(path)
+    except (OSError, ValueError, yaml.YAMLError):  # gone, or front matter that is no YAML
+        return ""
+    files = (provenance.get("context") or {}).get("files") or []
+    return staleness(changed_since(root, provenance), len(files))

@@ -209,6 +209,10 @@ async def _tasks(args: argparse.Namespace) -> int:
             f"{t.task_id}  {t.created_at}  {t.state.value:<11} {t.kind:<12} "
             f"{_tokens(t.usage):>26} {cost:>9}  {t.title}  {where}"
         )
+        if isinstance(where, Path) and where.is_file():
+            stale = artifacts.stale(where)
+            if stale:
+                print(f"    {stale}")
     return EXIT_OK
 
 

@@ -146,9 +146,21 @@ def create_server() -> CoworkServer:
         lifecycle,
         progress,
         settings,
+        staleness,
     )
 
     server = CoworkServer()
-    for feature in (lifecycle, settings, progress, batch, findings, commands, briefs, actions):
+    features = (
+        lifecycle,
+        settings,
+        progress,
+        batch,
+        findings,
+        staleness,
+        commands,
+        briefs,
+        actions,
+    )
+    for feature in features:
         feature.register(server)
     return server
