@@ -32,13 +32,21 @@ from cowork.context.budget import LocalEstimator, ScaledEstimator
 from cowork.engine import batches
 from cowork.engine.draft import Draft
 from cowork.engine.gatherer import CancelFlag, Gatherer, fit
-from cowork.engine.model import BatchWait, StoredFinding, Task, TaskRequest, TaskState
+from cowork.engine.model import (
+    BatchWait,
+    Estimate,
+    StoredFinding,
+    Task,
+    TaskRequest,
+    TaskState,
+)
 from cowork.engine.store import Store
 from cowork.errors import CoworkError, InputError, TaskFailure
 from cowork.kinds.base import Gathered, GatherRequest
 from cowork.kinds.findings import Finding, finish_answer, schema_for
 from cowork.kinds.prompt import build_prompt, reserved_tokens
 from cowork.processes import pid_alive
+from cowork.providers import pricing
 from cowork.providers.base import BatchProvider, Completion, GenerationRequest, Provider
 
 log = logging.getLogger(__name__)
@@ -283,6 +291,35 @@ class TaskEngine:
             params=clean,
             brief_uri=brief_uri,
             brief=brief.to_json() if brief else None,
+        )
+
+    async def estimate(
+        self, request: TaskRequest, brief: Brief, overlays: dict[str, str] | None = None
+    ) -> Estimate:
+        """What `request` would send if it ran now: its context gathered and fitted to the
+        budget as a task would (in the same gathering processes), and the input's cost
+        at the configured model's price. Nothing is stored or sent."""
+        root = Path(request.workspace)
+        reserved = reserved_tokens(brief)
+        flag = CancelFlag(state_db(root).parent / f"estimate-{uuid.uuid4().hex[:12]}")
+        gathered = await self._gatherer.gather(
+            request.kind,
+            GatherRequest(root, request.params, self.settings, overlays or {}, flag, reserved),
+        )
+        settings = self.settings
+        provider = settings.resolved_provider()
+        tokens = gathered.tokens + reserved
+        price = None
+        if provider != "offline":
+            price = pricing.price_for(settings.model, providers.prices_of(settings))
+        return Estimate(
+            tokens=tokens,
+            budget=gathered.budget,
+            files=len(gathered.files),
+            cuts=[what for what, _ in gathered.cuts],
+            provider=provider,
+            model=settings.model,
+            input_cost_usd=tokens * price.input / 1e6 if price is not None else None,
         )
 
     async def submit(self, request: TaskRequest, overlays: dict[str, str] | None = None) -> Task:

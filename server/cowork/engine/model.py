@@ -158,3 +158,16 @@ class StoredFinding:
     artifact_uri: str | None
     finding: Finding
     dismissed: bool = False
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """What a hand-off would send if it ran now (engine.estimate)."""
+
+    tokens: int  # context plus the brief and instructions, local estimate
+    budget: int
+    files: int
+    cuts: list[str]  # what the budget would leave out
+    provider: str
+    model: str
+    input_cost_usd: float | None  # None: no model (offline) or no known price

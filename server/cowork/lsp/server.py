@@ -20,6 +20,7 @@ from cowork.engine.engine import TaskEngine
 from cowork.errors import InputError
 
 if TYPE_CHECKING:
+    from cowork.lsp.documents import Documents
     from cowork.lsp.findings import Findings
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ class CoworkServer(LanguageServer):
         self._engine_hooks: list[Callable[[TaskEngine], None]] = []
         self._roots: tuple[tuple[object, ...], list[Path]] | None = None
         self.findings: Findings  # set by the findings feature (lsp/findings.py)
+        self.documents: Documents  # set by lsp/documents.py, registered first
 
     # -- engine ------------------------------------------------------------------
 
@@ -140,8 +142,10 @@ def create_server() -> CoworkServer:
     from cowork.lsp import (
         actions,
         batch,
+        brieflint,
         briefs,
         commands,
+        documents,
         findings,
         lifecycle,
         progress,
@@ -151,6 +155,7 @@ def create_server() -> CoworkServer:
 
     server = CoworkServer()
     features = (
+        documents,  # first: the others subscribe to it
         lifecycle,
         settings,
         progress,
@@ -159,6 +164,7 @@ def create_server() -> CoworkServer:
         staleness,
         commands,
         briefs,
+        brieflint,
         actions,
     )
     for feature in features:

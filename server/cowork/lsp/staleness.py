@@ -75,15 +75,6 @@ def _artifact_path(uri: str) -> Path | None:
 
 def register(server: CoworkServer) -> None:
     staleness = Staleness(server)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
-    def did_open(params: types.DidOpenTextDocumentParams) -> None:
-        staleness.opened(params.text_document.uri)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-    def did_close(params: types.DidCloseTextDocumentParams) -> None:
-        staleness.closed(params.text_document.uri)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
-    def did_save(params: types.DidSaveTextDocumentParams) -> None:
-        staleness.saved()
+    server.documents.opened.append(staleness.opened)
+    server.documents.saved.append(lambda _: staleness.saved())
+    server.documents.closed.append(staleness.closed)
