@@ -50,6 +50,16 @@ def open_brief(session: Session, uri: str, text: str) -> None:
     )
 
 
+def write_good_brief(session: Session, repo: Path) -> str:
+    """GOOD as .cowork/briefs/engine.md, saved and open in the editor; its uri."""
+    (repo / ".cowork" / "briefs").mkdir(parents=True)
+    path = repo / ".cowork" / "briefs" / "engine.md"
+    text = GOOD.format(uri=(repo / "pkg/engine.py").as_uri())
+    path.write_text(text)
+    open_brief(session, path.as_uri(), text)
+    return path.as_uri()
+
+
 def edit_brief(session: Session, uri: str, text: str, version: int) -> None:
     session.client.text_document_did_change(
         types.DidChangeTextDocumentParams(
@@ -107,12 +117,7 @@ async def test_the_code_lens_shows_tokens_and_cost_and_dispatches(repo: Path, ed
         configuration={"provider": "anthropic", "model": "claude-sonnet-4-5"},
     )
     try:
-        (repo / ".cowork" / "briefs").mkdir(parents=True)
-        path = repo / ".cowork" / "briefs" / "engine.md"
-        uri = path.as_uri()
-        text = GOOD.format(uri=(repo / "pkg/engine.py").as_uri())
-        path.write_text(text)
-        open_brief(session, uri, text)
+        uri = write_good_brief(session, repo)
 
         async def titles() -> list[str]:
             lenses = await session.client.text_document_code_lens_async(
@@ -148,12 +153,7 @@ async def test_a_brief_over_budget_says_so(repo: Path, case: str) -> None:
         engine.write_text(engine.read_text() + many)
     session = await start_session(repo, configuration={"contextBudgetTokens": 2500})
     try:
-        (repo / ".cowork" / "briefs").mkdir(parents=True)
-        path = repo / ".cowork" / "briefs" / "engine.md"
-        uri = path.as_uri()
-        text = GOOD.format(uri=(repo / "pkg/engine.py").as_uri())
-        path.write_text(text)
-        open_brief(session, uri, text)
+        uri = write_good_brief(session, repo)
         expected = "brief-over-budget" if case == "parts cut" else "brief-would-fail"
         await session.wait_until(
             lambda: expected in (codes(session, uri) or []), f"the {expected} warning"
