@@ -11,6 +11,7 @@ client is asked to refresh its lenses when a new one is ready.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from pathlib import Path
 
@@ -65,6 +66,7 @@ class Briefs:
         self._estimates: dict[str, Estimate | str] = {}  # uri -> estimate, or why none
         self._issues: dict[str, list[brieflint.BriefIssue]] = {}
         self._versions: dict[str, int] = {}  # newest lint started, per uri
+        self._lints = itertools.count(1)
 
     def _text(self, uri: str) -> str | None:
         document = self.server.workspace.text_documents.get(uri)
@@ -83,13 +85,14 @@ class Briefs:
         if brief_root(uri) is not None:
             self._estimates.pop(uri, None)
             self._issues.pop(uri, None)
+            self._versions.pop(uri, None)  # a lint still under way is dropped
             self._publish(uri)
 
     async def _lint(self, uri: str) -> None:
         root, text = brief_root(uri), self._text(uri)
         if root is None or text is None:
             return
-        version = self._versions[uri] = self._versions.get(uri, 0) + 1
+        version = self._versions[uri] = next(self._lints)
         issues = await asyncio.to_thread(brieflint.lint, text, root)
         if self._versions.get(uri) == version and self._text(uri) is not None:
             self._issues[uri] = issues  # the newest edit's: a slower older lint is dropped
