@@ -109,6 +109,21 @@ def lens_titles(lenses: Any) -> list[str]:
     return [lens.command.title for lens in lenses or [] if lens.command]
 
 
+async def lenses_once(session: Session, uri: str, wanted: str) -> list[types.CodeLens]:
+    """The brief's code lenses, once the second one's title holds `wanted` (estimates are
+    published as the brief's diagnostics when they are stored)."""
+    while True:
+        session.client.diagnostics.pop(uri, None)
+        lenses = await session.client.text_document_code_lens_async(
+            types.CodeLensParams(types.TextDocumentIdentifier(uri))
+        )
+        if wanted in lens_titles(lenses)[-1]:
+            return list(lenses or [])
+        await session.wait_until(
+            lambda: session.client.diagnostics.get(uri) is not None, f"a lens with {wanted!r}"
+        )
+
+
 async def test_the_code_lens_shows_tokens_and_cost_and_dispatches(repo: Path, editor: str) -> None:
     # A provider with a price: the anthropic one, never called (nothing is dispatched).
     session = await start_session(
@@ -118,26 +133,29 @@ async def test_the_code_lens_shows_tokens_and_cost_and_dispatches(repo: Path, ed
     )
     try:
         uri = write_good_brief(session, repo)
-
-        async def titles() -> list[str]:
-            lenses = await session.client.text_document_code_lens_async(
-                types.CodeLensParams(types.TextDocumentIdentifier(uri))
-            )
-            return lens_titles(lenses)
-
-        while True:  # the estimate is published (as diagnostics) once it is stored
-            session.client.diagnostics.pop(uri, None)
-            shown = await titles()
-            if "tokens" in shown[-1]:
-                break
-            await session.wait_until(
-                lambda: session.client.diagnostics.get(uri) is not None, "the estimate"
-            )
+        shown = lens_titles(await lenses_once(session, uri, "tokens"))
         assert shown[0] == "▶ Dispatch this brief"
         assert shown[1].startswith("~") and " of 60,000 tokens" in shown[1]
         assert "est. $" in shown[1] and "input (claude-sonnet-4-5)" in shown[1]
         tokens = int(shown[1][1:].split(" ")[0].replace(",", ""))
         assert 0 < tokens <= 60_000
+
+        # The settings change: the open brief is estimated again.
+        session.client.set_configuration({"provider": "offline"}, section="cowork")
+        session.client.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(settings={})
+        )
+        lenses = await lenses_once(session, uri, "offline: no model, no cost")
+
+        dispatch = lenses[0].command
+        assert dispatch is not None and dispatch.command == "cowork.dispatchBrief"
+        answer = await session.command(dispatch.command, *(dispatch.arguments or []))
+        done = await session.wait_for(answer["taskId"], "done", "failed")
+        assert done["state"] == "done", done["error"]
+        assert (
+            "Explain how pkg/engine.py queues and runs jobs"
+            in Path(done["artifactUri"].removeprefix("file://")).read_text()
+        )
     finally:
         await stop_session(session)
 

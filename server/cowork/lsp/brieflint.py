@@ -20,6 +20,7 @@ from lsprotocol import types
 from cowork import brieflint, uris
 from cowork.artifacts import COWORK_DIR
 from cowork.brief import Brief
+from cowork.config import Settings
 from cowork.engine.model import Estimate
 from cowork.errors import CoworkError, InputError
 from cowork.lsp.findings import SOURCE
@@ -79,6 +80,11 @@ class Briefs:
     def opened_or_saved(self, uri: str) -> None:
         if brief_root(uri) is not None:
             self.server.spawn(self._lint(uri), "lint a brief")
+            self.server.spawn(self._estimate(uri), "estimate a brief")
+
+    def estimate_all(self) -> None:
+        """Estimate every open brief again (the settings changed)."""
+        for uri in list(self._issues):
             self.server.spawn(self._estimate(uri), "estimate a brief")
 
     def closed(self, uri: str) -> None:
@@ -194,6 +200,13 @@ def register(server: CoworkServer) -> None:
     server.documents.saved.append(briefs.opened_or_saved)
     server.documents.changed.append(briefs.edited)
     server.documents.closed.append(briefs.closed)
+
+    def settings_changed(old: Settings, new: Settings) -> None:
+        # The budget, model, prices, provider or exclusions change what a brief costs.
+        if old != new:
+            briefs.estimate_all()
+
+    server.when_settings_change(settings_changed)
 
     @server.feature(types.TEXT_DOCUMENT_CODE_LENS)
     def code_lens(params: types.CodeLensParams) -> list[types.CodeLens]:

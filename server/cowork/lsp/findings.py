@@ -19,6 +19,7 @@ from typing import Any
 from lsprotocol import types
 
 from cowork import uris
+from cowork.config import Settings
 from cowork.engine.engine import TaskEngine
 from cowork.engine.model import StoredFinding
 from cowork.errors import InputError
@@ -185,3 +186,9 @@ def register(server: CoworkServer) -> None:
         engine.on_findings(changed)
 
     server.when_engine_starts(subscribe)
+
+    def settings_changed(old: Settings, new: Settings) -> None:
+        if new.min_finding_severity != old.min_finding_severity:
+            server.spawn(findings.publish_all(), "publish findings")
+
+    server.when_settings_change(settings_changed)

@@ -38,6 +38,7 @@ class CoworkServer(LanguageServer):
         self._engine: TaskEngine | None = None
         self._background: set[asyncio.Task[Any]] = set()
         self._engine_hooks: list[Callable[[TaskEngine], None]] = []
+        self._settings_hooks: list[Callable[[Settings, Settings], None]] = []
         self._roots: tuple[tuple[object, ...], list[Path]] | None = None
         self.findings: Findings  # set by the findings feature (lsp/findings.py)
         self.documents: Documents  # set by lsp/documents.py, registered first
@@ -53,6 +54,15 @@ class CoworkServer(LanguageServer):
     def when_engine_starts(self, hook: Callable[[TaskEngine], None]) -> None:
         """Run `hook` once the engine exists (features subscribe to it there)."""
         self._engine_hooks.append(hook)
+
+    def when_settings_change(self, hook: Callable[[Settings, Settings], None]) -> None:
+        """Call `hook(old, new)` after each recomputation of the settings, once the engine
+        has them and has loaded its workspaces."""
+        self._settings_hooks.append(hook)
+
+    def settings_changed(self, old: Settings, new: Settings) -> None:
+        for hook in self._settings_hooks:
+            hook(old, new)
 
     def start_engine(self) -> TaskEngine:
         """Create the engine on the running loop (never in __init__: see pygls2 notes)."""

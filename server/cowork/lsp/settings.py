@@ -86,12 +86,11 @@ async def apply_settings(ls: CoworkServer, pushed: Any = None) -> None:
                 message=f"cowork settings in effect:\n{config.describe(settings)}",
             )
         )
-        severity_changed = settings.min_finding_severity != ls.settings.min_finding_severity
-        ls.settings = settings
+        old, ls.settings = ls.settings, settings
         if ls._engine is not None:
             ls._engine.update_settings(settings)
-            if severity_changed and ls._engine.is_loaded:
-                ls.spawn(ls.findings.publish_all(), "publish findings")
+            if ls._engine.is_loaded:
+                ls.settings_changed(old, settings)
 
 
 def register(server: CoworkServer) -> None:
