@@ -155,6 +155,23 @@ async def start_session(
     return session
 
 
+async def summarize_once(
+    root: Path,
+    env: dict[str, str],
+    init_options: dict[str, Any] | None = None,
+    rel: str = "pkg/engine.py",
+) -> tuple[dict[str, Any], Session]:
+    """Start a server, summarise `rel`, wait for the task to end, stop the server:
+    the task's final record, and the session (what the editor was sent)."""
+    session = await start_session(root, "visual_studio_code", env=env, init_options=init_options)
+    try:
+        answer = await session.command("cowork.summarizeModule", {"uri": (root / rel).as_uri()})
+        done = await session.wait_for(answer["taskId"], "done", "failed", "cancelled")
+    finally:
+        await stop_session(session)
+    return done, session
+
+
 def _observe(client: LanguageClient, session: Session, method: str) -> None:
     original = client.protocol.fm.features.pop(method)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import Session, server_env, start_session, stop_session
+from conftest import Session, server_env, start_session, stop_session, summarize_once
 from cowork.artifacts import read_provenance
 from cowork.config import DEFAULT_MODEL
 from fakeapi import FakeAnthropic
@@ -63,16 +63,7 @@ async def test_provider_count_over_budget_refits_the_context(repo: Path) -> None
     # 1.2 characters per token: about 2.5x the local estimate (3 per token).
     with FakeAnthropic(text="A summary.", chars_per_token=1.2) as api:
         env = server_env(ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=api.base_url)
-        session = await start_session(
-            repo, "visual_studio_code", env=env, init_options={"contextBudgetTokens": budget}
-        )
-        try:
-            answer = await session.command(
-                "cowork.summarizeModule", {"uri": (repo / "pkg/big.py").as_uri()}
-            )
-            done = await session.wait_for(answer["taskId"], "done", "failed")
-        finally:
-            await stop_session(session)
+        done, _ = await summarize_once(repo, env, {"contextBudgetTokens": budget}, rel="pkg/big.py")
     assert done["state"] == "done", done["error"]
     counts = [r for r in api.requests if r.path == "/v1/messages/count_tokens"]
     sent = [r for r in api.requests if r.path == "/v1/messages"]

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from lsprotocol import types
 
-from conftest import Session, artifact_of, server_env, start_session, stop_session
+from conftest import Session, artifact_of, server_env, summarize_once
 from cowork.artifacts import read_provenance
 from cowork.config import DEFAULT_MODEL
 from cowork.errors import TaskFailure
@@ -40,20 +40,8 @@ async def run_summary(
     settings: dict[str, Any] | None = None,
     **env: str,
 ) -> tuple[dict[str, Any], Session]:
-    session = await start_session(
-        repo,
-        "visual_studio_code",
-        env=server_env(OPENAI_BASE_URL=api.base_url, **env),
-        init_options=SETTINGS if settings is None else settings,
-    )
-    try:
-        answer = await session.command(
-            "cowork.summarizeModule", {"uri": (repo / "pkg/engine.py").as_uri()}
-        )
-        done = await session.wait_for(answer["taskId"], "done", "failed", "cancelled")
-    finally:
-        await stop_session(session)
-    return done, session
+    env_ = server_env(OPENAI_BASE_URL=api.base_url, **env)
+    return await summarize_once(repo, env_, SETTINGS if settings is None else settings)
 
 
 def assert_complete(done: dict[str, Any]) -> str:

@@ -17,6 +17,7 @@ from conftest import (
     server_env,
     start_session,
     stop_session,
+    summarize_once,
 )
 from cowork.artifacts import read_provenance
 from fakeapi import BreakStream, FakeAnthropic, Malformed, Reply, Stall, Status, StreamError
@@ -29,15 +30,7 @@ async def run_summary(
     repo: Path, api: FakeAnthropic, settings: dict[str, Any] | None = None
 ) -> tuple[dict[str, Any], Session]:
     env = server_env(ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=api.base_url)
-    session = await start_session(repo, "visual_studio_code", env=env, init_options=settings)
-    try:
-        answer = await session.command(
-            "cowork.summarizeModule", {"uri": (repo / "pkg/engine.py").as_uri()}
-        )
-        done = await session.wait_for(answer["taskId"], "done", "failed", "cancelled")
-    finally:
-        await stop_session(session)
-    return done, session
+    return await summarize_once(repo, env, settings)
 
 
 def generations(api: FakeAnthropic) -> int:

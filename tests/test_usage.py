@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import server_env, start_session, stop_session
+from conftest import server_env, start_session, stop_session, summarize_once
 from fakeapi import FakeAnthropic, Reply
 
 KEY = "sk-ant-test-usage-0123456789"
@@ -31,16 +31,7 @@ async def test_cost_from_the_prices_setting_in_record_and_cli(repo: Path) -> Non
             )
         )
         env = server_env(ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=api.base_url)
-        session = await start_session(
-            repo, "visual_studio_code", env=env, init_options={"prices": prices}
-        )
-        try:
-            answer = await session.command(
-                "cowork.summarizeModule", {"uri": (repo / "pkg/engine.py").as_uri()}
-            )
-            done = await session.wait_for(answer["taskId"], "done", "failed")
-        finally:
-            await stop_session(session)
+        done, _ = await summarize_once(repo, env, {"prices": prices})
     assert done["state"] == "done", done["error"]
     # The longest matching prefix wins: claude-sonnet-5 at $2 / $20 per million.
     expected = (2000 * 2 + 4000 * 2 * 1.25 + 10_000 * 2 * 0.1 + 500 * 20) / 1e6
@@ -60,7 +51,7 @@ async def test_cost_from_the_prices_setting_in_record_and_cli(repo: Path) -> Non
         text=True,
         check=True,
     ).stdout
-    row = next(line for line in table.splitlines() if line.startswith(answer["taskId"]))
+    row = next(line for line in table.splitlines() if line.startswith(done["taskId"]))
     assert "16.0k in (10.0k cached) 500 out" in row
     assert f"${expected:.4f}" in row
 
