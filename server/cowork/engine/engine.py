@@ -68,6 +68,15 @@ def state_db(root: Path) -> Path:
     return root / artifacts.COWORK_DIR / "state" / "tasks.db"
 
 
+def _tell(listeners: list[Callable[..., None]], what: str, *args: Any) -> None:
+    """Call each listener; one that fails is logged and does not stop the others."""
+    for listener in listeners:
+        try:
+            listener(*args)
+        except Exception:
+            log.exception("%s listener failed", what)
+
+
 class TaskEngine:
     """Runs tasks for one or more workspace folders, `max_concurrent_tasks` at a time.
 
@@ -163,25 +172,13 @@ class TaskEngine:
         self._findings_listeners.append(listener)
 
     def _emit_findings(self, root: Path) -> None:
-        for listener in self._findings_listeners:
-            try:
-                listener(root)
-            except Exception:
-                log.exception("findings listener failed")
+        _tell(self._findings_listeners, "findings", root)
 
     def _emit_change(self, task: Task) -> None:
-        for listener in self._change_listeners:
-            try:
-                listener(task)
-            except Exception:
-                log.exception("task change listener failed")
+        _tell(self._change_listeners, "task change", task)
 
     def _emit_progress(self, task: Task, message: str, percentage: int | None = None) -> None:
-        for listener in self._progress_listeners:
-            try:
-                listener(task, message, percentage)
-            except Exception:
-                log.exception("task progress listener failed")
+        _tell(self._progress_listeners, "task progress", task, message, percentage)
 
     def set_batch_question(self, ask: batches.BatchQuestion) -> None:
         """How to ask the user whether a task goes as a batch (setting `batch: ask`):

@@ -7,12 +7,15 @@ opened, edited, saved or closed subscribe here instead.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from lsprotocol import types
 
 from cowork.lsp.server import CoworkServer
+
+log = logging.getLogger(__name__)
 
 Listener = Callable[[str], None]  # called with the document's uri
 
@@ -25,26 +28,31 @@ class Documents:
     closed: list[Listener] = field(default_factory=list)
 
 
+def _tell(listeners: list[Listener], uri: str) -> None:
+    # One feature's failure must not keep a document from the others.
+    for listener in listeners:
+        try:
+            listener(uri)
+        except Exception:
+            log.exception("document listener failed for %s", uri)
+
+
 def register(server: CoworkServer) -> None:
     documents = Documents()
     server.documents = documents
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(params: types.DidOpenTextDocumentParams) -> None:
-        for listener in documents.opened:
-            listener(params.text_document.uri)
+        _tell(documents.opened, params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(params: types.DidChangeTextDocumentParams) -> None:
-        for listener in documents.changed:
-            listener(params.text_document.uri)
+        _tell(documents.changed, params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(params: types.DidSaveTextDocumentParams) -> None:
-        for listener in documents.saved:
-            listener(params.text_document.uri)
+        _tell(documents.saved, params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(params: types.DidCloseTextDocumentParams) -> None:
-        for listener in documents.closed:
-            listener(params.text_document.uri)
+        _tell(documents.closed, params.text_document.uri)

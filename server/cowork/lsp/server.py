@@ -62,7 +62,10 @@ class CoworkServer(LanguageServer):
 
     def settings_changed(self, old: Settings, new: Settings) -> None:
         for hook in self._settings_hooks:
-            hook(old, new)
+            try:
+                hook(old, new)
+            except Exception:  # one feature's failure must not keep the others stale
+                log.exception("settings hook failed")
 
     def start_engine(self) -> TaskEngine:
         """Create the engine on the running loop (never in __init__: see pygls2 notes)."""
