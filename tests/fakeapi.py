@@ -33,6 +33,8 @@ Steps and what the SDKs make of them (anthropic 2.12, openai 3.54):
 - `BreakStream(after_events=N)`: the connection closes mid-stream (no
   message_stop, no terminating chunk). Anthropic: `httpx2.RemoteProtocolError`
   raised unwrapped from the iteration; OpenAI: `openai.APIConnectionError`.
+- `CutStream(after_events=N)`: the stream ends cleanly after N events, with
+  no message_stop / finish_reason, usage chunk or [DONE]: the SDKs raise nothing.
 - `Malformed(after_events=N)`: an event whose data is cut-off JSON, then the
   rest. Both SDKs: `json.JSONDecodeError` (a ValueError), unwrapped.
 - `StreamError(after_events=N, error_type=, message=)`: an in-stream error,
@@ -137,6 +139,15 @@ class BreakStream:
 
 
 @dataclass(frozen=True)
+class CutStream:
+    """End the stream cleanly after `after_events` events, as a flaky proxy or server
+    does: a proper end of the HTTP body, but no message_stop / finish_reason chunk,
+    usage chunk or [DONE]. The SDKs raise nothing: the client must notice."""
+
+    after_events: int = 0
+
+
+@dataclass(frozen=True)
 class Malformed:
     """After `after_events` events, send one whose data is cut-off JSON, then go on."""
 
@@ -168,7 +179,7 @@ class Expired:
     """A batch result only: the request `expired`."""
 
 
-Step = Reply | Status | BreakStream | Malformed | StreamError | Stall | Expired
+Step = Reply | Status | BreakStream | CutStream | Malformed | StreamError | Stall | Expired
 
 
 @dataclass
@@ -502,6 +513,9 @@ class _FakeServer:
         """Play the step's fault before `event`; True if that ended the stream."""
         if isinstance(step, BreakStream):
             raise _Cut
+        if isinstance(step, CutStream):
+            ex.end_stream()
+            return True
         if isinstance(step, Stall):
             ex.stall(step.seconds)
         elif isinstance(step, Malformed):

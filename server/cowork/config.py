@@ -36,6 +36,8 @@ class Settings:
     prices: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     # The longest silence from a model's API before an attempt is given up (and retried).
     request_timeout_seconds: int = 120
+    # Rounds an answer cut by the output token limit is asked to go on.
+    max_continuations: int = 2
     # For tests and demos: the offline provider takes this long to "write".
     offline_delay_ms: int = 0
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -125,6 +127,7 @@ _FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "exclude": ("exclude", _globs),
     "prices": ("prices", _prices),
     "requestTimeoutSeconds": ("request_timeout_seconds", _int_range(1, 3600)),
+    "maxContinuations": ("max_continuations", _int_range(0, 10)),
     "offlineDelayMs": ("offline_delay_ms", _int_range(0, 3_600_000)),
 }
 

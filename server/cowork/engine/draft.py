@@ -3,7 +3,8 @@
 The file appears with the first text and grows as text arrives, so a user can
 open it and watch. Its front matter says `status: writing`. When an attempt
 fails and is retried, what arrived stays, marked incomplete, until the next
-attempt's first text replaces it. The finished artifact replaces the draft
+attempt's first text replaces it (only the current round's text, when an answer
+cut by the output limit is being continued). The finished artifact replaces the draft
 atomically at the same path; a task that fails leaves it marked incomplete
 with the reason; a cancelled task leaves nothing.
 
@@ -24,7 +25,8 @@ class Draft:
     def __init__(self, path: Path, header: dict[str, Any]) -> None:
         self.path = path  # where the draft goes; `claimed` tells whether it is there
         self._header = header
-        self._text: list[str] = []
+        self._kept: list[str] = []  # text of the finished rounds of a continued answer
+        self._text: list[str] = []  # the current attempt's text
         self._claimed = False
         self._note = ""
 
@@ -44,6 +46,7 @@ class Draft:
         # The text ends the file, so that what arrives next is appended to it.
         return (
             f"{artifacts.front_matter({**self._header, 'status': status})}\n{banner}\n\n"
+            + "".join(self._kept)
             + "".join(self._text)
         )
 
@@ -68,6 +71,11 @@ class Draft:
         self._text.append(text)
         with open(self.path, "a", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
+
+    def round_done(self) -> None:
+        """The text so far is whole: a later retry replaces only what follows it."""
+        self._kept += self._text
+        self._text = []
 
     def interrupted(self, note: str) -> None:
         """The current attempt failed and another follows: keep its text, say so."""

@@ -480,7 +480,12 @@ class TaskEngine:
             self._emit_progress(task, "Writing the artifact", 95)
             provenance = _completed(_provenance(task, brief, gathered), completion, now())
             body, found = finish_answer(
-                task.kind, completion.provider == "offline", completion.text, gathered.findings
+                task.kind,
+                completion.provider == "offline",
+                completion.text,
+                gathered.findings,
+                cut=completion.cut,
+                continuations=completion.continuations,
             )
             content = artifacts.render(provenance, body)
             written = await _uninterruptible(
@@ -570,6 +575,7 @@ class TaskEngine:
             model=settings.model,
             offline_report=gathered.offline_report,
             output_schema=schema_for(task.kind),
+            max_continuations=settings.max_continuations,
         )
         try:
             return await provider.generate(request, stream)
@@ -672,8 +678,9 @@ class TaskEngine:
             )
             ended = True
             self._emit_progress(task, "Writing the artifact", 95)
-            body, found = finish_answer(task.kind, False, completion.text, [])
-            content = artifacts.render(_completed(wait.provenance, completion, now()), body)
+            body, found = finish_answer(task.kind, False, completion.text, [], cut=completion.cut)
+            provenance = _completed(wait.provenance, completion, now()) | {"batch": batch_id}
+            content = artifacts.render(provenance, body)
             draft = await asyncio.to_thread(_draft_for, Path(task.request.workspace), task)
             written = await _uninterruptible(asyncio.to_thread(draft.finish, content))
             task.batch = None
@@ -785,6 +792,12 @@ def _completed(provenance: dict[str, Any], completion: Completion, finished: str
         "provider": completion.provider,
         "model": completion.model,
         "finishedAt": finished,
+        "answer": {
+            "ended": completion.ended,
+            "requests": completion.attempts,
+            **({"notes": completion.notes} if completion.notes else {}),
+        },
+        "batch": None,
         "usage": completion.usage.to_json(),
     }
 
@@ -852,6 +865,15 @@ class _Stream:
         self._received = 0
         self._engine._emit_progress(
             self._task, f"Retrying in {wait_s:.1f} s (attempt {attempt} of {of}): {why}", None
+        )
+
+    def round_done(self) -> None:
+        self._flush()
+        self._submit(lambda _: self._draft.round_done(), "")
+        self._engine._emit_progress(
+            self._task,
+            f"The answer reached the output limit; {self._provider} is asked to go on",
+            None,
         )
 
     def _flush(self) -> None:

@@ -30,6 +30,14 @@ class Usage:
     cache_write_tokens: int = 0
     cost_usd: float = 0.0
 
+    def add(self, other: Usage) -> None:
+        """Add `other`'s tokens and cost to these (attempts of one task)."""
+        self.input_tokens += other.input_tokens
+        self.output_tokens += other.output_tokens
+        self.cache_read_tokens += other.cache_read_tokens
+        self.cache_write_tokens += other.cache_write_tokens
+        self.cost_usd += other.cost_usd
+
     def to_json(self) -> dict[str, Any]:
         return {
             "inputTokens": self.input_tokens,

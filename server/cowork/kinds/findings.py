@@ -141,16 +141,45 @@ def schema_for(kind: str) -> dict[str, Any] | None:
     return review_schema() if kind == "review" else None
 
 
+def cut_note(continuations: int) -> str:
+    """What an answer still cut by the output limit says at its end."""
+    asked = (
+        f" after {continuations} continuation{'s' if continuations != 1 else ''}"
+        if continuations
+        else ""
+    )
+    return (
+        f"> **Cut short**: the answer reached the output token limit{asked}, so it ends "
+        "mid-way. Hand the task off again with a narrower brief, or raise "
+        "cowork.maxContinuations."
+    )
+
+
 def finish_answer(
-    kind: str, offline: bool, text: str, recipe: list[Finding]
+    kind: str,
+    offline: bool,
+    text: str,
+    recipe: list[Finding],
+    *,
+    cut: bool = False,
+    continuations: int = 0,
 ) -> tuple[str, list[Finding]]:
     """(the artifact body, the findings to show) of a finished answer. A review by a
     model is structured: its summary and findings are rendered as Markdown; the
-    offline review's findings are the recipe's own checks, already in its report."""
+    offline review's findings are the recipe's own checks, already in its report.
+    An answer still `cut` by the output limit says so; a cut structured answer is
+    kept as text and none of its findings are published (half a document)."""
     if kind != "review":
-        return text, []
+        return (f"{text.rstrip()}\n\n{cut_note(continuations)}\n" if cut else text), []
     if offline:
         return text, recipe
+    if cut:
+        fence = "`" * max(3, _longest_backticks(text) + 1)
+        return (
+            f"{cut_note(continuations)} Its findings are not shown as diagnostics: only "
+            f"a whole answer is read.\n\n{fence}json\n{text.rstrip()}\n{fence}\n",
+            [],
+        )
     parsed = parse_review(text)
     if parsed is None:
         return f"{text.rstrip()}\n\n{NOT_STRUCTURED}\n", []

@@ -23,11 +23,12 @@ import httpx2  # the SDK's transport: a stream that breaks mid-way raises its er
 
 from cowork.engine.model import Usage
 from cowork.errors import TaskFailure
-from cowork.providers import pricing
+from cowork.providers import pricing, rounds
 from cowork.providers.base import (
     Completion,
     GenerationRequest,
     RetryListener,
+    StreamCut,
     TextSink,
     TryLater,
 )
@@ -99,6 +100,8 @@ def judge(exc: BaseException) -> Verdict | None:
         return Verdict(True, "the connection broke mid-answer")
     if isinstance(exc, json.JSONDecodeError):
         return Verdict(True, "the stream held a malformed event")
+    if isinstance(exc, StreamCut):
+        return Verdict(True, str(exc))
     if isinstance(exc, anthropic.APIError):
         return Verdict(False, f"the Anthropic API failed: {type(exc).__name__}")
     return None
@@ -124,7 +127,7 @@ class AnthropicProvider(SDKProvider[anthropic.AsyncAnthropic]):
         )
 
     def _messages(
-        self, request: GenerationRequest, ttl: pricing.CacheTTL | None = None
+        self, request: GenerationRequest, ttl: pricing.CacheTTL | None = None, so_far: str = ""
     ) -> tuple[list[Any], list[Any]]:
         p = request.prompt
         breakpoint_: dict[str, str] = {"type": "ephemeral", **({"ttl": ttl} if ttl else {})}
@@ -136,7 +139,14 @@ class AnthropicProvider(SDKProvider[anthropic.AsyncAnthropic]):
             system[-1]["cache_control"] = breakpoint_
         task_text = "\n\n".join(t for t in (p.task_context, p.instruction) if t)
         content.append({"type": "text", "text": task_text or "(no task context)"})
-        return system, [{"role": "user", "content": content}]
+        messages: list[dict[str, Any]] = [{"role": "user", "content": content}]
+        if so_far:  # a continuation: the same prompt, the answer so far, "go on"
+            go_on = rounds.go_on(request.output_schema is not None)
+            messages += [
+                {"role": "assistant", "content": [{"type": "text", "text": so_far}]},
+                {"role": "user", "content": [{"type": "text", "text": go_on}]},
+            ]
+        return system, messages
 
     async def count_tokens(self, request: GenerationRequest) -> int | None:
         """Anthropic's token counter (free). Best effort: None when it cannot answer,
@@ -153,61 +163,47 @@ class AnthropicProvider(SDKProvider[anthropic.AsyncAnthropic]):
         return counted.input_tokens
 
     async def generate(self, request: GenerationRequest, sink: TextSink) -> Completion:
-        system, messages = self._messages(request)
+        billed = rounds.Billed()
         async with self._session() as client:
-            return await self._generate(client, request, system, messages, sink)
 
-    async def _generate(
-        self,
-        client: anthropic.AsyncAnthropic,
-        request: GenerationRequest,
-        system: list[Any],
-        messages: list[Any],
-        sink: TextSink,
-    ) -> Completion:
-        async def attempt() -> tuple[str, anthropic.types.Message]:
-            parts: list[str] = []
-            async with client.messages.stream(
-                model=request.model,
-                max_tokens=request.max_output_tokens,
-                system=system,
-                messages=messages,
-                **_output(request),
-            ) as stream:
-                async for text in stream.text_stream:
-                    parts.append(text)
-                    sink.text(text)
-                final = await stream.get_final_message()
-            return "".join(parts), final
+            async def one_round(so_far: str) -> rounds.Round:
+                system, messages = self._messages(request, so_far=so_far)
+                # A continuation is plain text: a schema would start a new document.
+                params = {
+                    "model": request.model,
+                    "max_tokens": request.max_output_tokens,
+                    "system": system,
+                    "messages": messages,
+                    **({} if so_far else _output(request)),
+                }
 
-        try:
-            text, final = await with_retries(attempt, judge, sink.retrying, self._policy)
-        except RetriesExhausted as exc:
-            raise TaskFailure(exc.reason) from None
-        return self._completion(text, final)
+                async def attempt() -> rounds.Round:
+                    return await _attempt(client, params, sink, billed)
+
+                try:
+                    return await with_retries(attempt, judge, sink.retrying, self._policy)
+                except RetriesExhausted as exc:
+                    raise TaskFailure(exc.reason) from None
+
+            whole = await rounds.whole_answer(request, sink, one_round)
+        completion = self._completion(whole.text, whole.model or request.model, billed.usage)
+        completion.continuations, completion.cut = whole.continuations, whole.cut
+        completion.attempts, completion.notes = billed.attempts, billed.notes()
+        return completion
 
     def _completion(
-        self, text: str, final: anthropic.types.Message, *, batch: bool = False
+        self, text: str, model: str, usage: Usage, *, batch: bool = False
     ) -> Completion:
-        u = final.usage
-        usage = Usage(
-            input_tokens=u.input_tokens,
-            output_tokens=u.output_tokens,
-            cache_read_tokens=u.cache_read_input_tokens or 0,
-            cache_write_tokens=u.cache_creation_input_tokens or 0,
-        )
         # One TTL per request: the streamed request's breakpoint has the default 5
         # minutes, a batch request's BATCH_CACHE_TTL.
         usage.cost_usd = pricing.cost(
-            final.model,
+            model,
             usage,
             batch=batch,
             cache_ttl=BATCH_CACHE_TTL if batch else "5m",
             overrides=self._prices,
         )
-        if final.stop_reason == "max_tokens":
-            text += "\n\n> **Cut short**: the answer reached the output token limit.\n"
-        return Completion(text=text, provider=self.name, model=final.model, usage=usage)
+        return Completion(text=text, provider=self.name, model=model, usage=usage)
 
     # -- Message Batches ------------------------------------------------------------
 
@@ -272,7 +268,11 @@ class AnthropicProvider(SDKProvider[anthropic.AsyncAnthropic]):
         if found.type == "succeeded":
             message = found.message
             text = "".join(b.text for b in message.content if b.type == "text")
-            return self._completion(text, message, batch=True)
+            completion = self._completion(text, message.model, _usage(message.usage), batch=True)
+            # Not continued: the request is not at hand any more (a batch may end
+            # after a restart), and a continuation would not be at the batch price.
+            completion.cut = message.stop_reason == "max_tokens"
+            return completion
         if found.type == "errored":
             error = found.error.error
             raise TaskFailure(
@@ -295,6 +295,68 @@ class AnthropicProvider(SDKProvider[anthropic.AsyncAnthropic]):
                 await with_retries(attempt, judge, lambda *_: None, CANCEL_POLICY)
             except RetriesExhausted as exc:
                 raise TaskFailure(f"could not cancel batch {batch_id}: {exc.verdict.why}") from None
+
+
+def _usage(u: anthropic.types.Usage) -> Usage:
+    return Usage(
+        input_tokens=u.input_tokens,
+        output_tokens=u.output_tokens,
+        cache_read_tokens=u.cache_read_input_tokens or 0,
+        cache_write_tokens=u.cache_creation_input_tokens or 0,
+    )
+
+
+async def _attempt(
+    client: anthropic.AsyncAnthropic, params: dict[str, Any], sink: TextSink, billed: rounds.Billed
+) -> rounds.Round:
+    """One streamed request. Its usage is billed even when it fails part-way (the
+    API bills what it started); a stream that ends without `message_stop` and a
+    `stop_reason` is a StreamCut, whatever the SDK made of it."""
+    parts: list[str] = []
+    usage: Usage | None = None
+    stop: str | None = None
+    stopped = False
+    model: str | None = None
+    try:
+        async with client.messages.stream(**params) as stream:
+            async for event in stream:
+                if event.type == "message_start":
+                    usage, model = _usage(event.message.usage), event.message.model
+                elif event.type == "content_block_delta" and event.delta.type == "text_delta":
+                    parts.append(event.delta.text)
+                    sink.text(event.delta.text)
+                elif event.type == "message_delta":
+                    stop = event.delta.stop_reason
+                    usage = _delta_usage(usage or Usage(), event.usage)
+                elif event.type == "message_stop":
+                    stopped = True
+    finally:
+        if usage is not None:
+            billed.add(usage)
+        else:
+            billed.add(Usage(output_tokens=len("".join(parts)) // 4), estimated=bool(parts))
+    if not stopped or stop is None:
+        missing = "message_stop" if not stopped else "a stop_reason"
+        raise StreamCut(f"the stream ended before the answer was complete (no {missing})")
+    return rounds.Round("".join(parts), rounds.LENGTH if stop == "max_tokens" else stop, model)
+
+
+def _delta_usage(usage: Usage, delta: Any) -> Usage:
+    """`usage` with the cumulative counts a `message_delta` reports (those it has)."""
+    return Usage(
+        input_tokens=delta.input_tokens if delta.input_tokens is not None else usage.input_tokens,
+        output_tokens=delta.output_tokens,
+        cache_read_tokens=(
+            delta.cache_read_input_tokens
+            if delta.cache_read_input_tokens is not None
+            else usage.cache_read_tokens
+        ),
+        cache_write_tokens=(
+            delta.cache_creation_input_tokens
+            if delta.cache_creation_input_tokens is not None
+            else usage.cache_write_tokens
+        ),
+    )
 
 
 def _batch_failure(exc: Exception, batch_id: str) -> Exception | None:

@@ -34,6 +34,18 @@ class GenerationRequest:
     max_output_tokens: int = 8000
     # A JSON schema the answer must follow (a review's findings); None for Markdown.
     output_schema: dict[str, Any] | None = None
+    # How many times an answer cut by the output limit is asked to go on.
+    max_continuations: int = 2
+
+
+# How an answer ended, as provenance says it.
+STOPPED = "stop"
+CUT = "cut at the output limit"
+
+
+def continued(rounds: int) -> str:
+    """How an answer that needed `rounds` continuations ended."""
+    return f"continued ×{rounds}"
 
 
 @dataclass
@@ -41,7 +53,25 @@ class Completion:
     text: str
     provider: str
     model: str
+    # Every billed attempt and continuation added up, not only the last one.
     usage: Usage = field(default_factory=Usage)
+    continuations: int = 0  # rounds asked to go on after the output limit
+    cut: bool = False  # still cut at the output limit after the last round
+    attempts: int = 1  # requests sent, retries and continuations included
+    notes: list[str] = field(default_factory=list)  # for provenance: what to know about it
+
+    @property
+    def ended(self) -> str:
+        """`stop`, `continued ×N` or `cut at the output limit`."""
+        if self.cut:
+            return CUT
+        return continued(self.continuations) if self.continuations else STOPPED
+
+
+class StreamCut(Exception):
+    """A stream that ended without the model saying it was done (no `message_stop` /
+    `stop_reason`, no `finish_reason`): a broken answer, retried like a dropped
+    connection. The SDKs raise nothing for it, so the providers check."""
 
 
 class TextSink(Protocol):
@@ -53,7 +83,13 @@ class TextSink(Protocol):
 
     def retrying(self, attempt: int, of: int, wait_s: float, why: str) -> None:
         """The last attempt failed (`why`); attempt `attempt` of `of` starts in
-        `wait_s` seconds, from the beginning: text received so far will be replaced."""
+        `wait_s` seconds, from the beginning: text received so far in this round
+        will be replaced."""
+        ...
+
+    def round_done(self) -> None:
+        """The text so far is whole and a continuation follows: a retry from now on
+        replaces only what comes after it."""
         ...
 
 

@@ -67,4 +67,6 @@ class OfflineProvider:
             else:
                 await asyncio.sleep(0)  # a cancellation point even without a delay
             sink.text(text[start : start + step])
-        return Completion(text=text, provider=self.name, model=OFFLINE_MODEL, usage=Usage())
+        return Completion(
+            text=text, provider=self.name, model=OFFLINE_MODEL, usage=Usage(), attempts=0
+        )

@@ -23,8 +23,8 @@ from openai.types.completion_usage import CompletionUsage
 
 from cowork.engine.model import Usage
 from cowork.errors import TaskFailure
-from cowork.providers import pricing
-from cowork.providers.base import Completion, GenerationRequest, TextSink
+from cowork.providers import pricing, rounds
+from cowork.providers.base import Completion, GenerationRequest, StreamCut, TextSink
 from cowork.providers.retry import RetriesExhausted, Verdict, retry_after, with_retries
 from cowork.providers.sdk import SDKProvider
 
@@ -132,6 +132,8 @@ def _judge(exc: BaseException, base_url: str, model: str, has_key: bool) -> Verd
         return Verdict(True, "the connection to the model server broke mid-answer")
     if isinstance(exc, json.JSONDecodeError):
         return Verdict(True, "the stream held a malformed event")
+    if isinstance(exc, StreamCut):
+        return Verdict(True, str(exc))
     if isinstance(exc, openai.OpenAIError):
         return Verdict(False, f"the openai SDK failed: {type(exc).__name__}")
     return None
@@ -151,9 +153,10 @@ def judge(
     return verdict
 
 
-def messages_for(request: GenerationRequest) -> list[ChatCompletionMessageParam]:
+def messages_for(request: GenerationRequest, so_far: str = "") -> list[ChatCompletionMessageParam]:
     """System message: the system prompt. User message: the stable context first (a
-    prefix shared by the workspace's tasks), then the task's context and brief."""
+    prefix shared by the workspace's tasks), then the task's context and brief. A
+    continuation adds the answer so far and a user turn asking to go on."""
     p = request.prompt
     task_text = "\n\n".join(t for t in (p.task_context, p.instruction) if t)
     user = "\n\n".join(t for t in (p.stable_context, task_text or "(no task context)") if t)
@@ -161,6 +164,11 @@ def messages_for(request: GenerationRequest) -> list[ChatCompletionMessageParam]
     if p.system:
         messages.append({"role": "system", "content": p.system})
     messages.append({"role": "user", "content": user})
+    if so_far:
+        messages.append({"role": "assistant", "content": so_far})
+        messages.append(
+            {"role": "user", "content": rounds.go_on(request.output_schema is not None)}
+        )
     return messages
 
 
@@ -202,50 +210,86 @@ class OpenAIProvider(SDKProvider[openai.AsyncOpenAI]):
     async def _generate(
         self, client: openai.AsyncOpenAI, request: GenerationRequest, sink: TextSink
     ) -> Completion:
-        messages = messages_for(request)
         base_url = str(client.base_url)
         key = client.api_key if client.api_key != PLACEHOLDER_KEY else None
+        billed = rounds.Billed()
 
         def judged(exc: BaseException) -> Verdict | None:
             return judge(exc, base_url=base_url, model=request.model, secret=key)
 
-        async def attempt() -> tuple[str, CompletionUsage | None, str | None]:
-            parts: list[str] = []
-            reported: CompletionUsage | None = None
-            finish: str | None = None
-            stream = await client.chat.completions.create(
-                model=request.model,
-                messages=messages,
-                # max_tokens, not max_completion_tokens: the one local servers know.
-                max_tokens=request.max_output_tokens,
-                stream=True,
-                stream_options={"include_usage": True},
-            )
-            async with stream:
-                async for chunk in stream:
-                    if chunk.usage is not None:  # the last chunk, with no choices
-                        reported = chunk.usage
-                    for choice in chunk.choices:
-                        if choice.index != 0:
-                            continue
-                        if choice.delta.content:
-                            parts.append(choice.delta.content)
-                            sink.text(choice.delta.content)
-                        if choice.finish_reason:
-                            finish = choice.finish_reason
-            return "".join(parts), reported, finish
+        async def one_round(so_far: str) -> rounds.Round:
+            messages = messages_for(request, so_far)
 
-        try:
-            text, reported, finish = await with_retries(
-                attempt, judged, sink.retrying, self._policy
-            )
-        except RetriesExhausted as exc:
-            raise TaskFailure(exc.reason) from None
-        usage = usage_of(reported)
+            async def attempt() -> rounds.Round:
+                return await _attempt(client, request, messages, sink, billed)
+
+            try:
+                return await with_retries(attempt, judged, sink.retrying, self._policy)
+            except RetriesExhausted as exc:
+                raise TaskFailure(exc.reason) from None
+
+        whole = await rounds.whole_answer(request, sink, one_round)
+        usage = billed.usage
         # 0 for a model with no price: local models, unless the `prices` setting names them.
         usage.cost_usd = pricing.cost(request.model, usage, overrides=self._prices)
-        if finish == "length":
-            text += "\n\n> **Cut short**: the answer reached the output token limit.\n"
         # The configured name, not the one the server reports: some servers (older
         # llama.cpp) report a placeholder such as "gpt-3.5-turbo" for any model.
-        return Completion(text=text, provider=self.name, model=request.model, usage=usage)
+        return Completion(
+            text=whole.text,
+            provider=self.name,
+            model=request.model,
+            usage=usage,
+            continuations=whole.continuations,
+            cut=whole.cut,
+            attempts=billed.attempts,
+            notes=billed.notes(),
+        )
+
+
+async def _attempt(
+    client: openai.AsyncOpenAI,
+    request: GenerationRequest,
+    messages: list[ChatCompletionMessageParam],
+    sink: TextSink,
+    billed: rounds.Billed,
+) -> rounds.Round:
+    """One streamed request. A stream that ends without a `finish_reason` is a
+    StreamCut: the SDK raises nothing when the server closes the stream early and
+    cleanly, so it would pass for a whole answer. Its usage is counted even when it
+    fails part-way; estimated from its length when the server never reported it."""
+    parts: list[str] = []
+    reported: CompletionUsage | None = None
+    finish: str | None = None
+    try:
+        stream = await client.chat.completions.create(
+            model=request.model,
+            messages=messages,
+            # max_tokens, not max_completion_tokens: the one local servers know.
+            max_tokens=request.max_output_tokens,
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+        async with stream:
+            async for chunk in stream:
+                if chunk.usage is not None:  # the last chunk, with no choices
+                    reported = chunk.usage
+                for choice in chunk.choices:
+                    if choice.index != 0:
+                        continue
+                    if choice.delta.content:
+                        parts.append(choice.delta.content)
+                        sink.text(choice.delta.content)
+                    # The last word counts: a server may send it, then more.
+                    finish = choice.finish_reason or (None if choice.delta.content else finish)
+    finally:
+        if reported is not None:
+            billed.add(usage_of(reported))
+        elif parts:
+            sent = sum(len(str(m.get("content", ""))) for m in messages)
+            guess = Usage(input_tokens=sent // 4, output_tokens=len("".join(parts)) // 4)
+            billed.add(guess, estimated=True)
+        else:
+            billed.add(Usage())
+    if finish is None:
+        raise StreamCut("the stream ended before the answer was complete (no finish_reason)")
+    return rounds.Round("".join(parts), rounds.LENGTH if finish == "length" else finish)
