@@ -109,6 +109,9 @@ def assert_collected(done: dict[str, Any], batch_id: str) -> Path:
     assert provenance["status"] == "draft" and provenance["taskId"] == done["taskId"]
     assert provenance["provider"] == "anthropic" and provenance["model"] == DEFAULT_MODEL
     assert provenance["usage"]["costUsd"] == pytest.approx(BATCH_COST)
+    # Provenance says the answer went through a batch, which one, and how it ended.
+    assert provenance["batch"] == batch_id
+    assert provenance["answer"]["ended"] == "stop"
     return artifact
 
 
