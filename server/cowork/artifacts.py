@@ -163,6 +163,26 @@ def read_provenance(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def link_revision(previous: Path, revised: Path) -> None:
+    """Note in the previous version's front matter which file revises it
+    (`revisedBy`), the rest of it unchanged. Nothing when it is gone or unreadable."""
+    try:
+        text = previous.read_text(encoding="utf-8")
+    except OSError:
+        return
+    match = re.match(r"\A---\n(.*?)\n---\n", text, re.S)
+    if not match:
+        return
+    try:
+        data = yaml.safe_load(match.group(1))
+    except yaml.YAMLError:
+        return
+    if not isinstance(data, dict):
+        return
+    data["revisedBy"] = revised.name
+    write_atomic(previous, front_matter(data) + text[match.end() :])
+
+
 def artifact_root(path: Path) -> Path | None:
     """The workspace an artifact belongs to (`<root>/.cowork/artifacts/x.md`), else None."""
     if path.suffix != ".md" or path.parent.name != "artifacts":

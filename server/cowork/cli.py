@@ -82,6 +82,16 @@ def _parser() -> argparse.ArgumentParser:
     k.add_argument("paths", type=Path, nargs="*")
     common(k)
 
+    revise = sub.add_parser(
+        "revise",
+        help="the next version of an artifact, steered by the feedback written into it "
+        "(a '## Feedback' section, '> cowork:' notes)",
+    )
+    revise.add_argument("artifact", type=Path)
+    revise.add_argument("--provider", choices=config.PROVIDERS)
+    revise.add_argument("--model")
+    revise.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+
     tasks = sub.add_parser("tasks", help="the workspace's tasks, newest first")
     tasks.add_argument("--workspace", type=Path)
     tasks.add_argument("--json", action="store_true")
@@ -125,9 +135,16 @@ def _params(args: argparse.Namespace) -> dict[str, Any]:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    root = (args.workspace or find_workspace_root(Path.cwd())).resolve()
+    revising = args.command == "revise"
+    if revising:
+        args.artifact = args.artifact.resolve()
+        root = artifacts.artifact_root(args.artifact)
+        if root is None:
+            raise InputError(f"{args.artifact} is not an artifact (not in .cowork/artifacts/)")
+    else:
+        root = (args.workspace or find_workspace_root(Path.cwd())).resolve()
     overrides = {k: v for k, v in (("provider", args.provider), ("model", args.model)) if v}
-    if args.batch:
+    if getattr(args, "batch", False):
         overrides["batch"] = "always"
     settings, errors = config.load((overrides, "the command line"))
     for message in errors:
@@ -138,7 +155,10 @@ async def _run(args: argparse.Namespace) -> int:
     engine.on_change(_BatchNotice())
     found: list[Finding] = []
     try:
-        request = engine.prepare(args.kind, root, _params(args))
+        if revising:
+            request = await engine.prepare_revision(args.artifact)
+        else:
+            request = engine.prepare(args.kind, root, _params(args))
         task = await engine.wait((await engine.submit(request)).task_id)
         if task.kind == "review" and task.state is TaskState.DONE:
             found = [s.finding for s in await engine.findings(root) if s.task_id == task.task_id]
@@ -258,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(args)
-        if args.command == "run":
+        if args.command in ("run", "revise"):
             return asyncio.run(_run(args))
         return asyncio.run(_tasks(args))
     except InputError as exc:

@@ -48,6 +48,7 @@ from cowork.kinds.prompt import build_prompt, reserved_tokens
 from cowork.processes import pid_alive
 from cowork.providers import pricing
 from cowork.providers.base import BatchProvider, Completion, GenerationRequest, Provider
+from cowork.revision import Revision, next_version, offline_section, revision_of
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -290,6 +291,37 @@ class TaskEngine:
             brief=brief.to_json() if brief else None,
         )
 
+    async def prepare_revision(self, path: Path, text: str | None = None) -> TaskRequest:
+        """The next version of the artifact at `path`, steered by the feedback written
+        into it (`text`: as the editor has it; else read from disk): the same kind,
+        arguments and brief as the task that wrote it. InputError when it has no
+        feedback, or that task is not in its workspace's history."""
+        if text is None:
+            try:
+                text = await asyncio.to_thread(path.read_text, encoding="utf-8")
+            except OSError as exc:
+                raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+        root = artifacts.artifact_root(path)
+        if root is None:
+            raise InputError(f"{path} is not an artifact (not in a .cowork/artifacts folder)")
+        data, revision = revision_of(path, text)
+        await self.open_workspace(root, resume=False)  # the CLI has not loaded it yet
+        parent = self._tasks.get(str(data["taskId"]))
+        if parent is None:
+            raise InputError(
+                f"the task that wrote {path.name} ({data['taskId']}) is not in this "
+                "workspace's task history, so its hand-off cannot be repeated"
+            )
+        return TaskRequest(
+            kind=parent.kind,
+            workspace=parent.request.workspace,
+            params=dict(parent.request.params),
+            brief_uri=parent.request.brief_uri,
+            brief=parent.request.brief,
+            parent_id=parent.task_id,
+            revision=revision.to_json(),
+        )
+
     async def estimate(
         self, request: TaskRequest, brief: Brief, overlays: dict[str, str] | None = None
     ) -> Estimate:
@@ -325,6 +357,8 @@ class TaskEngine:
             raise InputError("the server is shutting down; hand the task off again after restart")
         spec = kinds.get(request.kind)
         title = (request.brief or {}).get("title") or spec.title(request.params)
+        if request.revision:
+            title = f"{title} (v{request.revision['version']})"
         task = Task(
             task_id=uuid.uuid4().hex[:12],
             request=request,
@@ -448,9 +482,12 @@ class TaskEngine:
                 settings=settings,
                 overlays=self._overlays.get(task.task_id, {}),
                 cancelled=cancelled,
-                reserved_tokens=reserved_tokens(brief),
+                reserved_tokens=reserved_tokens(brief, _revision(task)),
             )
             gathered = await self._gatherer.gather(task.kind, gather_request)
+            if (revision := _revision(task)) is not None:
+                report = gathered.offline_report + offline_section(revision)
+                gathered = dataclasses.replace(gathered, offline_report=report)
             self._emit_progress(
                 task,
                 f"Context: {len(gathered.files)} files, ~{gathered.tokens:,} of "
@@ -461,7 +498,9 @@ class TaskEngine:
             # Off the loop: the first use imports an SDK, which takes a while.
             provider = await asyncio.to_thread(providers.create, settings)
             task.provider = provider.name
-            gathered = await self._fit_by_provider(provider, brief, gathered, settings)
+            gathered = await self._fit_by_provider(
+                provider, brief, gathered, settings, _revision(task)
+            )
             if await batches.use_batch(
                 task,
                 settings.batch,
@@ -491,6 +530,10 @@ class TaskEngine:
             written = await _uninterruptible(
                 self._loop.run_in_executor(writer, draft.finish, content)
             )
+            if (revision := _revision(task)) is not None:
+                await self._loop.run_in_executor(
+                    writer, artifacts.link_revision, Path(revision.artifact), written
+                )
             await self._done(task, written, completion, found)
         except asyncio.CancelledError:
             if written is not None:
@@ -533,7 +576,12 @@ class TaskEngine:
         await self._finish(task, TaskState.FAILED, error=reason)
 
     async def _fit_by_provider(
-        self, provider: Provider, brief: Brief, gathered: Gathered, settings: Settings
+        self,
+        provider: Provider,
+        brief: Brief,
+        gathered: Gathered,
+        settings: Settings,
+        revision: Revision | None = None,
     ) -> Gathered:
         """Make sure the provider's own token count, not just the local estimate, is
         within the budget: if it is over, fit again with the estimate scaled by the
@@ -541,7 +589,7 @@ class TaskEngine:
         factor = 1.0
         for _ in range(3):
             request = GenerationRequest(
-                prompt=build_prompt(brief, gathered),
+                prompt=build_prompt(brief, gathered, revision),
                 model=settings.model,
                 offline_report=gathered.offline_report,
             )
@@ -571,7 +619,7 @@ class TaskEngine:
         self._emit_progress(task, f"Writing with {provider.name}", 40)
         stream = _Stream(self, task, provider.name, draft, writer)
         request = GenerationRequest(
-            prompt=build_prompt(brief, gathered),
+            prompt=build_prompt(brief, gathered, _revision(task)),
             model=settings.model,
             offline_report=gathered.offline_report,
             output_schema=schema_for(task.kind),
@@ -595,7 +643,7 @@ class TaskEngine:
         """Send the task as a batch, keep what is needed to finish it, and start waiting."""
         self._emit_progress(task, f"Submitting to the {provider.name} batch API", 40)
         request = GenerationRequest(
-            prompt=build_prompt(brief, gathered),
+            prompt=build_prompt(brief, gathered, _revision(task)),
             model=settings.model,
             offline_report=gathered.offline_report,
             output_schema=schema_for(task.kind),
@@ -772,6 +820,7 @@ def _provenance(task: Task, brief: Brief, gathered: Gathered) -> dict[str, Any]:
         },
         "brief": brief.to_json()
         | ({"uri": task.request.brief_uri} if task.request.brief_uri else {}),
+        **_revises(task),
         "context": {
             "files": [
                 {"path": f.path, "sha256": f.sha256, "bytes": f.bytes} for f in gathered.files
@@ -802,6 +851,20 @@ def _completed(provenance: dict[str, Any], completion: Completion, finished: str
     }
 
 
+def _revision(task: Task) -> Revision | None:
+    """What a revision task carries; None for a first version."""
+    data = task.request.revision
+    return Revision.from_json(data) if data else None
+
+
+def _revises(task: Task) -> dict[str, Any]:
+    """Provenance of a revision: the version it revises (a file beside it)."""
+    revision = _revision(task)
+    if revision is None:
+        return {}
+    return {"revises": Path(revision.artifact).name, "version": revision.version}
+
+
 def _draft_for(root: Path, task: Task) -> Draft:
     """The task's draft: where a previous run of it (killed mid-way) left one, that
     file, to be replaced; else a new name (claimed when the first text arrives)."""
@@ -821,6 +884,9 @@ def _draft_for(root: Path, task: Task) -> Draft:
             left = {}
         if left.get("taskId") == task.task_id and left.get("status") in ("writing", "incomplete"):
             return Draft.adopt(old, header)
+    revision = _revision(task)
+    if revision is not None:  # beside the version it revises: X.md → X-v2.md
+        return Draft(next_version(Path(revision.artifact))[0], header)
     return Draft(artifacts.artifact_path(root, task.kind, task.title, datetime.now(UTC)), header)
 
 

@@ -72,6 +72,8 @@ class TaskRequest:
     params: dict[str, Any] = field(default_factory=dict)
     brief_uri: str | None = None  # set when dispatched from a brief document
     brief: dict[str, Any] | None = None  # the edited brief (Brief.to_json), when given
+    parent_id: str | None = None  # the task whose artifact this one revises
+    revision: dict[str, Any] | None = None  # what the revision carries (Revision.to_json)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -80,6 +82,8 @@ class TaskRequest:
             "params": self.params,
             "briefUri": self.brief_uri,
             "brief": self.brief,
+            "parentId": self.parent_id,
+            "revision": self.revision,
         }
 
     @classmethod
@@ -90,6 +94,8 @@ class TaskRequest:
             params=dict(data.get("params") or {}),
             brief_uri=data.get("briefUri"),
             brief=data.get("brief"),
+            parent_id=data.get("parentId"),
+            revision=data.get("revision"),
         )
 
 
@@ -153,6 +159,7 @@ class Task:
             "provider": self.provider,
             "model": self.model,
             "batchId": self.batch_id,
+            "parentId": self.request.parent_id,
             "workspace": self.request.workspace,
         }
 

@@ -12,6 +12,7 @@ from cowork.brief import Brief
 from cowork.context.budget import LocalEstimator, Piece
 from cowork.kinds.base import Gathered
 from cowork.providers.base import Prompt
+from cowork.revision import Revision, prompt_section
 
 SYSTEM_PROMPT = """\
 You are cowork, a careful senior engineer working asynchronously for a developer \
@@ -33,18 +34,27 @@ def render_part(part: Piece) -> str:
     return f"### {part.title}\n\n{f}\n{part.text.rstrip()}\n{f}\n"
 
 
-def build_prompt(brief: Brief, gathered: Gathered) -> Prompt:
+def build_prompt(brief: Brief, gathered: Gathered, revision: Revision | None = None) -> Prompt:
+    """The prompt; a revision's previous draft and feedback come last, after the
+    brief, so the prefix shared with the first version stays the same."""
     stable = [p for p in gathered.parts if p.stable]
     task = [p for p in gathered.parts if not p.stable]
     return Prompt(
         system=SYSTEM_PROMPT,
         stable_context="\n".join(render_part(p) for p in stable),
         task_context="\n".join(render_part(p) for p in task),
-        instruction=brief.to_markdown(),
+        instruction=_instruction(brief, revision),
     )
 
 
-def reserved_tokens(brief: Brief) -> int:
-    """What a prompt spends outside its context parts: the system prompt and the brief,
-    plus room for the separators between sections."""
-    return LocalEstimator().count(SYSTEM_PROMPT + brief.to_markdown()) + 64
+def _instruction(brief: Brief, revision: Revision | None) -> str:
+    text = brief.to_markdown()
+    if revision is None:
+        return text
+    return f"{text}\n{prompt_section(revision, fence(revision.draft))}"
+
+
+def reserved_tokens(brief: Brief, revision: Revision | None = None) -> int:
+    """What a prompt spends outside its context parts: the system prompt and the brief
+    (and a revision's draft and feedback), plus room for the separators."""
+    return LocalEstimator().count(SYSTEM_PROMPT + _instruction(brief, revision)) + 64

@@ -207,7 +207,4 @@ def register(server: CoworkServer) -> None:
             briefs.estimate_all()
 
     server.when_settings_change(settings_changed)
-
-    @server.feature(types.TEXT_DOCUMENT_CODE_LENS)
-    def code_lens(params: types.CodeLensParams) -> list[types.CodeLens]:
-        return briefs.lenses(params.text_document.uri)
+    server.documents.lenses.append(briefs.lenses)

@@ -18,6 +18,7 @@ from cowork.lsp.server import CoworkServer
 log = logging.getLogger(__name__)
 
 Listener = Callable[[str], None]  # called with the document's uri
+LensProvider = Callable[[str], list[types.CodeLens]]  # the code lenses of a document
 
 
 @dataclass
@@ -26,6 +27,8 @@ class Documents:
     changed: list[Listener] = field(default_factory=list)
     saved: list[Listener] = field(default_factory=list)
     closed: list[Listener] = field(default_factory=list)
+    # pygls keeps one code lens handler too: each feature adds its lenses here.
+    lenses: list[LensProvider] = field(default_factory=list)
 
 
 def _tell(listeners: list[Listener], uri: str) -> None:
@@ -56,3 +59,13 @@ def register(server: CoworkServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(params: types.DidCloseTextDocumentParams) -> None:
         _tell(documents.closed, params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_CODE_LENS)
+    def code_lens(params: types.CodeLensParams) -> list[types.CodeLens]:
+        out: list[types.CodeLens] = []
+        for provider in documents.lenses:
+            try:
+                out += provider(params.text_document.uri)
+            except Exception:
+                log.exception("code lens provider failed for %s", params.text_document.uri)
+        return out

@@ -162,6 +162,7 @@ def create_server() -> CoworkServer:
         findings,
         lifecycle,
         progress,
+        revisions,
         settings,
         staleness,
     )
@@ -178,6 +179,7 @@ def create_server() -> CoworkServer:
         commands,
         briefs,
         brieflint,
+        revisions,
         actions,
     )
     for feature in features:
