@@ -22,7 +22,7 @@ import yaml
 COWORK_DIR = ".cowork"
 GITIGNORE = (
     "# Written by cowork: artifacts and task state stay out of commits;\n"
-    "# briefs/ is meant to be committed (team templates).\nartifacts/\nstate/\n"
+    "# briefs/ is meant to be committed (team templates).\nartifacts/\nstate/\nworktrees/\n"
 )
 
 
@@ -31,8 +31,14 @@ def cowork_dir(root: Path) -> Path:
     base = root / COWORK_DIR
     base.mkdir(exist_ok=True)
     ignore = base / ".gitignore"
-    if not ignore.exists():
+    try:
+        written = ignore.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        written = None
+    if written is None:
         write_atomic(ignore, GITIGNORE)
+    elif "worktrees/" not in written.split():  # written by an earlier version
+        write_atomic(ignore, written.rstrip("\n") + "\nworktrees/\n")
     return base
 
 

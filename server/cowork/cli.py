@@ -76,6 +76,13 @@ def _parser() -> argparse.ArgumentParser:
     k.add_argument("paths", type=Path, nargs="+")
     k.add_argument("--focus")
     common(k)
+    k = kinds.add_parser(
+        "change", help="propose a code change as a tested patch in a worktree of its own"
+    )
+    k.add_argument("--goal", required=True)
+    k.add_argument("--base", help="the commit to start from (default: HEAD)")
+    k.add_argument("paths", type=Path, nargs="*")
+    common(k)
     k = kinds.add_parser("research", help="weigh approaches for this codebase")
     k.add_argument("--question", required=True)
     k.add_argument("--option", action="append", default=[], dest="options")
@@ -122,6 +129,12 @@ def _params(args: argparse.Namespace) -> dict[str, Any]:
         if args.kind == "docs" and args.notes:
             out["notes"] = [uri(n) for n in args.notes]
         return out
+    if args.kind == "change":
+        return {
+            "goal": args.goal,
+            "uris": [uri(p) for p in args.paths],
+            **({"base": args.base} if args.base else {}),
+        }
     if args.kind == "architecture":
         return {
             "uris": [uri(p) for p in args.paths],

@@ -38,6 +38,10 @@ class Settings:
     request_timeout_seconds: int = 120
     # Rounds an answer cut by the output token limit is asked to go on.
     max_continuations: int = 2
+    # What a `change` task runs in its worktree: only ever the user's own setting.
+    test_command: str | None = None
+    test_timeout_seconds: int = 600
+    worktree_retention_days: int = 7
     # For tests and demos: the offline provider takes this long to "write".
     offline_delay_ms: int = 0
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -128,6 +132,9 @@ _FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "prices": ("prices", _prices),
     "requestTimeoutSeconds": ("request_timeout_seconds", _int_range(1, 3600)),
     "maxContinuations": ("max_continuations", _int_range(0, 10)),
+    "testCommand": ("test_command", _nonempty_str),
+    "testTimeoutSeconds": ("test_timeout_seconds", _int_range(1, 86_400)),
+    "worktreeRetentionDays": ("worktree_retention_days", _int_range(1, 3650)),
     "offlineDelayMs": ("offline_delay_ms", _int_range(0, 3_600_000)),
 }
 

@@ -29,7 +29,7 @@ from cowork import artifacts, kinds, providers, uris
 from cowork.brief import Brief
 from cowork.config import Settings
 from cowork.context.budget import LocalEstimator, ScaledEstimator
-from cowork.engine import batches
+from cowork.engine import batches, change_flow
 from cowork.engine.draft import Draft
 from cowork.engine.gatherer import CancelFlag, Gatherer, fit
 from cowork.engine.model import (
@@ -42,8 +42,9 @@ from cowork.engine.model import (
 )
 from cowork.engine.store import Store
 from cowork.errors import CoworkError, InputError, TaskFailure
+from cowork.kinds import schema_for
 from cowork.kinds.base import Gathered, GatherRequest
-from cowork.kinds.findings import Finding, finish_answer, schema_for
+from cowork.kinds.findings import Finding, finish_answer
 from cowork.kinds.prompt import build_prompt, reserved_tokens
 from cowork.processes import pid_alive
 from cowork.providers import pricing
@@ -222,6 +223,10 @@ class TaskEngine:
             return []
         store = await self._store(root)
         loaded = await self._db(store.tasks)
+        if resume:  # proposed changes nobody applied or discarded in time
+            days = self.settings.worktree_retention_days
+            for old in await asyncio.to_thread(change_flow.remove_stale, root, days):
+                log.info("removed the worktree of change %s (older than %d days)", old, days)
         requeued: list[Task] = []
         for task in reversed(loaded):  # oldest first, so the queue keeps their order
             if task.task_id in self._tasks:
@@ -469,6 +474,8 @@ class TaskEngine:
             await self._save(task)
             self._emit_change(task)
 
+            if task.resumed:  # a re-run after a kill: what the first run left goes first
+                await self._drop_change(task)
             spec = kinds.get(task.kind)
             brief = (
                 Brief(**_brief_args(task.request.brief))
@@ -516,16 +523,24 @@ class TaskEngine:
                 task, provider, brief, gathered, settings, draft, writer
             )
 
+            found: list[Finding] = []
+            extra: dict[str, Any] = {}
+            if task.kind == "change" and completion.provider != "offline" and not completion.cut:
+                body, change = await self._propose(
+                    task, provider, brief, gathered, settings, completion, draft.path
+                )
+                extra = {"change": change} if change else {}
+            else:
+                body, found = finish_answer(
+                    task.kind,
+                    completion.provider == "offline",
+                    completion.text,
+                    gathered.findings,
+                    cut=completion.cut,
+                    continuations=completion.continuations,
+                )
             self._emit_progress(task, "Writing the artifact", 95)
-            provenance = _completed(_provenance(task, brief, gathered), completion, now())
-            body, found = finish_answer(
-                task.kind,
-                completion.provider == "offline",
-                completion.text,
-                gathered.findings,
-                cut=completion.cut,
-                continuations=completion.continuations,
-            )
+            provenance = _completed(_provenance(task, brief, gathered), completion, now()) | extra
             content = artifacts.render(provenance, body)
             written = await _uninterruptible(
                 self._loop.run_in_executor(writer, draft.finish, content)
@@ -542,11 +557,13 @@ class TaskEngine:
                 task.artifact_uri = None
             if self._closing:
                 # The server is stopping: the task stays running in the store and is
-                # resumed on restart, which replaces the draft (marked `writing`).
+                # resumed on restart, which replaces the draft (marked `writing`) and
+                # a change's half-made worktree.
                 raise
             if draft is not None:
                 await self._loop.run_in_executor(writer, draft.discard)
             task.artifact_uri = None
+            await self._drop_change(task)
             await self._finish(task, TaskState.CANCELLED, detail="cancelled")
         except CoworkError as exc:
             await self._fail(task, str(exc), draft, writer)
@@ -566,6 +583,7 @@ class TaskEngine:
     ) -> None:
         """Fail `task`; text a model had written is kept in its draft, marked incomplete."""
         task.artifact_uri = None
+        await self._drop_change(task)
         if draft is not None:
             try:
                 kept = await self._loop.run_in_executor(writer, draft.failed, reason)
@@ -574,6 +592,65 @@ class TaskEngine:
             else:
                 task.artifact_uri = uris.from_path(kept) if kept is not None else None
         await self._finish(task, TaskState.FAILED, error=reason)
+
+    async def _propose(
+        self,
+        task: Task,
+        provider: Provider,
+        brief: Brief,
+        gathered: Gathered,
+        settings: Settings,
+        completion: Completion,
+        artifact: Path,
+    ) -> tuple[str, dict[str, Any]]:
+        """A change's edits applied and tested in its worktree (change_flow)."""
+        quiet = _Quiet(self, task, provider.name)
+        return await change_flow.finish_change(
+            task_id=task.task_id,
+            root=Path(task.request.workspace),
+            params=task.request.params,
+            overlays=self._overlays.get(task.task_id, {}),
+            request=self._request(task, brief, gathered, settings),
+            completion=completion,
+            generate=lambda request: provider.generate(request, quiet),
+            settings=settings,
+            progress=lambda message: self._emit_progress(task, message, None),
+            log=artifact.with_suffix(".log"),
+        )
+
+    async def _drop_change(self, task: Task) -> None:
+        """A change that did not finish leaves no worktree, branch or state behind."""
+        if task.kind == "change":
+            await asyncio.to_thread(change_flow.discard, Path(task.request.workspace), task.task_id)
+
+    async def discard_change(self, task_id: str) -> bool:
+        """Remove a proposed change's worktree and branch; whether there was one."""
+        task = self.get(task_id)
+        if task.kind != "change":
+            raise InputError(f"task {task_id} is a {task.kind}, not a change")
+        return await asyncio.to_thread(
+            change_flow.discard, Path(task.request.workspace), task.task_id
+        )
+
+    async def proposed(self, task_id: str) -> change_flow.Pending:
+        """A change waiting to be applied: its edits, worktree and branch."""
+        task = self.get(task_id)
+        if task.kind != "change" or task.state is not TaskState.DONE:
+            raise InputError(f"task {task_id} is not a finished change")
+        return await asyncio.to_thread(
+            change_flow.pending, Path(task.request.workspace), task.task_id
+        )
+
+    def _request(
+        self, task: Task, brief: Brief, gathered: Gathered, settings: Settings
+    ) -> GenerationRequest:
+        return GenerationRequest(
+            prompt=build_prompt(brief, gathered, _revision(task)),
+            model=settings.model,
+            offline_report=gathered.offline_report,
+            output_schema=schema_for(task.kind),
+            max_continuations=settings.max_continuations,
+        )
 
     async def _fit_by_provider(
         self,
@@ -618,13 +695,7 @@ class TaskEngine:
     ) -> Completion:
         self._emit_progress(task, f"Writing with {provider.name}", 40)
         stream = _Stream(self, task, provider.name, draft, writer)
-        request = GenerationRequest(
-            prompt=build_prompt(brief, gathered, _revision(task)),
-            model=settings.model,
-            offline_report=gathered.offline_report,
-            output_schema=schema_for(task.kind),
-            max_continuations=settings.max_continuations,
-        )
+        request = self._request(task, brief, gathered, settings)
         try:
             return await provider.generate(request, stream)
         finally:
@@ -888,6 +959,24 @@ def _draft_for(root: Path, task: Task) -> Draft:
     if revision is not None:  # beside the version it revises: X.md → X-v2.md
         return Draft(next_version(Path(revision.artifact))[0], header)
     return Draft(artifacts.artifact_path(root, task.kind, task.title, datetime.now(UTC)), header)
+
+
+class _Quiet:
+    """The sink of a repair round: its text is not the artifact; progress only."""
+
+    def __init__(self, engine: TaskEngine, task: Task, provider: str) -> None:
+        self._engine, self._task, self._provider = engine, task, provider
+
+    def text(self, chunk: str) -> None:
+        pass
+
+    def retrying(self, attempt: int, of: int, wait_s: float, why: str) -> None:
+        self._engine._emit_progress(
+            self._task, f"Retrying in {wait_s:.1f} s (attempt {attempt} of {of}): {why}", None
+        )
+
+    def round_done(self) -> None:
+        pass
 
 
 class _Stream:

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from cowork.errors import InputError
 from cowork.kinds.base import Kind
+from cowork.kinds.change import Change, change_schema
 from cowork.kinds.changes import Docs, Review
+from cowork.kinds.findings import review_schema
 from cowork.kinds.overview import Architecture, Research
 from cowork.kinds.summarize import Summarize
 
 KINDS: dict[str, Kind] = {
-    k.name: k for k in (Summarize(), Architecture(), Review(), Docs(), Research())
+    k.name: k for k in (Summarize(), Architecture(), Review(), Docs(), Research(), Change())
 }
+
+
+def schema_for(kind: str) -> dict[str, Any] | None:
+    """The JSON schema a model's answer to `kind` must follow; None for Markdown."""
+    return {"review": review_schema, "change": change_schema}.get(kind, lambda: None)()
 
 
 def get(name: str) -> Kind:

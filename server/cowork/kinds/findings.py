@@ -136,11 +136,6 @@ NOT_STRUCTURED = (
 )
 
 
-def schema_for(kind: str) -> dict[str, Any] | None:
-    """The JSON schema a model's answer to `kind` must follow; None for Markdown."""
-    return review_schema() if kind == "review" else None
-
-
 def cut_note(continuations: int) -> str:
     """What an answer still cut by the output limit says at its end."""
     asked = (

@@ -31,6 +31,7 @@ TASK_COMMANDS: dict[str, tuple[str, frozenset[str]]] = {
         frozenset({"base", "description", "notes", "uncommitted", "uri"}),
     ),
     "cowork.research": ("research", frozenset({"question", "options", "uris", "uri"})),
+    "cowork.proposeChange": ("change", frozenset({"goal", "uris", "base"})),
 }
 
 

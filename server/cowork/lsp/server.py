@@ -93,6 +93,10 @@ class CoworkServer(LanguageServer):
     def supports(self, field: str) -> bool:
         return bool(get_capability(self.client_capabilities, field, False))
 
+    def capability(self, field: str, default: Any) -> Any:
+        """A client capability's value (lists, kinds), or `default`."""
+        return get_capability(self.client_capabilities, field, default)
+
     # -- workspace folders -------------------------------------------------------
 
     def workspace_roots(self) -> list[Path]:
@@ -157,6 +161,7 @@ def create_server() -> CoworkServer:
         batch,
         brieflint,
         briefs,
+        changes,
         commands,
         documents,
         findings,
@@ -180,6 +185,7 @@ def create_server() -> CoworkServer:
         briefs,
         brieflint,
         revisions,
+        changes,
         actions,
     )
     for feature in features:

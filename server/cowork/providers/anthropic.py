@@ -140,6 +140,11 @@ class AnthropicProvider(SDKProvider[anthropic.AsyncAnthropic]):
         task_text = "\n\n".join(t for t in (p.task_context, p.instruction) if t)
         content.append({"type": "text", "text": task_text or "(no task context)"})
         messages: list[dict[str, Any]] = [{"role": "user", "content": content}]
+        for answer, reply in request.followups:
+            messages += [
+                {"role": "assistant", "content": [{"type": "text", "text": answer}]},
+                {"role": "user", "content": [{"type": "text", "text": reply}]},
+            ]
         if so_far:  # a continuation: the same prompt, the answer so far, "go on"
             go_on = rounds.go_on(request.output_schema is not None)
             messages += [

@@ -36,6 +36,9 @@ class GenerationRequest:
     output_schema: dict[str, Any] | None = None
     # How many times an answer cut by the output limit is asked to go on.
     max_continuations: int = 2
+    # Turns after the prompt, (the model's answer, the user's reply), for a repair
+    # round: "these edits could not be applied, answer again".
+    followups: tuple[tuple[str, str], ...] = ()
 
 
 # How an answer ended, as provenance says it.

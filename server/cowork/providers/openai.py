@@ -164,6 +164,9 @@ def messages_for(request: GenerationRequest, so_far: str = "") -> list[ChatCompl
     if p.system:
         messages.append({"role": "system", "content": p.system})
     messages.append({"role": "user", "content": user})
+    for answer, reply in request.followups:
+        messages.append({"role": "assistant", "content": answer})
+        messages.append({"role": "user", "content": reply})
     if so_far:
         messages.append({"role": "assistant", "content": so_far})
         messages.append(
