@@ -33,6 +33,9 @@ class Worktree:
     path: Path
     branch: str
     base: str  # the commit the proposed edits apply to (carried-over changes included)
+    # Only the files edits touch are checked out (no tests to run there): a 10,000-file
+    # checkout costs seconds; `git sparse-checkout disable` in it brings the rest.
+    sparse: bool = False
 
 
 def folder(root: Path, task_id: str) -> Path:
@@ -55,11 +58,17 @@ def _git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProce
 
 
 def create(
-    root: Path, task_id: str, slug: str, base: str | None, carry: dict[str, str | None]
+    root: Path,
+    task_id: str,
+    slug: str,
+    base: str | None,
+    carry: dict[str, str | None],
+    only: list[str] | None = None,
 ) -> Worktree:
     """A new worktree for `task_id` (one left by an earlier run of it is removed first).
     `carry`: workspace-relative files whose uncommitted text is carried over, with the
-    editor's unsaved text where there is some (None: as on disk)."""
+    editor's unsaved text where there is some (None: as on disk). `only`: check out just
+    these files (and `carry`'s), sparsely; None: the whole tree."""
     remove(root, task_id)
     where = folder(root, task_id)
     where.parent.mkdir(parents=True, exist_ok=True)
@@ -68,7 +77,12 @@ def create(
     if found.returncode:
         raise TaskFailure(f"{start!r} is not a commit of this repository; a change needs one")
     branch = f"cowork/{slug}-{task_id[:6]}"
-    _git(root, "worktree", "add", "--quiet", "-B", branch, str(where), start)
+    sparse = only is not None
+    if sparse:
+        _git(root, "worktree", "add", "--quiet", "--no-checkout", "-B", branch, str(where), start)
+        _git(where, "sparse-checkout", "set", "--no-cone", *_patterns([*carry, *(only or [])]))
+    else:
+        _git(root, "worktree", "add", "--quiet", "-B", branch, str(where), start)
     carried = []
     for rel, unsaved in carry.items():
         theirs = where / rel
@@ -85,7 +99,22 @@ def create(
         message = "cowork: uncommitted changes carried over"
         _git(where, "commit", "--quiet", "--no-verify", "-m", message)
     head = _git(where, "rev-parse", "HEAD").stdout.strip()
-    return Worktree(where, branch, head)
+    return Worktree(where, branch, head, sparse)
+
+
+def _patterns(paths: list[str]) -> list[str]:
+    """Sparse-checkout patterns naming exactly these files (no wildcards, anchored)."""
+    out = ["/.gitignore"]  # a pattern list may not be empty; this one is harmless
+    for rel in dict.fromkeys(paths):
+        escaped = "".join(f"\\{c}" if c in "*?[]!#\\" else c for c in rel)
+        out.append(f"/{escaped}")
+    return out
+
+
+def include(tree: Worktree, paths: list[str]) -> None:
+    """Make sure `paths` are checked out in a sparse worktree (no-op for a whole one)."""
+    if tree.sparse and paths:
+        _git(tree.path, "sparse-checkout", "add", *_patterns(paths)[1:])
 
 
 def reset(tree: Worktree) -> None:

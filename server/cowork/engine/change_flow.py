@@ -74,6 +74,7 @@ async def finish_change(
         return _unstructured(completion.text), {}
     proposal = Proposal(*parsed)
     await asyncio.to_thread(discard, root, task_id)  # what an interrupted run left
+    command = settings.test_command
     tree = await asyncio.to_thread(
         worktree.create,
         root,
@@ -81,16 +82,24 @@ async def finish_change(
         artifacts.slugify(params["goal"], 30),
         params.get("base"),
         _carry(root, params, overlays),
+        None if command else [e.path for e in proposal.edits],  # tests need every file
     )
     exclusions = Exclusions(settings.exclude)
 
+    verdicts: dict[str, str | None] = {}  # each asks git: once per path
+
     def refuse(rel: str) -> str | None:
-        return edit_rules.refuse_path(root, rel, exclusions)
+        if rel not in verdicts:
+            verdicts[rel] = edit_rules.refuse_path(root, rel, exclusions)
+        return verdicts[rel]
+
+    def plan_edits() -> edit_rules.Planned:
+        allowed = [e.path for e in proposal.edits if refuse(e.path) is None]
+        worktree.include(tree, allowed)  # a repair round may name other files
+        return edit_rules.plan(proposal.edits, edit_rules.read_text(tree.path), refuse)
 
     async def planned() -> edit_rules.Planned:
-        return await asyncio.to_thread(
-            edit_rules.plan, proposal.edits, edit_rules.read_text(tree.path), refuse
-        )
+        return await asyncio.to_thread(plan_edits)
 
     async def ask_again(reply: str, why: str) -> bool:
         """One more answer with `reply`; False when it is not a usable answer."""
@@ -117,7 +126,6 @@ async def finish_change(
     await asyncio.to_thread(edit_rules.write, tree.path, plan)
     proposal.refused, proposal.applied = plan.refused, len(plan.files)
 
-    command = settings.test_command
     if command and plan.files:
         progress(f"Running the tests: {command}")
         proposal.tests = await testrun.run(
