@@ -668,7 +668,10 @@ def test_cli_uncommitted_flag_and_option_like_base(tmp_path: Path) -> None:
 
     result = cowork("review", "--uncommitted")
     assert result.returncode == 0, result.stderr
-    assert "`pkg/util.py:8` — Resolve or track the added TODO/FIXME" in Path(result.stdout.strip()).read_text()
+    assert (
+        "`pkg/util.py:8` — Resolve or track the added TODO/FIXME"
+        in Path(result.stdout.strip()).read_text()
+    )
 
     target = tmp_path / "x"
     bad = cowork("docs", f"--base=--output={target}")
