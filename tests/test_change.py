@@ -19,7 +19,14 @@ from typing import Any
 import pytest
 from lsprotocol import types
 
-from conftest import Session, artifact_of, server_env, start_session, stop_session
+from conftest import (
+    Session,
+    artifact_of,
+    raw_code_actions,
+    server_env,
+    start_session,
+    stop_session,
+)
 from cowork.artifacts import read_provenance
 from fakeapi import FakeAnthropic, Reply
 from repos import commit, git, init_repo
@@ -379,3 +386,79 @@ async def test_a_server_killed_mid_task_leaves_no_orphan_and_the_change_is_rerun
     assert change["tests"] == "passed"
     trees = [line for line in git(root, "worktree", "list").splitlines() if ".cowork" in line]
     assert len(trees) == 1 and task_id in trees[0]
+
+
+async def test_a_missing_test_command_is_not_run_and_secrets_in_test_output_are_redacted(
+    tmp_path: Path,
+) -> None:
+    root = project(tmp_path)
+    leaky = (
+        "sh -c 'echo using key AKIAIOSFODNN7EXAMPLE; "
+        "echo token=ghp_0123456789abcdefghijklmnopqrstuvwxyzAB; exit 1'"
+    )
+    with FakeAnthropic() as api:
+        api.script(answer(FIX), answer(FIX))
+        session, done = await propose(root, api, {"testCommand": leaky})
+        await stop_session(session)
+    told = api.requests_to("/v1/messages")[1].body.decode()
+    assert "the workspace's tests failed (exit code 1)" in told
+    assert "AKIAIOSFODNN7EXAMPLE" not in told and "ghp_0123456789" not in told
+    assert "[REDACTED" in told
+    body = artifact_of(done).read_text()
+    assert "```text\nusing key [REDACTED: AWS access key id]" in body  # the output's tail
+
+    root2 = project(tmp_path / "second")
+    with FakeAnthropic() as api:
+        api.script(answer(FIX))
+        session, done = await propose(root2, api, {"testCommand": "no-such-test-runner -q"})
+        await stop_session(session)
+    assert read_provenance(artifact_of(done))["change"]["tests"] == "not run"
+    text = artifact_of(done).read_text()
+    assert "**Not run**" in text and "no-such-test-runner" in text and "not found" in text
+    assert len(api.requests_to("/v1/messages")) == 1  # nothing to repair
+
+
+async def test_propose_a_change_opens_a_brief_whose_goal_the_task_takes(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    with FakeAnthropic() as api:
+        api.script(answer(FIX))
+        env = server_env(ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=api.base_url)
+        session = await start_session(root, env=env)
+        try:
+            actions = await raw_code_actions(
+                session,
+                root / "calc/ops.py",
+                types.Range(types.Position(8, 0), types.Position(9, 0)),
+                only=["refactor"],
+            )
+            (command,) = [a["command"] for a in actions if "Propose a change" in a["title"]]
+            opened = await session.command(command["command"], *command["arguments"])
+            brief = Path(opened["uri"].removeprefix("file://"))
+            text = brief.read_text()
+            assert "goal:" not in text.split("---")[1]  # the goal lives in the Goal section
+            brief.write_text(
+                text.replace(
+                    "What must the change achieve? (write the goal here)",
+                    "Make sub subtract instead of adding, and keep add as it is.",
+                )
+            )
+            started = await session.command("cowork.dispatchBrief", {"uri": opened["uri"]})
+            done = await session.wait_for(started["taskId"], "done", "failed")
+        finally:
+            await stop_session(session)
+    assert done["state"] == "done", done["error"]
+    assert done["title"] == "Change: Make sub subtract instead of adding, and keep add as it is."
+    assert "return a - b" in artifact_of(done).read_text()
+
+    import subprocess
+
+    listed = subprocess.run(
+        [sys.executable, "-m", "cowork", "tasks"],
+        cwd=root,
+        env=server_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    assert "patch pending on branch cowork/make-sub-subtract" in listed

@@ -14,6 +14,7 @@ HANDOFFS = [
     "cowork: Summarize this module",
     "cowork: Review this branch's changes",
     "cowork: Draft docs for this change",
+    "cowork: Propose a change…",
     "cowork: Add to an architecture brief",
     "cowork: New brief for this module",
 ]
@@ -36,7 +37,7 @@ async def test_only_picks_the_kinds_and_each_handoff_comes_once_per_kind(
     lightbulb = await raw_code_actions(session, engine, CURSOR, only=["refactor"])
     assert by_kind(lightbulb) == {"refactor": HANDOFFS}
     assert {a["kind"] for a in lightbulb} == {
-        f"refactor.cowork.{k}" for k in ("summarize", "review", "docs", "architecture", "brief")
+        f"refactor.cowork.{k}" for k in ("summarize", "review", "docs", "change", "architecture", "brief")
     }
     summarize = lightbulb[0]
     assert summarize["command"] == {

@@ -29,6 +29,9 @@ import yaml
 from cowork.errors import InputError
 
 SECTIONS = ("Goal", "Context", "Output format", "Out of scope")
+# Kinds whose task argument is the brief's goal itself (a change's goal is what the
+# person writes under "## Goal", not a second copy in the front matter).
+GOAL_IS_PARAM = frozenset({"change"})
 
 
 @dataclass
@@ -43,8 +46,11 @@ class Brief:
 
     def to_markdown(self) -> str:
         """The brief as the document a person edits and a model reads."""
+        params = {
+            k: v for k, v in self.params.items() if not (k == "goal" and self.kind in GOAL_IS_PARAM)
+        }
         front = yaml.safe_dump(
-            {"kind": self.kind, **self.params}, sort_keys=False, allow_unicode=True
+            {"kind": self.kind, **params}, sort_keys=False, allow_unicode=True
         ).strip()
         context = "\n".join(f"- {c}" for c in self.context) or "- (none given)"
         return (
@@ -96,6 +102,8 @@ class Brief:
             if line.strip().startswith(("- ", "* ")) and "(none given)" not in line
         ]
         params = {k: v for k, v in front.items() if k != "kind"}
+        if front["kind"] in GOAL_IS_PARAM:
+            params["goal"] = goal
         return cls(
             kind=front["kind"],
             title=title_match.group(1).strip() if title_match else front["kind"],

@@ -246,7 +246,23 @@ async def _tasks(args: argparse.Namespace) -> int:
             stale = artifacts.stale(where)
             if stale:
                 print(f"    {stale}")
+        if t.kind == "change" and t.state is TaskState.DONE:
+            print(f"    {_patch_state(root, t.task_id)}")
     return EXIT_OK
+
+
+def _patch_state(root: Path, task_id: str) -> str:
+    """Whether a change's patch waits to be applied, and where."""
+    from cowork.engine import change_flow
+
+    try:
+        pending = change_flow.pending(root, task_id)
+    except InputError:
+        return "patch: applied, discarded or removed"
+    return (
+        f"patch pending on branch {pending.branch} ({len(pending.edits)} edits): apply it "
+        f"from the artifact, or `git merge {pending.branch}`"
+    )
 
 
 def _tokens(usage: Usage) -> str:

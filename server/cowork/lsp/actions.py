@@ -26,6 +26,7 @@ _HANDOFFS: tuple[tuple[str, str, str], ...] = (
     ("Summarize this module", "summarize", "cowork.summarizeModule"),
     ("Review this branch's changes", "review", "cowork.reviewChanges"),
     ("Draft docs for this change", "docs", "cowork.draftDocs"),
+    ("Propose a change…", "change", "cowork.newBrief"),
     ("Add to an architecture brief", "architecture", "cowork.newBrief"),
     ("New brief for this module", "brief", "cowork.newBrief"),
 )
@@ -36,6 +37,8 @@ def _argument(kind: str, uri: str) -> dict[str, object]:
         return {"kind": "architecture", "uris": [uri]}
     if kind == "brief":
         return {"kind": "summarize", "uris": [uri]}
+    if kind == "change":  # the goal is asked for in the brief that opens
+        return {"kind": "change", "uris": [uri]}
     return {"uri": uri}
 
 

@@ -18,6 +18,7 @@ from cowork.lsp.settings import settled
 # What a new brief starts from when the command did not say.
 _PLACEHOLDERS: dict[str, dict[str, Any]] = {
     "research": {"question": "What should we decide? (write the question here)"},
+    "change": {"goal": "What must the change achieve? (write the goal here)"},
 }
 
 
