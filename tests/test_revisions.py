@@ -122,6 +122,12 @@ async def test_a_revision_sends_the_draft_and_feedback_and_links_the_versions(
             answer = await session.command("cowork.reviseArtifact", {"uri": uri})
             second = await session.wait_for(answer["taskId"], "done", "failed")
             listed = await session.command("cowork.listTasks")
+            # The two versions side by side.
+            v2_uri = await open_document(
+                session, artifact_of(second), artifact_of(second).read_text()
+            )
+            assert "⇄ Compare with the previous version" in await lens_titles(session, v2_uri)
+            compared = await session.command("cowork.diffVersions", {"uri": v2_uri})
         finally:
             await stop_session(session)
     assert second["state"] == "done", second["error"]
@@ -133,6 +139,11 @@ async def test_a_revision_sends_the_draft_and_feedback_and_links_the_versions(
     assert read_provenance(v2)["revises"] == v1.name
     assert read_provenance(v1)["revisedBy"] == v2.name
     assert second["parentId"] == first["taskId"] and second["title"].endswith("(v2)")
+    diff = Path(compared["uri"].removeprefix("file://")).read_text()
+    assert f"--- {v1.name}\n+++ {v2.name}\n" in diff
+    assert "-The engine runs jobs in the order they were queued." in diff
+    assert "+The engine runs jobs in order, retried at most 3 times." in diff
+    assert "> cowork:" not in diff and "Provenance" not in diff
     assert {t["taskId"]: t["parentId"] for t in listed}[second["taskId"]] == first["taskId"]
 
     # What the model was sent: the same prefix byte for byte (a cache hit), then the

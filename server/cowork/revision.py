@@ -236,3 +236,19 @@ def offline_section(revision: Revision) -> str:
 def _one_line(text: str, limit: int = 160) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def version_diff(previous: Path, current: Path, previous_text: str, current_text: str) -> str:
+    """A unified diff of two versions' answers (front matter, feedback and provenance
+    left out), named by their files."""
+    import difflib
+
+    def answer(text: str) -> list[str]:
+        draft, _ = read_feedback(split_front_matter(text)[1])
+        return draft.splitlines(keepends=True)
+
+    return "".join(
+        difflib.unified_diff(
+            answer(previous_text), answer(current_text), previous.name, current.name, n=3
+        )
+    )

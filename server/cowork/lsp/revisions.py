@@ -7,7 +7,9 @@ again with the previous draft and the feedback (see cowork/revision.py).
 
 from __future__ import annotations
 
+import asyncio
 import re
+from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
@@ -17,8 +19,11 @@ from cowork.errors import InputError
 from cowork.lsp.commands import check_keys, clear_errors, one_object
 from cowork.lsp.server import CoworkServer
 from cowork.lsp.settings import settled
+from cowork.revision import version_diff
 
 COMMAND = "cowork.reviseArtifact"
+DIFF = "cowork.diffVersions"
+_REVISES = re.compile(r"^revises:\s*'?([^'\n]+?)'?\s*$", re.M)
 # Cheap to look for on every lens request: the parse itself runs when asked.
 _HAS_FEEDBACK = re.compile(r"^(##\s+Feedback\s*$|>\s*cowork:)", re.I | re.M)
 
@@ -41,11 +46,64 @@ def lenses(server: CoworkServer, uri: str) -> list[types.CodeLens]:
         command = types.Command("✎ Revise with this feedback", COMMAND, arguments=[{"uri": uri}])
     else:  # a lens without a command is shown as text
         command = types.Command("✎ To revise: add a '## Feedback' section or '> cowork:' notes", "")
-    return [types.CodeLens(range=top, command=command)]
+    out = [types.CodeLens(range=top, command=command)]
+    if _REVISES.search(document.source[:4000]):
+        compare = types.Command(
+            "⇄ Compare with the previous version", DIFF, arguments=[{"uri": uri}]
+        )
+        out.append(types.CodeLens(range=top, command=compare))
+    return out
+
+
+async def diff_versions(ls: CoworkServer, uri: str) -> dict[str, str]:
+    """Write the diff between a revision and the version it revises beside them, and
+    open it."""
+    path = uris.to_path(uri)
+    document = ls.workspace.text_documents.get(uri)
+    current = document.source if document is not None else None
+
+    def write() -> Path:
+        text = current if current is not None else path.read_text(encoding="utf-8")
+        found = _REVISES.search(text[:4000])
+        if found is None:
+            raise InputError(f"{path.name} is a first version: it revises nothing")
+        previous = path.with_name(found.group(1).strip())
+        try:
+            before = previous.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InputError(
+                f"the previous version {previous.name} cannot be read: {exc}"
+            ) from None
+        out = path.with_suffix(".diff")
+        artifacts.write_atomic(out, version_diff(previous, path, before, text) or "(no change)\n")
+        return out
+
+    try:
+        out = await asyncio.to_thread(write)
+    except OSError as exc:
+        raise InputError(f"cannot compare {path.name}: {exc}") from None
+    out_uri = uris.from_path(out)
+    if ls.supports("window.show_document.support"):
+        await ls.window_show_document_async(types.ShowDocumentParams(uri=out_uri, take_focus=True))
+    else:
+        ls.window_show_message(
+            types.ShowMessageParams(types.MessageType.Info, f"cowork: the diff is in {out}")
+        )
+    return {"uri": out_uri}
 
 
 def register(server: CoworkServer) -> None:
     server.documents.lenses.append(lambda uri: lenses(server, uri))
+
+    @server.command(DIFF)
+    @clear_errors
+    async def diff(ls: CoworkServer, *args: Any) -> dict[str, str]:
+        arg = one_object(DIFF, args)
+        check_keys(DIFF, arg, frozenset({"uri"}))
+        uri = arg.get("uri")
+        if not isinstance(uri, str):
+            raise InputError(f'{DIFF} needs {{"uri": "file:///…/.cowork/artifacts/…-v2.md"}}')
+        return await diff_versions(ls, uri)
 
     @server.command(COMMAND)
     @clear_errors
