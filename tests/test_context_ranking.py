@@ -260,3 +260,53 @@ async def test_the_bytes_sent_hold_source_and_facts_not_generated_code(shop: Pat
     assert reasons["checkout/cartpb/cart.pb.go"] == "generated (name: *.pb.go)"
     assert any(c["what"].startswith("Diff of docs/guide.md") for c in context["cut"])
     assert context["notes"] == [".gitattributes line 3: unterminated quoted pattern; line ignored"]
+
+
+# -- other kinds, and the setting ------------------------------------------------------------
+
+
+def test_no_kind_outlines_generated_code(shop: Path) -> None:
+    from cowork import kinds
+    from cowork.config import Settings
+    from cowork.engine.gatherer import run_gather
+    from cowork.kinds.base import GatherRequest
+
+    runs = [
+        ("summarize", {"uri": (shop / "shop/rpc.py").as_uri()}),
+        ("architecture", {"uris": [shop.as_uri()]}),
+        ("architecture", {"uris": [(shop / "checkout").as_uri(), (shop / "shop").as_uri()]}),
+    ]
+    for kind, params in runs:
+        spec = kinds.get(kind)
+        g = run_gather(
+            kind, GatherRequest(root=shop, params=spec.validate(params, shop), settings=Settings())
+        )
+        text = sent(g) + g.offline_report
+        for name in ("GetProductId", "CartServiceClient", "_CARTITEM", "NewCartServiceClient"):
+            assert name not in text, (kind, name)
+        assert "checkout/cartpb/cart.pb.go" not in sent(g)
+    report = run_gather(
+        "summarize",
+        GatherRequest(
+            root=shop,
+            params=kinds.get("summarize").validate(runs[0][1], shop),
+            settings=Settings(),
+        ),
+    ).offline_report
+    assert "`shop/gen/cart_pb2_grpc.py` (generated (name: *_pb2_grpc.py))" in report
+
+
+def test_the_generated_setting_adds_globs(shop: Path) -> None:
+    g = gather(
+        "review",
+        shop,
+        {"base": "main"},
+        context_budget_tokens=BUDGET,
+        generated=("docs/**",),
+    )
+    assert dict(g.excluded)["docs/guide.md"] == ("generated (matches the cowork.generated setting)")
+    assert "Diff of docs/guide.md" not in " ".join(titles(g))
+    assert (
+        "generated: 140 lines changed in docs/guide.md (matches the cowork.generated setting)"
+        in (piece(g, "Generated, vendored and lock files changed").text)
+    )
