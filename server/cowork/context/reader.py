@@ -216,10 +216,12 @@ class ContextReader:
         generated: dict[str, str] = {}
         for rel, facts in raw:
             why = None
-            if facts is not None and not self._rules_for(rel).unmarked(rel):
+            if facts is not None:
                 why = facts.generated
                 if why is None and facts.unreadable and facts.unreadable.startswith("larger"):
                     why = content_reason(rel, self._head(rel))
+                if why is not None and self._rules_for(rel).unmarked(rel):
+                    why = None
             if why is not None:
                 generated[rel] = why
                 facts = None
@@ -290,6 +292,11 @@ class ContextReader:
         if why is not None or rules.unmarked(rel):
             return why
         if head is None:
+            memo = self._facts_memo
+            if memo is not None and rel in memo.raw_by_path and rel not in self.overlays:
+                known = memo.raw_by_path[rel]  # parsed already: its first lines were judged
+                if known is not None and known.unreadable is None:
+                    return known.generated
             head = self._head(rel)
         return content_reason(rel, head) if head else None
 

@@ -42,8 +42,13 @@ def map_piece(reader: ContextReader, budget: int, share: float = SHARE) -> Piece
     changed, and after a change that left every file's public names as they were."""
     source = reader.all_facts
     head = reader.git.describe()
-    memo = reader.index.map_cache if isinstance(reader.index.map_cache, _Memo) else None
+    # One map per size (the usual share, and the small one of large changes): a review
+    # between two summaries does not throw the other's away.
+    if not isinstance(reader.index.map_cache, dict):
+        reader.index.map_cache = {}
+    memos: dict[int, _Memo] = reader.index.map_cache
     limit = int(budget * share)
+    memo = memos.get(limit)
     if memo is not None and memo.source is source and memo.hashes[:2] == (limit, head):
         return memo.piece  # the very facts of last time: nothing changed
     files = [rel for rel, _ in source]
@@ -54,7 +59,7 @@ def map_piece(reader: ContextReader, budget: int, share: float = SHARE) -> Piece
         tuple(f.sha256 if f else rel for rel, f in zip(files, facts, strict=True)),
     )
     if memo is not None and memo.hashes == hashes:
-        reader.index.map_cache = replace(memo, source=source)
+        memos[limit] = replace(memo, source=source)
         return memo.piece
     names = [
         tuple(d.name for d in public(f))[:8] if f is not None and f.language else () for f in facts
@@ -64,7 +69,9 @@ def map_piece(reader: ContextReader, budget: int, share: float = SHARE) -> Piece
         piece = memo.piece  # bodies changed, not what the map lists
     else:
         piece = _build(reader, files, names, limit)
-    reader.index.map_cache = _Memo(hashes, inputs, piece, source)
+    if len(memos) >= 4 and limit not in memos:
+        memos.pop(next(iter(memos)))  # a budget changed: the oldest size goes
+    memos[limit] = _Memo(hashes, inputs, piece, source)
     return piece
 
 
