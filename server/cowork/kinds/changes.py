@@ -29,7 +29,7 @@ from cowork.context.outline import Definition
 from cowork.context.privacy import redact
 from cowork.context.workspace import MAX_FILE_BYTES, relative_to
 from cowork.errors import InputError, TaskFailure
-from cowork.kinds import change_facts, change_rank
+from cowork.kinds import change_facts, change_memo, change_rank
 from cowork.kinds.base import (
     CALLERS,
     CHANGES,
@@ -159,9 +159,12 @@ def _gather_changes(request: GatherRequest) -> ChangeSet:
         raise TaskFailure(str(exc)) from None
 
 
-def collect(request: GatherRequest, reader: ContextReader, *, callers: bool) -> ChangeFacts:
-    """Everything `review` and `docs` know about the change, read through `reader`."""
-    cs = _gather_changes(request)
+def collect(
+    request: GatherRequest, reader: ContextReader, *, callers: bool, cs: ChangeSet | None = None
+) -> ChangeFacts:
+    """Everything `review` and `docs` know about the change, read through `reader`
+    (`cs`: the change set, when the caller has it already)."""
+    cs = cs or _gather_changes(request)
     reader.check_cancelled()
     files = _with_work_tree(cs, reader) if cs.uncommitted else list(cs.files)
     if not cs.commits and not files:
@@ -981,7 +984,17 @@ class _ChangesKind:
 
     def gather(self, request: GatherRequest, reader: ContextReader) -> Collected:
         """Collect the change through `reader`. Blocking: runs in a worker process."""
-        f = collect(request, reader, callers=self.with_callers)
+        cs = _gather_changes(request)
+        key = change_memo.memo_key(self.name, request, reader, cs.base, cs.head)
+        known = change_memo.lookup(reader, key)
+        if known is not None:
+            return known.restore(reader)
+        collected = self._gather(request, reader, cs)
+        change_memo.keep(reader, key, collected)
+        return collected
+
+    def _gather(self, request: GatherRequest, reader: ContextReader, cs: ChangeSet) -> Collected:
+        f = collect(request, reader, callers=self.with_callers, cs=cs)
         reader.check_cancelled()
         pieces = pieces_for(f, request, reader, callers=self.with_callers)
         report = self.report(f, request.params.get("description"))
