@@ -12,6 +12,7 @@ top by `GeneratedRules` (see `gitattributes.py` for the parser).
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -228,6 +229,16 @@ def _looks_minified(head: str) -> bool:
     return longest >= _MINIFIED_LINE and len(head) / len(lines) >= _MINIFIED_LINE / 2
 
 
+@functools.lru_cache(maxsize=4096)
+def compiled(pattern: str) -> pathspec.GitIgnoreSpec | None:
+    """`pattern` as a gitignore-style matcher, or None when it is not a valid one (a
+    bad glob in a setting or an attributes file is skipped, never fatal)."""
+    try:
+        return pathspec.GitIgnoreSpec.from_lines([pattern])
+    except Exception:  # pathspec raises its own errors, and re.error
+        return None
+
+
 def is_lock_or_vendored(reason: str | None) -> bool:
     """Whether `reason` (from `generated_reason`) names a lock file or a vendored copy."""
     return reason is not None and (reason == "lock file" or reason.startswith("vendored"))
@@ -249,11 +260,9 @@ class GeneratedRules:
     """
 
     def __init__(self, attributes: Iterable[AttributeRule] = (), globs: Iterable[str] = ()) -> None:
-        self.attributes = tuple(attributes)
-        self.globs = tuple(g for g in globs if g.strip())
-        self._attr_specs = [
-            (pathspec.GitIgnoreSpec.from_lines([r.pattern]), r.reason) for r in self.attributes
-        ]
+        self.attributes = tuple(a for a in attributes if compiled(a.pattern) is not None)
+        self.globs = tuple(g for g in globs if g.strip() and compiled(g) is not None)
+        self._attr_specs = [(compiled(r.pattern), r.reason) for r in self.attributes]
         self._globs = pathspec.GitIgnoreSpec.from_lines(self.globs) if self.globs else None
         self._by_path: dict[str, str | None] = {}
 
@@ -286,7 +295,7 @@ class GeneratedRules:
             return "generated (matches the cowork.generated setting)"
         attr: str | None = None
         for spec, why in self._attr_specs:
-            if spec.match_file(path):
+            if spec is not None and spec.match_file(path):
                 attr = why
         if attr is not None:
             return attr
