@@ -37,7 +37,8 @@ async def test_only_picks_the_kinds_and_each_handoff_comes_once_per_kind(
     lightbulb = await raw_code_actions(session, engine, CURSOR, only=["refactor"])
     assert by_kind(lightbulb) == {"refactor": HANDOFFS}
     assert {a["kind"] for a in lightbulb} == {
-        f"refactor.cowork.{k}" for k in ("summarize", "review", "docs", "change", "architecture", "brief")
+        f"refactor.cowork.{k}"
+        for k in ("summarize", "review", "docs", "change", "architecture", "brief")
     }
     summarize = lightbulb[0]
     assert summarize["command"] == {

@@ -181,6 +181,10 @@ def built_from(provenance: dict[str, Any], record: dict[str, Any] | None = None)
                 else f"  - {e['what']}: {e['reason']}"
                 for e in entries[:50]
             ]
+    notes = context.get("notes") or []
+    if notes:
+        lines.append("- **Notes**:")
+        lines += [f"  - {note}" for note in notes[:50]]
     if record is not None:
         text = _yaml(record)
         fence = "`" * max(3, _longest_run(text, "`") + 1)

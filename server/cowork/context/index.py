@@ -25,6 +25,7 @@ from pathlib import Path, PurePosixPath
 
 from cowork.context import outline as py
 from cowork.context import treesitter
+from cowork.context.generated import HEAD_BYTES, content_reason
 from cowork.context.watch import EVERYTHING, Changes, WorkspaceWatch
 from cowork.context.workspace import MAX_FILE_BYTES, SKIP_DIRS, Listing, listing, restat
 
@@ -61,6 +62,8 @@ class FileFacts:
     syntax_error: str | None = None
     unreadable: str | None = None  # why the text could not be used (binary, too large, encoding)
     all_names: tuple[str, ...] | None = None  # a Python module's literal __all__
+    # Why the file's first lines say it is generated or minified (names: see the reader).
+    generated: str | None = None
 
 
 def language_of(path: str) -> str | None:
@@ -73,6 +76,10 @@ def parse(path: str, text: str, sha: str, size: int) -> FileFacts:
     """Facts of one file's text (pure; no caching)."""
     language = language_of(path)
     lines = text.count("\n") + (1 if text and not text.endswith("\n") else 0)
+    generated = content_reason(path, text[:HEAD_BYTES])
+    if generated is not None:
+        # Not outlined: a generator's output is nobody's API (the reader withholds it).
+        return FileFacts(path, language, sha, size, lines, generated=generated)
     if language == "python":
         o = py.python_outline(text)
         imports = tuple(Import(i.module, i.line, i.names, i.level) for i in o.imports)
@@ -133,6 +140,7 @@ class WorkspaceIndex:
         # (`graph._Memo`: the module that builds it owns its shape).
         self.graph_cache: object | None = None
         self.map_cache: object | None = None  # the workspace map (kinds/workspace_map.py)
+        self.changes_cache: object | None = None  # the last review/docs (kinds/change_memo.py)
         # What the reader worked out from one listing (reader.py owns its shape).
         self.inventory_cache: object | None = None
         self.facts_cache: object | None = None
