@@ -148,6 +148,10 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
       await server.restart();
     },
 
+    'cowork.client.installServer': async () => {
+      await server.installAndRestart();
+    },
+
     'cowork.client.showLog': async () => {
       ctx.output.show(true);
     },

@@ -11,6 +11,7 @@ import {
   State,
 } from 'vscode-languageclient/node';
 import type { ApiKey } from './apiKey';
+import type { ManagedServer } from './managedServer';
 import { configurationMiddleware } from './configuration';
 import { handoffOf, taskIdOf, type HandoffLog } from './pure/handoffs';
 import { describeCommand } from './pure/serverCommand';
@@ -62,6 +63,7 @@ export class ServerConnection implements vscode.Disposable {
     private readonly handoffs: HandoffLog,
     private readonly saveHandoffs: () => void,
     private readonly apiKey: ApiKey,
+    private readonly managed: ManagedServer,
   ) {}
 
   get serverState(): ServerState {
@@ -74,6 +76,20 @@ export class ServerConnection implements vscode.Disposable {
 
   stop(): Promise<void> {
     return this.serialize(() => this.doStop());
+  }
+
+  /** Installs (or updates) the server the extension manages, then restarts. */
+  installAndRestart(): Promise<void> {
+    return this.serialize(async () => {
+      await this.doStop();
+      this.setState('starting');
+      const managed = await this.managed.ensure(true);
+      if (!managed.ok) {
+        this.fail(managed.error);
+        return;
+      }
+      await this.doStart();
+    });
   }
 
   restart(): Promise<void> {
@@ -128,11 +144,22 @@ export class ServerConnection implements vscode.Disposable {
   private async doStart(): Promise<void> {
     this.setState('starting');
     const resolution = await resolveServer();
-    if (!resolution.ok) {
+    let server;
+    if (resolution.ok) {
+      server = resolution.server;
+    } else if (resolution.notFound === true) {
+      // Nothing configured or found: the server this extension carries, installed on first use.
+      this.output.info(`${resolution.error}: using the server the extension manages`);
+      const managed = await this.managed.ensure();
+      if (!managed.ok) {
+        this.fail(managed.error);
+        return;
+      }
+      server = managed.server;
+    } else {
       this.fail(resolution.error);
       return;
     }
-    const server = resolution.server;
     this.output.info(`starting the cowork server (${server.origin}): ${describeCommand(server)}`);
     const key = await this.apiKey.get();
     const cwd = workspaceFolderPaths()[0];

@@ -4,6 +4,7 @@ import { ArtifactViewer } from './artifactView';
 import { registerCommands } from './commands';
 import { ServerConnection } from './connection';
 import { Notifications } from './notifications';
+import { ManagedServer } from './managedServer';
 import { HandoffLog, type Handoff } from './pure/handoffs';
 import { StatusBar } from './statusBar';
 import { Tasks } from './tasks';
@@ -24,6 +25,7 @@ export function activate(context: vscode.ExtensionContext): void {
     handoffs,
     () => void context.workspaceState.update(HANDOFFS_KEY, handoffs.toJSON()),
     apiKey,
+    new ManagedServer(context.globalStorageUri, context.extensionUri, output),
   );
   connection = server;
   const artifacts = new ArtifactViewer(tasks, output, context.extensionUri);

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { ServerConnection } from './connection';
+import { INSTALL_FAILED } from './pure/managedServer';
 import { autoCloseMs, linkedMessage, noticeFor, NoticeSlots, type Closable, type Notice } from './pure/notices';
 import type { Tasks } from './tasks';
 
@@ -73,12 +74,14 @@ export class Notifications implements vscode.Disposable {
   }
 
   private async onStartFailure(reason: string): Promise<void> {
+    const installFailed = reason.startsWith(INSTALL_FAILED);
     const choice = await vscode.window.showErrorMessage(
-      `cowork: the language server could not start: ${reason}.`,
-      'How to install',
-      'Show log',
+      installFailed ? `cowork: ${reason}.` : `cowork: the language server could not start: ${reason}.`,
+      ...(installFailed ? ['Show log', 'Retry', 'How to install'] : ['How to install', 'Show log']),
     );
-    if (choice === 'How to install') {
+    if (choice === 'Retry') {
+      await vscode.commands.executeCommand('cowork.client.installServer');
+    } else if (choice === 'How to install') {
       await vscode.commands.executeCommand('markdown.showPreview', await this.readmeFile());
     } else if (choice === 'Show log') {
       this.output.show(true);

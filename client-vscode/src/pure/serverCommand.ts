@@ -6,10 +6,13 @@ export interface ServerCommand {
   command: string;
   args: string[];
   /** Where it came from, for messages and the log. */
-  origin: 'setting' | 'workspace .venv' | 'PATH';
+  origin: 'setting' | 'workspace .venv' | 'PATH' | 'managed';
 }
 
-export type Resolution = { ok: true; server: ServerCommand } | { ok: false; error: string };
+export type Resolution =
+  | { ok: true; server: ServerCommand }
+  /** `notFound`: nothing configured and nothing found, so the managed server may stand in. */
+  | { ok: false; error: string; notFound?: boolean };
 
 export interface ResolveInput {
   /** The raw `cowork.server.command` value. */
