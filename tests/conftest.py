@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import sqlite3
 import sys
@@ -46,6 +47,7 @@ class Session:
     root: Path
     editor: str
     changes: list[dict[str, Any]] = field(default_factory=list)
+    server_capabilities: types.ServerCapabilities | None = None  # from `initialize`
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
 
     @property
@@ -144,7 +146,7 @@ async def start_session(
         _observe(client, session, method)
 
     folders = folders or [root]
-    await client.initialize_session(
+    result = await client.initialize_session(
         types.InitializeParams(
             capabilities=capabilities or client_capabilities(editor),
             root_uri=root.as_uri(),
@@ -152,6 +154,7 @@ async def start_session(
             initialization_options=init_options or {},
         )
     )
+    session.server_capabilities = result.capabilities
     return session
 
 
@@ -253,3 +256,43 @@ def integrity(root: Path) -> str:
         return str(db.execute("PRAGMA integrity_check").fetchone()[0])
     finally:
         db.close()
+
+
+async def raw_code_actions(
+    session: Session,
+    path: Path,
+    where: types.Range,
+    diagnostics: list[types.Diagnostic] | None = None,
+    only: list[str] | None = None,
+) -> list[dict[str, Any]]:
+    """The code actions offered at `where`, as the JSON the server sent (the test
+    client would parse an action that carries a command as a bare Command)."""
+    protocol = session.client.protocol
+    msg_id = f"raw-code-action-{next(_raw_ids)}"
+    raw: dict[str, Any] = {}
+    original = protocol.structure_message
+
+    def spy(data: dict[str, Any]) -> Any:
+        if data.get("id") == msg_id and "result" in data:
+            raw["result"] = data["result"]
+        return original(data)
+
+    protocol.structure_message = spy  # type: ignore[method-assign]
+    try:
+        params = types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=path.as_uri()),
+            range=where,
+            context=types.CodeActionContext(
+                diagnostics=diagnostics or [],
+                only=list(only) if only is not None else None,
+            ),
+        )
+        await asyncio.wait_for(
+            protocol.send_request_async(types.TEXT_DOCUMENT_CODE_ACTION, params, msg_id), WAIT
+        )
+    finally:
+        protocol.structure_message = original  # type: ignore[method-assign]
+    return list(raw.get("result") or [])
+
+
+_raw_ids = itertools.count(1)

@@ -11,7 +11,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from conftest import Session, server_env, start_session, stop_session
+from conftest import Session, raw_code_actions, server_env, start_session, stop_session
 from fakeapi import FakeAnthropic, Reply
 from repos import commit, git, init_repo
 
@@ -47,18 +47,29 @@ async def review(session: Session) -> dict[str, Any]:
 
 
 async def actions_at(
-    session: Session, path: Path, d: types.Diagnostic
-) -> list[types.CodeAction | types.Command]:
-    """The code actions offered for `d` (the test client parses one that carries a
-    command as a Command: titles and edits are what is compared)."""
-    result = await session.client.text_document_code_action_async(
-        types.CodeActionParams(
-            text_document=types.TextDocumentIdentifier(uri=path.as_uri()),
-            range=d.range,
-            context=types.CodeActionContext(diagnostics=[d], only=[types.CodeActionKind.QuickFix]),
-        )
-    )
-    return list(result or [])
+    session: Session, path: Path, where: types.Range, diagnostics: list[types.Diagnostic]
+) -> list[dict[str, Any]]:
+    """The quick fixes offered at `where` when the editor sends `diagnostics`, as JSON."""
+    return await raw_code_actions(session, path, where, diagnostics, only=["quickfix"])
+
+
+def at(line: int, character: int = 0) -> types.Range:
+    """An empty range: the cursor at `line` (0-based), `character`."""
+    return types.Range(types.Position(line, character), types.Position(line, character))
+
+
+def applied(text: str, edit: dict[str, Any]) -> str:
+    """`text` with one LSP text edit (as JSON, whole lines) applied."""
+    lines = text.splitlines(keepends=True)
+    start, end = edit["range"]["start"], edit["range"]["end"]
+    assert start["character"] == end["character"] == 0
+    return "".join(lines[: start["line"]]) + edit["newText"] + "".join(lines[end["line"] :])
+
+
+def anchored_line(href: str) -> str:
+    """The line of the review that a diagnostic's `codeDescription` link points at."""
+    uri, _, fragment = href.partition("#L")
+    return Path(uri.removeprefix("file://")).read_text().splitlines()[int(fragment) - 1]
 
 
 async def test_offline_review_findings_become_diagnostics_and_can_be_dismissed(
@@ -73,18 +84,39 @@ async def test_offline_review_findings_become_diagnostics_and_can_be_dismissed(
         (d,) = await session.wait_until(
             lambda: diagnostics_of(session, prices), "diagnostics on shop/prices.py"
         )
-        assert (d.range.start.line, d.severity, d.source) == (
-            4,
+        # Line 5 only, to its end: not into line 6, where the cursor would select it too.
+        assert d.range == types.Range(
+            types.Position(4, 0), types.Position(4, len("    breakpoint()"))
+        )
+        assert (d.severity, d.source, d.code) == (
             types.DiagnosticSeverity.Warning,
             "cowork",
+            "debug-statement",
         )
-        assert "breakpoint" in d.message
-        assert d.code_description is not None and d.code_description.href == done["artifactUri"]
+        assert d.message == "Remove the debugger breakpoint"
+        if editor == "visual_studio_code":  # Neovim declares no codeDescription support
+            assert d.code_description is not None
+            assert d.code_description.href.startswith(done["artifactUri"] + "#L")
+            line = anchored_line(d.code_description.href)
+            assert "`shop/prices.py:5`" in line and "breakpoint" in line
+        assert d.related_information is not None
+        (related,) = d.related_information
+        assert related.location.uri == done["artifactUri"]
+        assert related.message.startswith("Remove the debugger breakpoint")
 
-        titles = [a.title for a in await actions_at(session, prices, d)]
-        assert titles == ["cowork: Open this finding in the review", "cowork: Dismiss this finding"]
+        fixes = await actions_at(session, prices, d.range, [d])
+        assert [a["title"] for a in fixes] == [
+            "Apply the suggested replacement: Remove the debugger breakpoint",
+            'Open "Remove the debugger breakpoint" in the review',
+            'Dismiss "Remove the debugger breakpoint"',
+        ]
+        # Applying the replacement removes the breakpoint's line, nothing else.
+        (edit,) = fixes[0]["edit"]["changes"][prices.as_uri()]
+        assert applied(PRICES_V2, edit) == PRICES_V2.replace("    breakpoint()\n", "")
 
-        finding_id = str(d.code)
+        assert isinstance(d.data, dict)
+        finding_id = d.data["findingId"]
+        assert fixes[2]["command"]["arguments"] == [{"findingId": finding_id}]
         opened = await session.command("cowork.openFinding", {"findingId": finding_id})
         assert opened["uri"] == done["artifactUri"]
         artifact = Path(done["artifactUri"].removeprefix("file://"))
@@ -111,16 +143,72 @@ async def test_offline_review_findings_become_diagnostics_and_can_be_dismissed(
         )
         lines = {d.range.start.line + 1: d for d in shown}
         assert 5 not in lines  # dismissed
-        assert "print() call" in lines[6].message  # information: shown now
-        assert "no related test" in lines[4].message  # `total` changed, untested
+        assert lines[6].code == "debug-print" and "print() call" in lines[6].message
+        assert lines[4].code == "untested-change" and "no related test" in lines[4].message
         assert {d.severity for d in shown} == {types.DiagnosticSeverity.Information}
     finally:
         await stop_session(again)
 
 
+async def test_quick_fixes_name_their_finding_and_follow_the_cursor(
+    tmp_path: Path, editor: str
+) -> None:
+    """Three findings on consecutive lines (4: `total` untested, 5: breakpoint, 6: print).
+    The cursor at column 1 of a line gets that line's finding only, even when the
+    editor sends every diagnostic of the file; a selection gets each finding it
+    touches, the one at the cursor first."""
+    root = shop(tmp_path)
+    prices = root / "shop/prices.py"
+    session = await start_session(root, editor)
+    try:
+        await review(session)
+        shown = await session.wait_until(
+            lambda: len(diagnostics_of(session, prices)) == 3 and diagnostics_of(session, prices),
+            "three findings on shop/prices.py",
+        )
+        by_line = {d.range.start.line: d for d in shown}
+        assert all(d.range.end.line == d.range.start.line for d in shown)
+        assert by_line[3].range.end.character == len("def total(items: list[int]) -> int:")
+
+        print_fixes = await actions_at(session, prices, at(5), shown)
+        assert [a["title"] for a in print_fixes] == [
+            "Apply the suggested replacement: Remove the print() call or use logging (debug output?)",
+            'Open "Remove the print() call or use logging (debug output?)" in the review',
+            'Dismiss "Remove the print() call or use logging (debug output?)"',
+        ]
+        assert print_fixes[2]["command"]["arguments"] == [
+            {"findingId": by_line[5].data["findingId"]}  # type: ignore[index]
+        ]
+        # The fixes answer their own diagnostic, for the editor to show which is which.
+        assert print_fixes[2]["diagnostics"][0]["code"] == "debug-print"
+
+        # The lightbulb's refactor request gets the hand-offs, not the fixes; a request
+        # without `only` gets the fixes first, then each hand-off once.
+        refactors = await raw_code_actions(session, prices, at(5), shown, only=["refactor"])
+        assert refactors and all(a["kind"].startswith("refactor.cowork.") for a in refactors)
+        everything = await raw_code_actions(session, prices, at(5), shown)
+        assert [a["kind"] for a in everything[:3]] == ["quickfix"] * 3
+        assert len(everything) == 3 + len(refactors)
+
+        # A selection over lines 5-6, the cursor (its start) on the breakpoint.
+        selection = types.Range(types.Position(4, 0), types.Position(5, 3))
+        both = await actions_at(session, prices, selection, [by_line[5], by_line[4]])
+        dismissals = [a["title"] for a in both if a["title"].startswith("Dismiss")]
+        assert dismissals == [
+            'Dismiss "Remove the debugger breakpoint"',
+            'Dismiss "Remove the print() call or use logging (debug output?)"',
+        ]
+    finally:
+        await stop_session(session)
+
+
 async def test_a_models_structured_findings_with_a_suggested_replacement(tmp_path: Path) -> None:
     root = shop(tmp_path)
     prices = root / "shop/prices.py"
+    long_message = (
+        "Remove the debugging from total() before merging: the breakpoint stops every caller "
+        "and the print floods the log"
+    )
     answer = {
         "summary": "The change adds debugging to `total`.",
         "findings": [
@@ -129,7 +217,8 @@ async def test_a_models_structured_findings_with_a_suggested_replacement(tmp_pat
                 "line": 5,
                 "end_line": 6,
                 "severity": "error",
-                "message": "Debugging left in total()",
+                "category": "Debugging left in",
+                "message": long_message,
                 "detail": "A breakpoint stops every caller.",
                 "suggestion": "    # (debugging removed)",
             }
@@ -146,8 +235,19 @@ async def test_a_models_structured_findings_with_a_suggested_replacement(tmp_pat
             )
             (d,) = found
             assert d.severity == types.DiagnosticSeverity.Error
-            assert (d.range.start.line, d.range.end.line) == (4, 6)  # lines 5-6, whole
-            fixes = await actions_at(session, prices, d)
+            assert d.code == "debugging-left-in"
+            # Lines 5-6, to the end of line 6.
+            assert d.range == types.Range(
+                types.Position(4, 0), types.Position(5, len("    print(items)"))
+            )
+            # A short message, what to do first; the whole text in the related information.
+            assert len(d.message) <= 100 and d.message.endswith("…")
+            assert d.message.startswith("Remove the debugging from total()")
+            assert d.related_information is not None
+            assert d.related_information[0].message == (
+                f"{long_message}\n\nA breakpoint stops every caller."
+            )
+            fixes = await actions_at(session, prices, at(4, 4), [d])
         finally:
             await stop_session(session)
     sent = api.requests_to("/v1/messages")[0].json
@@ -156,16 +256,21 @@ async def test_a_models_structured_findings_with_a_suggested_replacement(tmp_pat
 
     text = Path(done["artifactUri"].removeprefix("file://")).read_text()
     assert "The change adds debugging to `total`." in text
-    assert "- **error** `shop/prices.py:5-6`: Debugging left in total()" in text
+    assert f"- **error** `shop/prices.py:5-6`: {long_message}" in text
     assert '"findings"' not in text  # rendered, not the raw JSON
 
     apply = fixes[0]
-    assert isinstance(apply, types.CodeAction)
-    assert apply.title == "cowork: Apply the suggested replacement" and apply.is_preferred
-    assert apply.edit is not None and apply.edit.changes is not None
-    (edit,) = apply.edit.changes[prices.as_uri()]
-    assert edit.new_text == "    # (debugging removed)\n"
-    assert (edit.range.start.line, edit.range.end.line) == (4, 6)
+    # The titles name the finding by its message, cut short.
+    named = apply["title"].removeprefix("Apply the suggested replacement: ")
+    assert long_message.startswith(named.removesuffix("…")) and len(named) <= 61
+    assert [a["title"] for a in fixes[1:]] == [
+        f'Open "{named}" in the review',
+        f'Dismiss "{named}"',
+    ]
+    assert apply["isPreferred"]
+    (edit,) = apply["edit"]["changes"][prices.as_uri()]
+    assert edit["newText"] == "    # (debugging removed)\n"
+    assert (edit["range"]["start"]["line"], edit["range"]["end"]["line"]) == (4, 6)
 
 
 def test_cli_review_exports_sarif_and_json_for_ci(tmp_path: Path) -> None:

@@ -33,8 +33,8 @@ async def test_review_and_docs_of_a_branch(session: Session, repo: Path) -> None
     review = await run(session, "cowork.reviewChanges", {"description": "Adds job logging."})
     text = artifact_text(review)
     assert "Log every submitted job" in text and "Adds job logging." in text
-    assert "`pkg/util.py:10` — a print() call is added" in text
-    assert "`pkg/util.py:10` — a TODO/FIXME is added" in text
+    assert "`pkg/util.py:10` — Remove the print() call" in text
+    assert "`pkg/util.py:10` — Resolve or track the added TODO/FIXME" in text
     prov = read_provenance(Path(review["artifactUri"].removeprefix("file://")))
     assert prov["git"]["base"] == git(repo, "rev-parse", "main")
     assert prov["git"]["branch"] == "feature"

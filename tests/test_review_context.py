@@ -175,8 +175,8 @@ def test_review_of_a_branch_has_what_it_needs(branch: Path) -> None:
         assert section in report
     assert "- `pkg/cli.py:5` uses `run_all` (changed in `pkg/engine.py`), in `main()`" in report
     assert "- `tests/test_engine.py` — imports `pkg/engine.py`" in report
-    assert "`pkg/cli.py:5` — uses `run_all`, whose signature changed" in report
-    assert "`pkg/keys.py:2` — a print() call is added" in report
+    assert "`pkg/cli.py:5` — Check this call: the signature of `run_all` changed" in report
+    assert "`pkg/keys.py:2` — Remove the print() call" in report
     assert "| `assets/logo.png` | modified — binary, not sent | | |" in report
 
 
@@ -512,8 +512,8 @@ def test_uncommitted_changes_with_an_unsaved_buffer(tmp_path: Path) -> None:
     everything = sent(g) + g.offline_report
     assert AWS_KEY not in everything and "hunter2-on-disk" not in everything
     assert "uncommitted changes included" in g.offline_report
-    assert "`README.md:1` — a merge conflict marker is left in" in g.offline_report
-    assert "`README.md:5` — a merge conflict marker is left in" in g.offline_report
+    assert "`README.md:1` — Resolve the merge conflict" in g.offline_report
+    assert "`README.md:5` — Resolve the merge conflict" in g.offline_report
     assert "the work tree" in piece(g, "Changed files").title
 
     # An unsaved buffer that puts the file back as it was: no change to that file.
@@ -668,7 +668,10 @@ def test_cli_uncommitted_flag_and_option_like_base(tmp_path: Path) -> None:
 
     result = cowork("review", "--uncommitted")
     assert result.returncode == 0, result.stderr
-    assert "`pkg/util.py:8` — a TODO/FIXME is added" in Path(result.stdout.strip()).read_text()
+    assert (
+        "`pkg/util.py:8` — Resolve or track the added TODO/FIXME"
+        in Path(result.stdout.strip()).read_text()
+    )
 
     target = tmp_path / "x"
     bad = cowork("docs", f"--base=--output={target}")

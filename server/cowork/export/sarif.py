@@ -33,13 +33,19 @@ def to_sarif(findings: list[Finding], root: Path, artifact: Path | None) -> dict
         }
         result: dict[str, Any] = {
             "ruleId": RULE,
+            "properties": {"category": f.category},
             "level": _LEVEL[f.severity],
             "message": {"text": f.message + (f"\n\n{f.detail}" if f.detail else "")},
             "locations": [location],
         }
         if f.suggestion is not None:
             replaced = {"startLine": f.line, "endLine": f.end_line or f.line}
-            text = f.suggestion if f.suggestion.endswith("\n") else f.suggestion + "\n"
+            # "" removes the lines; other text replaces them, whole lines
+            text = (
+                f.suggestion
+                if f.suggestion.endswith("\n") or not f.suggestion
+                else f.suggestion + "\n"
+            )
             result["fixes"] = [
                 {
                     "description": {"text": "cowork's suggested replacement"},
@@ -87,6 +93,7 @@ def to_json(findings: list[Finding], task_id: str, artifact: Path | None) -> dic
                 "line": f.line,
                 "endLine": f.end_line,
                 "severity": f.severity,
+                "category": f.category,
                 "message": f.message,
                 "detail": f.detail,
                 "suggestion": f.suggestion,

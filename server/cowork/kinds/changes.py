@@ -53,22 +53,62 @@ MAX_SITES_PER_FILE = 12
 MAX_TESTS = 10
 _SYMLINK_MODE = "120000"
 
-# Added lines worth a second look in a first-pass review, with why.
-_CHECKS: list[tuple[re.Pattern[str], str, Severity]] = [
-    (re.compile(r"\b(TODO|FIXME|XXX)\b"), "a TODO/FIXME is added", "information"),
-    (re.compile(r"^\s*print\("), "a print() call is added (debug output?)", "information"),
+# Added lines worth a second look in a first-pass review: (pattern, what to do, severity,
+# category, the pattern of a line that is nothing but the finding, so removing it is the fix).
+_CHECKS: list[tuple[re.Pattern[str], str, Severity, str, re.Pattern[str] | None]] = [
+    (
+        re.compile(r"\b(TODO|FIXME|XXX)\b"),
+        "Resolve or track the added TODO/FIXME",
+        "information",
+        "todo",
+        None,
+    ),
+    (
+        re.compile(r"^\s*print\("),
+        "Remove the print() call or use logging (debug output?)",
+        "information",
+        "debug-print",
+        re.compile(r"^\s*print\([^()]*(\([^()]*\)[^()]*)*\)\s*(#.*)?$"),
+    ),
     (
         re.compile(r"\bbreakpoint\(\)|\bpdb\.set_trace\(\)"),
-        "a debugger breakpoint is added",
+        "Remove the debugger breakpoint",
         "warning",
+        "debug-statement",
+        re.compile(r"^\s*(breakpoint\(\)|(import pdb;\s*)?pdb\.set_trace\(\))\s*;?\s*(#.*)?$"),
     ),
     (
         re.compile(r"except\s*:\s*$|except Exception:\s*pass"),
-        "an exception is swallowed",
+        "Handle or log the exception instead of swallowing it",
         "warning",
+        "swallowed-exception",
+        None,
     ),
-    (re.compile(r"^(<{7}|>{7})( |$)|^={7}$"), "a merge conflict marker is left in", "error"),
+    (
+        re.compile(r"^(<{7}|>{7})( |$)|^={7}$"),
+        "Resolve the merge conflict: a conflict marker is left in",
+        "error",
+        "conflict-marker",
+        re.compile(r"^(<{7}|>{7})( .*)?$|^={7}$"),
+    ),
 ]
+
+
+def _line_checks(path: str, line: int, text: str) -> list[Finding]:
+    """The offline checks' findings on one added line; a line that is nothing but a
+    debugger call, a debug print or a conflict marker carries its removal as the fix."""
+    return [
+        Finding(
+            path,
+            line,
+            severity,
+            message,
+            category=category,
+            suggestion="" if whole is not None and whole.match(text) else None,
+        )
+        for pattern, message, severity, category, whole in _CHECKS
+        if pattern.search(text)
+    ]
 
 
 # -- the facts ------------------------------------------------------------------------
@@ -682,31 +722,29 @@ def _observations(f: ChangeFacts) -> list[Finding]:
     for fc in f.shown:
         for hunk in fc.hunks:
             for line, text in hunk.added():
-                found += [
-                    Finding(fc.path, line, severity, why)
-                    for pattern, why, severity in _CHECKS
-                    if pattern.search(text)
-                ]
+                found += _line_checks(fc.path, line, text)
     by_name = {(a.path, a.name.rsplit(".", 1)[-1]): a for a in f.api if a.change != "added"}
     for c in f.callers:
         a = by_name.get((c.target, c.name))
         if a is None:
             continue
         if a.change == "removed":
-            why = f"uses `{c.name}`, which this change removes from `{a.path}`"
-            found.append(Finding(c.path, c.line, "error", why))
+            what = f"Update this call: `{c.name}` is removed from `{a.path}`"
+            why = f"This line uses `{c.name}`, which this change removes from `{a.path}`."
+            found.append(Finding(c.path, c.line, "error", what, why, category="removed-definition"))
         else:
-            why = (
-                f"uses `{c.name}`, whose signature changed (`{a.before}` → `{a.after}`): "
-                "check this call"
-            )
-            found.append(Finding(c.path, c.line, "warning", why))
+            what = f"Check this call: the signature of `{c.name}` changed"
+            why = f"`{a.before}` → `{a.after}` (in `{a.path}`)."
+            found.append(Finding(c.path, c.line, "warning", what, why, category="signature-change"))
     for path, defs in f.touched.items():
         public_defs = [d for d in defs if d.public and not is_test_file(path)]
         if public_defs and path not in f.tested:
             d = public_defs[0]
-            why = f"`{d.name}` changed and no related test file was found"
-            found.append(Finding(path, d.line, "information", why))
+            what = f"Add a test: `{d.name}` changed and no related test was found"
+            why = "No test file imports this module or is named after it."
+            found.append(
+                Finding(path, d.line, "information", what, why, category="untested-change")
+            )
     return sorted(set(found), key=lambda x: (x.path, x.line, x.message))
 
 
@@ -779,7 +817,11 @@ def review_report(f: ChangeFacts, description: str | None) -> str:
     out += ["## The change", "", *_change_lines(f), ""]
     out += _api_section(f) + _callers_section(f) + _tests_section(f)
     out += ["## Observations", ""]
-    out += [f"- `{o.path}:{o.line}` — {o.message} ({o.severity})" for o in _observations(f)] or [
+    out += [
+        f"- `{o.path}:{o.line}` — {o.message} ({o.severity})"
+        + (f": {o.detail}" if o.detail else "")
+        for o in _observations(f)
+    ] or [
         "The offline checks (TODO markers, print calls, breakpoints, swallowed exceptions, "
         "conflict markers, callers of removed or changed definitions, untested changes) "
         "found nothing."

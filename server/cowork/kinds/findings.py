@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import json
 import posixpath
+import re
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 Severity = Literal["error", "warning", "information", "hint"]
+DEFAULT_CATEGORY = "review"  # a finding no rule names (a model's, without a category)
+MAX_MESSAGE = 100  # characters of a finding's one-line message; the rest goes to its detail
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "information", "hint")
 
 
@@ -28,7 +31,10 @@ class Finding:
     message: str  # one line
     detail: str = ""  # Markdown
     end_line: int | None = None  # last line the finding (and its suggestion) covers
-    suggestion: str | None = None  # replacement text for lines line..end_line
+    suggestion: str | None = None  # replacement text for lines line..end_line ("" removes them)
+    # What kind of finding: a stable kebab-case rule name (the offline checks' own,
+    # e.g. `debug-statement`; a model's category), shown as the diagnostic's code.
+    category: str = DEFAULT_CATEGORY
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -36,6 +42,24 @@ class Finding:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Finding:
         return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` on one line, cut at a word to at most `limit` characters with an ellipsis."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.") + "…"
+
+
+def category_name(text: str | None) -> str:
+    """A category as a kebab-case code (`Error handling` -> `error-handling`)."""
+    slug = re.sub(r"[^a-z0-9]+", "-", (text or "").lower()).strip("-")
+    return slug[:40].rstrip("-") or DEFAULT_CATEGORY
 
 
 def at_least(severity: str, minimum: str) -> bool:
@@ -56,7 +80,15 @@ class _FindingOut(BaseModel):
         description="The last line concerned (and replaced by the suggestion); null for one line."
     )
     severity: Severity
-    message: str = Field(description="One line: what is wrong or worth a look.")
+    category: str | None = Field(
+        default=None,
+        description="A short kebab-case name for the kind of finding, such as "
+        "`error-handling`, `naming`, `security`, `missing-test`; null when none fits.",
+    )
+    message: str = Field(
+        description="One line under 100 characters, what to do first: "
+        "'Check this call: `f` now needs `g`'."
+    )
     detail: str = Field(description="Why, and what to do, in Markdown; may be empty.")
     suggestion: str | None = Field(
         description="Replacement text for lines line..end_line, or null when there is none."
@@ -93,6 +125,7 @@ def parse_review(text: str) -> tuple[str, list[Finding]] | None:
             detail=f.detail.strip(),
             end_line=f.end_line if f.end_line and f.end_line >= f.line else None,
             suggestion=f.suggestion,
+            category=category_name(f.category),
         )
         for f in answer.findings
     ]

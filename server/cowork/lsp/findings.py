@@ -17,13 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
+from pygls.workspace.position_codec import PositionCodec
 
 from cowork import uris
 from cowork.config import Settings
 from cowork.engine.engine import TaskEngine
 from cowork.engine.model import StoredFinding
 from cowork.errors import InputError
-from cowork.kinds.findings import at_least
+from cowork.kinds.findings import MAX_MESSAGE, at_least, shorten
 from cowork.lsp.server import CoworkServer
 
 log = logging.getLogger(__name__)
@@ -37,20 +38,51 @@ _SEVERITY = {
 }
 
 
-def diagnostic(stored: StoredFinding) -> types.Diagnostic:
+UNKNOWN_END = 2**31 - 1  # a line of unknown length: clients clamp it to the line's end
+TITLE_CHARS = 60  # of a finding's message, in the titles of its quick fixes
+
+
+def _lines(text: str) -> list[str]:
+    return re.split(r"\r\n|\r|\n", text)
+
+
+def diagnostic(
+    stored: StoredFinding,
+    lines: list[str] | None,
+    codec: PositionCodec,
+    anchor: int,
+    *,
+    related: bool = True,
+    described: bool = True,
+) -> types.Diagnostic:
+    """The diagnostic of a finding. It covers the finding's lines only, from the start of
+    the first to the end of the last (as the file is now: `lines`, None when unknown),
+    so a cursor on the next line is not on it. `anchor` is the finding's 0-based line
+    in its review: what the code's link and the related information point at."""
     f = stored.finding
     start = f.line - 1
-    end = (f.end_line or f.line) - 1
+    end = max(start, (f.end_line or f.line) - 1)
+    if lines is not None:
+        end = min(end, len(lines) - 1)
+        start = min(start, end)
+        end_char = codec.client_num_units(lines[end])
+    else:
+        end_char = UNKNOWN_END
+    full = f.message + (f"\n\n{f.detail}" if f.detail else "")
+    href = f"{stored.artifact_uri}#L{anchor + 1}" if stored.artifact_uri else None
+    info = None
+    if related and stored.artifact_uri:
+        where = types.Range(types.Position(anchor, 0), types.Position(anchor, 0))
+        location = types.Location(stored.artifact_uri, where)
+        info = [types.DiagnosticRelatedInformation(location, full)]
     return types.Diagnostic(
-        # Whole lines: the start of the line after the last, valid in every client.
-        range=types.Range(types.Position(start, 0), types.Position(end + 1, 0)),
-        message=f.message,
+        range=types.Range(types.Position(start, 0), types.Position(end, end_char)),
+        message=shorten(f.message, MAX_MESSAGE),
         severity=_SEVERITY[f.severity],
         source=SOURCE,
-        code=stored.finding_id,
-        code_description=types.CodeDescription(href=stored.artifact_uri)
-        if stored.artifact_uri
-        else None,
+        code=f.category,
+        code_description=types.CodeDescription(href=href) if href and described else None,
+        related_information=info,
         data={
             "findingId": stored.finding_id,
             "suggestion": f.suggestion,
@@ -60,16 +92,41 @@ def diagnostic(stored: StoredFinding) -> types.Diagnostic:
     )
 
 
-def quick_fixes(uri: str, diagnostics: Iterable[types.Diagnostic]) -> list[types.CodeAction]:
-    """The code actions of the cowork diagnostics among `diagnostics`."""
+def _before(a: types.Position, b: types.Position) -> bool:
+    return (a.line, a.character) < (b.line, b.character)
+
+
+def _overlaps(d: types.Diagnostic, where: types.Range) -> bool:
+    return not (_before(d.range.end, where.start) or _before(where.end, d.range.start))
+
+
+def _finding_data(d: types.Diagnostic) -> dict[str, Any] | None:
+    data = d.data if isinstance(d.data, dict) else None
+    if d.source != SOURCE or data is None or not isinstance(data.get("findingId"), str):
+        return None
+    return data
+
+
+def quick_fixes(
+    uri: str, diagnostics: Iterable[types.Diagnostic], where: types.Range
+) -> list[types.CodeAction]:
+    """The quick fixes of the cowork findings among `diagnostics` that overlap `where`
+    (the editor's selection or cursor), those whose lines hold the cursor first. Each
+    title names its finding: with several on a line, the user sees which is which."""
+    cursor = where.start.line
+    mine = [
+        (d, data)
+        for d in diagnostics
+        if (data := _finding_data(d)) is not None and _overlaps(d, where)
+    ]
+    mine.sort(key=lambda pair: not (pair[0].range.start.line <= cursor <= pair[0].range.end.line))
     out: list[types.CodeAction] = []
-    for d in diagnostics:
-        data = d.data if isinstance(d.data, dict) else None
-        if d.source != SOURCE or data is None or not isinstance(data.get("findingId"), str):
-            continue
+    for d, data in mine:
+        named = shorten(d.message, TITLE_CHARS)
         arg = {"findingId": data["findingId"]}
         suggestion = data.get("suggestion")
         if isinstance(suggestion, str):
+            # Whole lines: "" removes them, other text replaces them.
             text = suggestion if suggestion.endswith("\n") or not suggestion else suggestion + "\n"
             edit = types.TextEdit(
                 range=types.Range(
@@ -80,7 +137,7 @@ def quick_fixes(uri: str, diagnostics: Iterable[types.Diagnostic]) -> list[types
             )
             out.append(
                 types.CodeAction(
-                    title="cowork: Apply the suggested replacement",
+                    title=f"Apply the suggested replacement: {named}",
                     kind=types.CodeActionKind.QuickFix,
                     diagnostics=[d],
                     is_preferred=True,
@@ -89,7 +146,7 @@ def quick_fixes(uri: str, diagnostics: Iterable[types.Diagnostic]) -> list[types
             )
         out.append(
             types.CodeAction(
-                title="cowork: Open this finding in the review",
+                title=f'Open "{named}" in the review',
                 kind=types.CodeActionKind.QuickFix,
                 diagnostics=[d],
                 command=types.Command("Open in the review", "cowork.openFinding", arguments=[arg]),
@@ -97,7 +154,7 @@ def quick_fixes(uri: str, diagnostics: Iterable[types.Diagnostic]) -> list[types
         )
         out.append(
             types.CodeAction(
-                title="cowork: Dismiss this finding",
+                title=f'Dismiss "{named}"',
                 kind=types.CodeActionKind.QuickFix,
                 diagnostics=[d],
                 command=types.Command("Dismiss", "cowork.dismissFinding", arguments=[arg]),
@@ -127,14 +184,35 @@ class Findings:
         self._shown: dict[Path, set[str]] = {}  # root -> uris with cowork diagnostics
 
     async def publish(self, root: Path) -> None:
-        engine = self.server.engine
-        minimum = self.server.settings.min_finding_severity
+        server = self.server
+        minimum = server.settings_for(root).min_finding_severity
+        shown = [
+            stored
+            for stored in await server.engine.findings(root)
+            if not stored.dismissed and at_least(stored.finding.severity, minimum)
+        ]
+        # What the user sees is what the ranges are made from: open documents' text.
+        open_texts = {
+            rel: server.workspace.text_documents[uri].source
+            for rel in {s.finding.path for s in shown}
+            if (uri := uris.from_path(root / rel)) in server.workspace.text_documents
+        }
+        texts, anchors = await asyncio.to_thread(_read_texts, root, shown, open_texts)
+        codec = server.workspace.position_codec
+        related = server.supports("text_document.publish_diagnostics.related_information")
+        described = server.supports("text_document.publish_diagnostics.code_description_support")
         by_uri: dict[str, list[types.Diagnostic]] = {}
-        for stored in await engine.findings(root):
-            if stored.dismissed or not at_least(stored.finding.severity, minimum):
-                continue
+        for stored in shown:
             uri = uris.from_path(root / stored.finding.path)
-            by_uri.setdefault(uri, []).append(diagnostic(stored))
+            d = diagnostic(
+                stored,
+                texts.get(stored.finding.path),
+                codec,
+                anchors.get(stored.finding_id, 0),
+                related=related,
+                described=described,
+            )
+            by_uri.setdefault(uri, []).append(d)
         for uri in self._shown.get(root, set()) - set(by_uri):
             self._send(uri, [])
         for uri, diagnostics in by_uri.items():
@@ -173,6 +251,37 @@ class Findings:
                 )
             )
         return {"uri": stored.artifact_uri, "line": line}
+
+
+def _read_texts(
+    root: Path, shown: list[StoredFinding], open_texts: dict[str, str]
+) -> tuple[dict[str, list[str]], dict[str, int]]:
+    """(the lines of each file with findings, each finding's line in its review).
+    Reads files: call off the event loop."""
+    texts: dict[str, list[str]] = {}
+    for rel in sorted({s.finding.path for s in shown}):
+        text = open_texts.get(rel)
+        if text is None:
+            try:
+                text = (root / rel).read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue  # gone or unreadable: the ranges run to the end of the line anyway
+        texts[rel] = _lines(text)
+    anchors: dict[str, int] = {}
+    reviews: dict[str, str | None] = {}
+    for stored in shown:
+        uri = stored.artifact_uri
+        if not uri:
+            continue
+        if uri not in reviews:
+            try:
+                reviews[uri] = uris.to_path(uri).read_text(encoding="utf-8")
+            except (OSError, InputError):
+                reviews[uri] = None
+        review = reviews[uri]
+        if review is not None:
+            anchors[stored.finding_id] = line_in_artifact(review, stored)
+    return texts, anchors
 
 
 def register(server: CoworkServer) -> None:

@@ -33,7 +33,8 @@ class CoworkServer(LanguageServer):
         super().__init__(
             "cowork", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental
         )
-        self.settings = Settings()
+        self.settings = Settings()  # the window's (no folder's own settings)
+        self.folder_settings: dict[Path, Settings] = {}  # a folder's own, where it has any
         self.init_options: dict[str, Any] = {}
         self._engine: TaskEngine | None = None
         self._background: set[asyncio.Task[Any]] = set()
@@ -87,6 +88,10 @@ class CoworkServer(LanguageServer):
 
         task.add_done_callback(done)
         return task
+
+    def settings_for(self, root: Path) -> Settings:
+        """The settings that apply to the workspace folder `root`."""
+        return self.folder_settings.get(root, self.settings)
 
     # -- client capabilities -----------------------------------------------------
 
