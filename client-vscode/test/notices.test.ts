@@ -6,12 +6,12 @@ import { record } from './fixtures';
 test('done and failed are announced once, on the change into that state', () => {
   const running = record({ state: 'running' });
   assert.deepEqual(noticeFor({ previous: running, current: record() }), {
-    kind: 'done', taskId: 'a1b2c3', message: 'cowork: Summary of calc.py is done.', artifactUri: record().artifactUri,
+    kind: 'done', taskId: 'a1b2c3', title: 'Summary of calc.py', message: 'cowork: Summary of calc.py is done.', artifactUri: record().artifactUri,
   });
   assert.equal(noticeFor({ previous: record(), current: record() }), undefined);
   const failed = record({ state: 'failed', error: 'the context budget is too small', artifactUri: null });
   assert.deepEqual(noticeFor({ previous: running, current: failed }), {
-    kind: 'failed', taskId: 'a1b2c3', message: 'cowork: Summary of calc.py failed: the context budget is too small', artifactUri: null,
+    kind: 'failed', taskId: 'a1b2c3', title: 'Summary of calc.py', message: 'cowork: Summary of calc.py failed: the context budget is too small', artifactUri: null,
   });
 });
 
@@ -27,6 +27,8 @@ test('a notification that closes by itself carries Open and Show log as command 
     linkedMessage(notice),
     'cowork: Summary of calc.py is done. [Open](command:cowork.client.task.open?%5B%22a1b2c3%22%5D) · [Show log](command:cowork.client.showLog)',
   );
+  const long = noticeFor({ previous: undefined, current: record({ title: 'Review of this branch against its base, with a long description' }) })!;
+  assert.match(linkedMessage(long), /^cowork: Review of this branch against its base,… is done\. \[Open\]/);
   const noArtifact = { ...notice, artifactUri: null };
   assert.doesNotMatch(linkedMessage(noArtifact), /\[Open\]/);
   // The arguments survive the round trip VS Code makes: decode, then JSON.

@@ -2,8 +2,8 @@ import type { TaskRecord } from './taskRecord';
 import type { Transition } from './taskStore';
 
 export type Notice =
-  | { kind: 'done'; taskId: string; message: string; artifactUri: string | null }
-  | { kind: 'failed'; taskId: string; message: string; artifactUri: string | null };
+  | { kind: 'done'; taskId: string; title: string; message: string; artifactUri: string | null }
+  | { kind: 'failed'; taskId: string; title: string; message: string; artifactUri: string | null };
 
 /**
  * What to tell the user about a live state change, if anything. The server
@@ -16,7 +16,7 @@ export function noticeFor(transition: Transition): Notice | undefined {
   if (previous?.state === current.state) {
     return undefined;
   }
-  const base = { taskId: current.taskId, artifactUri: current.artifactUri };
+  const base = { taskId: current.taskId, title: current.title, artifactUri: current.artifactUri };
   if (current.state === 'done') {
     return { kind: 'done', ...base, message: `cowork: ${current.title} is done.` };
   }
@@ -36,6 +36,11 @@ export function commandLink(label: string, command: string, args: readonly unkno
   return `[${label}](command:${command}${query})`;
 }
 
+/** A title cut to `limit` characters, so that a one-line toast still shows the links after it. */
+export function shortTitle(title: string, limit = 40): string {
+  return title.length <= limit ? title : `${title.slice(0, limit - 1).trimEnd()}…`;
+}
+
 /**
  * The text of a notification that closes on its own. VS Code can close only a
  * progress notification, and those have no buttons, so its actions are links.
@@ -46,7 +51,8 @@ export function linkedMessage(notice: Notice): string {
     links.push(commandLink('Open', 'cowork.client.task.open', [notice.taskId]));
   }
   links.push(commandLink('Show log', 'cowork.client.showLog'));
-  return `${notice.message} ${links.join(' · ')}`;
+  const message = notice.message.replace(notice.title, shortTitle(notice.title));
+  return `${message} ${links.join(' · ')}`;
 }
 
 /** A shown notification that can be taken down. */
