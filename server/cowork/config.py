@@ -20,6 +20,7 @@ DEFAULT_MODEL = "claude-sonnet-5-5"
 PROVIDERS = ("auto", "anthropic", "openai", "offline")
 BATCH_MODES = ("never", "ask", "always")
 SEVERITIES = ("error", "warning", "information", "hint")
+NOTIFIERS = ("server", "client")  # who tells the user a task finished or failed
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,9 @@ class Settings:
     request_timeout_seconds: int = 120
     # For tests and demos: the offline provider takes this long to "write".
     offline_delay_ms: int = 0
+    # "client": the client shows task notifications itself (the VS Code extension),
+    # so the server sends no window/showMessage for finished or failed tasks.
+    notifications: str = "server"
     extra: Mapping[str, Any] = field(default_factory=dict)
     # public key -> the layer its value came from ("the environment", ...); a key
     # that is absent has its default. Kept so a user can be told why a value holds.
@@ -126,12 +130,13 @@ _FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "prices": ("prices", _prices),
     "requestTimeoutSeconds": ("request_timeout_seconds", _int_range(1, 3600)),
     "offlineDelayMs": ("offline_delay_ms", _int_range(0, 3_600_000)),
+    "notifications": ("notifications", _choice(NOTIFIERS)),
 }
 
 _ENV: dict[str, str] = {"COWORK_PROVIDER": "provider", "COWORK_MODEL": "model"}
 
 # Keys for tests and demos, not in the public table: described only when set.
-_INTERNAL = frozenset({"offlineDelayMs"})
+_INTERNAL = frozenset({"offlineDelayMs", "notifications"})
 
 
 def env_variables(env: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -276,8 +276,10 @@ class TaskEngine:
         params: dict[str, Any],
         brief: Brief | None = None,
         brief_uri: str | None = None,
+        args: dict[str, Any] | None = None,
     ) -> TaskRequest:
-        """Validate a hand-off (cheap: no file reading). InputError when it is wrong."""
+        """Validate a hand-off (cheap: no file reading). InputError when it is wrong.
+        `args`: the command's argument as the client sent it, kept for running it again."""
         spec = kinds.get(kind)
         if not isinstance(params, dict):
             raise InputError(f"the arguments must be one JSON object, got {type(params).__name__}")
@@ -288,6 +290,7 @@ class TaskEngine:
             params=clean,
             brief_uri=brief_uri,
             brief=brief.to_json() if brief else None,
+            args=dict(args) if args is not None else None,
         )
 
     async def estimate(

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from cowork import uris
 from cowork.kinds.findings import Finding
+
+# Validated parameters that no command takes: what the kinds derive from the arguments.
+_INTERNAL_PARAMS = frozenset({"path", "paths"})
 
 
 class TaskState(enum.StrEnum):
@@ -57,6 +62,8 @@ class TaskRequest:
 
     `params` holds the kind's own arguments with the public camelCase keys
     (`uri`, `uris`, `base`, `description`, `question`, ...), already validated.
+    `args` is the task command's argument as the client sent it, so that a client
+    can run the task again by sending it again.
     """
 
     kind: str
@@ -64,6 +71,7 @@ class TaskRequest:
     params: dict[str, Any] = field(default_factory=dict)
     brief_uri: str | None = None  # set when dispatched from a brief document
     brief: dict[str, Any] | None = None  # the edited brief (Brief.to_json), when given
+    args: dict[str, Any] | None = None  # the command's argument; None: made by `params`
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -83,6 +91,18 @@ class TaskRequest:
             brief_uri=data.get("briefUri"),
             brief=data.get("brief"),
         )
+
+    def command_args(self) -> dict[str, Any]:
+        """The argument of the task's command that runs this task again: as sent, or
+        (a task from the CLI, or from a version that did not keep it) made from the
+        validated `params` with their internal keys left out."""
+        if self.args is not None:
+            return self.args
+        out = {k: v for k, v in self.params.items() if k not in _INTERNAL_PARAMS}
+        if isinstance(out.get("notes"), list):  # kept relative to the workspace
+            root = Path(self.workspace)
+            out["notes"] = [uris.from_path(root / n) for n in out["notes"] if isinstance(n, str)]
+        return out
 
 
 @dataclass
@@ -145,6 +165,8 @@ class Task:
             "provider": self.provider,
             "model": self.model,
             "batchId": self.batch_id,
+            "params": self.request.command_args(),
+            "briefUri": self.request.brief_uri,
             "workspace": self.request.workspace,
         }
 

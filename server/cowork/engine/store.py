@@ -27,7 +27,9 @@ CREATE TABLE IF NOT EXISTS tasks (
     batch_id TEXT,
     resumed INTEGER NOT NULL DEFAULT 0,
     owner_pid INTEGER,
-    batch_wait TEXT
+    batch_wait TEXT,
+    params TEXT,
+    brief_uri TEXT
 );
 CREATE INDEX IF NOT EXISTS tasks_created ON tasks(created_at);
 CREATE TABLE IF NOT EXISTS findings (
@@ -51,6 +53,10 @@ CREATE TABLE IF NOT EXISTS task_events (
 # made before gets them on open (SQLite adds a column in place, rows keep theirs).
 ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("tasks", "batch_wait", "TEXT"),  # a task waiting on a batch: BatchWait as JSON
+    # The command's argument as sent (JSON; NULL in rows made before: derived from the
+    # request) and the brief the task was dispatched from, so a client can run it again.
+    ("tasks", "params", "TEXT"),
+    ("tasks", "brief_uri", "TEXT"),
 )
 
 
@@ -88,14 +94,15 @@ class Store:
             self._db.execute(
                 """INSERT INTO tasks (task_id, kind, title, state, request, created_at, started_at,
                        finished_at, artifact_uri, error, usage, provider, model, batch_id, resumed,
-                       owner_pid, batch_wait)
-                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                       owner_pid, batch_wait, params, brief_uri)
+                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
                    ON CONFLICT(task_id) DO UPDATE SET
                        title=excluded.title, state=excluded.state, started_at=excluded.started_at,
                        finished_at=excluded.finished_at, artifact_uri=excluded.artifact_uri,
                        error=excluded.error, usage=excluded.usage, provider=excluded.provider,
                        model=excluded.model, batch_id=excluded.batch_id, resumed=excluded.resumed,
-                       owner_pid=excluded.owner_pid, batch_wait=excluded.batch_wait""",
+                       owner_pid=excluded.owner_pid, batch_wait=excluded.batch_wait,
+                       params=excluded.params, brief_uri=excluded.brief_uri""",
                 (
                     task.task_id,
                     task.kind,
@@ -114,6 +121,8 @@ class Store:
                     task.resumed,
                     task.owner_pid,
                     json.dumps(task.batch.to_json()) if task.batch else None,
+                    json.dumps(task.request.args) if task.request.args is not None else None,
+                    task.request.brief_uri,
                 ),
             )
             if event:
@@ -131,15 +140,15 @@ class Store:
         """All tasks, newest first."""
         rows = self._db.execute(
             "SELECT task_id, title, state, request, created_at, started_at, finished_at, "
-            "artifact_uri, error, usage, provider, model, batch_id, resumed, owner_pid, batch_wait "
-            "FROM tasks ORDER BY created_at DESC, rowid DESC"
+            "artifact_uri, error, usage, provider, model, batch_id, resumed, owner_pid, "
+            "batch_wait, params, brief_uri FROM tasks ORDER BY created_at DESC, rowid DESC"
         ).fetchall()
         return [
             Task(
                 task_id=r[0],
                 title=r[1],
                 state=TaskState(r[2]),
-                request=TaskRequest.from_json(json.loads(r[3])),
+                request=_request(r[3], r[16], r[17]),
                 created_at=r[4],
                 started_at=r[5],
                 finished_at=r[6],
@@ -196,3 +205,12 @@ class Store:
             StoredFinding(r[0], r[1], r[2], Finding.from_json(json.loads(r[3])), bool(r[4]))
             for r in rows
         ]
+
+
+def _request(data: str, params: str | None, brief_uri: str | None) -> TaskRequest:
+    request = TaskRequest.from_json(json.loads(data))
+    if params is not None:
+        loaded = json.loads(params)
+        request.args = loaded if isinstance(loaded, dict) else None
+    request.brief_uri = brief_uri or request.brief_uri
+    return request

@@ -111,7 +111,7 @@ async def submit_task(ls: CoworkServer, command: str, args: tuple[Any, ...]) -> 
     check_keys(command, arg, allowed)
     root = root_of(ls, kind, arg)
     params = {k: v for k, v in arg.items() if not (k == "uri" and kind != "summarize")}
-    request = ls.engine.prepare(kind, root, params)
+    request = ls.engine.prepare(kind, root, params, args=arg)
     await settled(ls)  # a settings change sent before this command applies to it
     task = await ls.engine.submit(request, ls.overlays(root))
     return {"taskId": task.task_id}

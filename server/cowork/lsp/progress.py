@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 from lsprotocol import types
 
 from cowork import uris
+from cowork.config import Settings
 from cowork.engine.model import Task, TaskState
 from cowork.lsp.server import CoworkServer
 
@@ -57,7 +59,7 @@ class TaskProgress:
             channel.put_nowait(_End(_end_message(task)))
         if task.state is TaskState.DONE:
             self.server.spawn(self._completed(task), f"open-artifact-{task.task_id}")
-        elif task.state is TaskState.FAILED:
+        elif task.state is TaskState.FAILED and not self._client_notifies(task):
             self.server.window_show_message(
                 types.ShowMessageParams(
                     type=types.MessageType.Error,
@@ -132,8 +134,16 @@ class TaskProgress:
 
     # -- completion --------------------------------------------------------------
 
+    def _client_notifies(self, task: Task) -> bool:
+        """Whether the client tells the user about finished and failed tasks itself
+        (initialization option `"notifications": "client"`): then the server does not."""
+        return self._settings(task).notifications == "client"
+
+    def _settings(self, task: Task) -> Settings:
+        return self.server.settings_for(Path(task.request.workspace))
+
     async def _completed(self, task: Task) -> None:
-        if not task.artifact_uri or not self.server.settings.open_artifact_on_completion:
+        if not task.artifact_uri or not self._settings(task).open_artifact_on_completion:
             return
         if self.server.supports("window.show_document.support"):
             result = await self.server.window_show_document_async(
@@ -141,6 +151,8 @@ class TaskProgress:
             )
             if result.success:
                 return
+        if self._client_notifies(task):
+            return
         path = uris.to_path(task.artifact_uri)
         self.server.window_show_message(
             types.ShowMessageParams(
