@@ -28,7 +28,7 @@ test('a notification that closes by itself carries Open and Show log as command 
     'cowork: Summary of calc.py is done. [Open](command:cowork.client.task.open?%5B%22a1b2c3%22%5D) · [Show log](command:cowork.client.showLog)',
   );
   const long = noticeFor({ previous: undefined, current: record({ title: 'Review of this branch against its base, with a long description' }) })!;
-  assert.match(linkedMessage(long), /^cowork: Review of this branch against its base,… is done\. \[Open\]/);
+  assert.match(linkedMessage(long), /^cowork: Review of this branch against i… is done\. \[Open\]/);
   const noArtifact = { ...notice, artifactUri: null };
   assert.doesNotMatch(linkedMessage(noArtifact), /\[Open\]/);
   // The arguments survive the round trip VS Code makes: decode, then JSON.

@@ -291,9 +291,19 @@ export class Workbench {
 
   /** Ctrl+. in the editor: the entries of the code action menu, once it shows some. */
   async codeActionMenu() {
-    await this.page.keyboard.press('Control+.');
     const rows = this.page.locator('.action-widget .monaco-list-row.action');
-    await visible(rows, 'the code action menu (Ctrl+.)');
+    // Right after a file opens, the server may not have answered yet ("No code
+    // actions available"): a person would press Ctrl+. again, and so does this.
+    for (let attempt = 1; ; attempt++) {
+      await this.page.keyboard.press('Control+.');
+      try {
+        await visible(rows, 'the code action menu (Ctrl+.)', 5_000);
+        break;
+      } catch (error) {
+        if (attempt === 3) throw error;
+        await this.page.keyboard.press('Escape');
+      }
+    }
     return (await rows.allInnerTexts()).map((t) => text(t).trim());
   }
 

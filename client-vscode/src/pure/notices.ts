@@ -37,7 +37,7 @@ export function commandLink(label: string, command: string, args: readonly unkno
 }
 
 /** A title cut to `limit` characters, so that a one-line toast still shows the links after it. */
-export function shortTitle(title: string, limit = 40): string {
+export function shortTitle(title: string, limit = 32): string {
   return title.length <= limit ? title : `${title.slice(0, limit - 1).trimEnd()}…`;
 }
 
