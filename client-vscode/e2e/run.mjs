@@ -2,7 +2,7 @@
 // playwright-core, the packaged .vsix, the real cowork server (offline provider).
 //
 //   npm run package && npm run e2e:install && npm run e2e
-//   npm run e2e -- --update-screenshot   # also refreshes docs/vscode-tasks.png
+//   npm run e2e -- --update-screenshot   # also refreshes docs/vscode-tasks.png and docs/vscode-quick-fix.png
 //   npm run e2e -- --keep                # leaves the temp profile, logs and workspace
 //   npm run e2e -- --only-install        # only the fresh-profile install (or --skip-install)
 //
@@ -14,7 +14,7 @@ import { chromium } from 'playwright-core';
 import { freePort, installExtension, startCodeServer } from './lib/codeServer.mjs';
 import { createFixture, filesContaining } from './lib/fixture.mjs';
 import { coworkServers } from './lib/processes.mjs';
-import { chromiumPath, codeServerBin, docsScreenshot, python, resultsDir, vsixPath } from './lib/paths.mjs';
+import { chromiumPath, codeServerBin, docsDir, python, resultsDir, vsixPath } from './lib/paths.mjs';
 import { SHORT, visible, waitUntil, Workbench } from './lib/workbench.mjs';
 
 // Nothing may hang: past this the run fails, and cleans up all the same.
@@ -48,6 +48,17 @@ function preconditions() {
     throw new Error(`cannot run the e2e:\n  - ${missing.join('\n  - ')}`);
   }
   return vsixPath();
+}
+
+/** A screenshot that, with --update-screenshot, also goes to docs/ for the README. */
+async function docsShot(page, name) {
+  const shot = await screenshot(page, name);
+  if (updateScreenshot) {
+    const target = path.join(docsDir, `${name}.png`);
+    mkdirSync(docsDir, { recursive: true });
+    copyFileSync(shot, target);
+    log(`  README screenshot updated: ${target}`);
+  }
 }
 
 async function screenshot(page, name) {
@@ -105,12 +116,12 @@ async function scenarioReview(wb, page) {
   const preview = await wb.artifactPreview("Review: this branch's changes");
   answerFirst(preview, "Review: this branch's changes");
   await wb.runCommand('Notifications: Clear All Notifications');
-  const shot = await screenshot(page, 'vscode-tasks');
   if (updateScreenshot) {
-    mkdirSync(path.dirname(docsScreenshot), { recursive: true });
-    copyFileSync(shot, docsScreenshot);
-    log(`  README screenshot updated: ${docsScreenshot}`);
+    // The "is done" notification closes by itself; the README's picture is better without it.
+    await waitUntil('the notifications to close', async () => (await page.locator('.notification-toast').count()) === 0, 20_000);
   }
+  await page.mouse.move(900, 500); // no tab tooltip in the picture
+  await docsShot(page, 'vscode-tasks');
 }
 
 async function scenarioFinding(wb, page) {
@@ -161,7 +172,7 @@ async function scenarioFinding(wb, page) {
     await page.keyboard.press('ArrowDown');
   }
   await visible(page.locator('.action-widget .monaco-list-row.action.focused', { hasText: /^Dismiss / }), `the Dismiss entry focused`);
-  await screenshot(page, '02b-finding-quick-fix');
+  await docsShot(page, 'vscode-quick-fix');
   await page.keyboard.press('Enter');
   await waitUntil('the breakpoint finding to leave Problems while the print finding stays', async () => {
     rows = await wb.problems();
@@ -293,7 +304,7 @@ async function scenarioServerMissing(wb, fixture) {
   await wb.statusBar(/cowork: not running/, '"cowork: not running"');
   await toast.getByRole('button', { name: 'How to install' }).click();
   const tab = await wb.tab(/^Preview (README|readme)\.md$/, 'the README preview');
-  await wb.webviewShows('Installing the server', 'the README preview to show "Installing the server"');
+  await wb.webviewShows('The server: installed for you', 'the README preview to show "The server: installed for you"');
   log(`  "How to install" opened ${tab} with the install instructions`);
 }
 
