@@ -179,6 +179,30 @@ async function scenarioFinding(wb, page) {
     return !rows.some((r) => /debugger breakpoint/.test(r)) && rows.some((r) => /print\(\) call/.test(r));
   });
   log('  dismissed the breakpoint finding; the print finding on the line above stays');
+
+  log('  Open "…" in the review, from the print() finding: the review preview scrolls to it');
+  await page.keyboard.press('Control+G');
+  await (await visible(page.locator('.quick-input-widget input'), 'Go to Line')).fill(`:${line - 1}:1`);
+  await page.keyboard.press('Enter');
+  await waitUntil(`the cursor at Ln ${line - 1}, Col 1`, async () => (await position()) === `Ln ${line - 1}, Col 1`);
+  const onPrint = await wb.codeActionMenu();
+  const open = onPrint.findIndex((e) => /^Open ".*print\(\) call.*" in the review$/.test(e));
+  if (open < 0) {
+    throw new Error(`Ctrl+. on the print() line offers no Open "…" in the review: ${onPrint.join(' | ')}`);
+  }
+  for (let i = 0; i < open; i++) {
+    await page.keyboard.press('ArrowDown');
+  }
+  await visible(page.locator('.action-widget .monaco-list-row.action.focused', { hasText: /^Open / }), 'the Open entry focused');
+  await page.keyboard.press('Enter');
+  await wb.activeTab(/^Review · feature\/subtract/, 'the review preview');
+  await waitUntil('the print() finding on the first screen of the review preview', async () => {
+    const preview = await wb.artifactPreview("Review: this branch's changes", SHORT);
+    return /print\(\) call/.test(preview.firstScreen);
+  });
+  log('  the review preview shows the finding on its first screen');
+  // Keys pressed while a webview has the focus may not reach the workbench: back to the editor.
+  await wb.clickTab('calc.py');
   await wb.runCommand('View: Hide Panel');
 }
 

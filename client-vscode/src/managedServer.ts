@@ -23,6 +23,8 @@ import { findExecutable, type ServerCommand } from './pure/serverCommand';
 const CHECK_TIMEOUT_MS = 20_000;
 const VENV_TIMEOUT_MS = 120_000;
 const PIP_TIMEOUT_MS = 15 * 60_000;
+// An install lock older than this was left by a window that went away.
+const LOCK_STALE_MS = 20 * 60_000;
 
 export type Managed = { ok: true; server: ServerCommand } | { ok: false; error: string };
 
@@ -125,6 +127,47 @@ export class ManagedServer {
   }
 
   private async doEnsure(requested: boolean): Promise<Managed> {
+    // Every window shares the environment: one installs, the others wait for it.
+    const lock = path.join(this.layout.root, '.installing');
+    fs.mkdirSync(this.layout.root, { recursive: true });
+    if (!(await this.acquire(lock))) {
+      return { ok: false, error: installFailureText(`another VS Code window has been installing into ${this.layout.venv} for over ${LOCK_STALE_MS / 60_000} minutes`) };
+    }
+    try {
+      return await this.plan(requested);
+    } finally {
+      fs.rmSync(lock, { recursive: true, force: true });
+    }
+  }
+
+  /** Takes the install lock (a directory: creating one is atomic), waiting while another window holds it. */
+  private async acquire(lock: string): Promise<boolean> {
+    const deadline = Date.now() + LOCK_STALE_MS;
+    for (;;) {
+      try {
+        fs.mkdirSync(lock);
+        return true;
+      } catch {
+        let age: number;
+        try {
+          age = Date.now() - fs.statSync(lock).mtimeMs;
+        } catch {
+          continue; // released meanwhile
+        }
+        if (age > LOCK_STALE_MS) {
+          // Left by a window that was closed mid-install.
+          fs.rmSync(lock, { recursive: true, force: true });
+          continue;
+        }
+        if (Date.now() > deadline) {
+          return false;
+        }
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  }
+
+  private async plan(requested: boolean): Promise<Managed> {
     const bundled = this.bundledWheel();
     const autoInstall = vscode.workspace.getConfiguration('cowork').get<boolean>('server.autoInstall', true);
     const plan = planManaged({ bundled: bundled?.id, installed: this.installed(), works: await this.works(), autoInstall, requested });

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { ServerConnection } from './connection';
-import { INSTALL_FAILED } from './pure/managedServer';
+import { INSTALL_FAILED, NOT_FOUND_TEXT } from './pure/managedServer';
 import { autoCloseMs, linkedMessage, noticeFor, NoticeSlots, type Closable, type Notice } from './pure/notices';
 import type { Tasks } from './tasks';
 
@@ -75,11 +75,13 @@ export class Notifications implements vscode.Disposable {
 
   private async onStartFailure(reason: string): Promise<void> {
     const installFailed = reason.startsWith(INSTALL_FAILED);
+    // Nothing found and the install offer declined (cowork.server.autoInstall off): offer it again.
+    const notFound = reason.startsWith(NOT_FOUND_TEXT);
     const choice = await vscode.window.showErrorMessage(
       installFailed ? `cowork: ${reason}.` : `cowork: the language server could not start: ${reason}.`,
-      ...(installFailed ? ['Show log', 'Retry', 'How to install'] : ['How to install', 'Show log']),
+      ...(installFailed ? ['Show log', 'Retry', 'How to install'] : notFound ? ['Install', 'How to install'] : ['How to install', 'Show log']),
     );
-    if (choice === 'Retry') {
+    if (choice === 'Retry' || choice === 'Install') {
       await vscode.commands.executeCommand('cowork.client.installServer');
     } else if (choice === 'How to install') {
       await vscode.commands.executeCommand('markdown.showPreview', await this.readmeFile());
