@@ -118,17 +118,23 @@ async def start_session(
     capabilities: types.ClientCapabilities | None = None,
     configuration: dict[str, Any] | None = None,
     log_level: str = "WARNING",
+    folder_configuration: dict[Path, dict[str, Any]] | None = None,
 ) -> Session:
     """Start `cowork serve`, initialize it for `root`, record its task changes.
 
     `configuration` is the client's `cowork` section, answered to the
-    server's `workspace/configuration` requests from the first one on.
+    server's `workspace/configuration` requests from the first one on;
+    `folder_configuration` the section as the client answers for a folder's
+    `scopeUri` (as VS Code does: every level merged, the folder's own on top).
     """
     command = [*SERVER[:-1], log_level]  # the server's log reaches this process's stderr
     config = ClientServerConfig(server_command=command, server_env=env or server_env())
     client = await config.start()
     if configuration is not None:
         client.set_configuration(configuration, section="cowork")
+    for folder, values in (folder_configuration or {}).items():
+        merged = {**(configuration or {}), **values}
+        client.set_configuration(merged, section="cowork", scope_uri=folder.as_uri())
     session = Session(client=client, root=root, editor=editor)
 
     @client.feature("cowork/taskChanged")

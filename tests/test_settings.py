@@ -395,3 +395,38 @@ async def test_open_artifact_on_completion(repo: Path, editor: str, show_documen
         assert told() == [expected]
     finally:
         await stop_session(session)
+
+
+async def test_a_folders_own_settings_apply_to_its_tasks(tmp_path: Path, editor: str) -> None:
+    """Multi-root: settings are pulled per folder with its `scopeUri`; folder `api` sets its
+    own budget and exclusions, folder `web` has the window's."""
+    from cowork.artifacts import read_provenance
+    from repos import sample_repo
+
+    api, web = sample_repo(tmp_path / "api"), sample_repo(tmp_path / "web")
+    session = await start_session(
+        api,
+        editor,
+        folders=[api, web],
+        configuration={"contextBudgetTokens": 30000},
+        folder_configuration={api: {"contextBudgetTokens": 20000, "exclude": ["pkg/cli.py"]}},
+    )
+    try:
+        provenance = {}
+        for root in (api, web):
+            answer = await session.command(
+                "cowork.summarizeModule", {"uri": (root / "pkg/engine.py").as_uri()}
+            )
+            done = await session.wait_for(answer["taskId"], "done", "failed")
+            assert done["state"] == "done", done["error"]
+            provenance[root] = read_provenance(to_path(done["artifactUri"]))
+        log = settings_log(session)
+    finally:
+        await stop_session(session)
+    assert provenance[api]["context"]["budget"] == 20000
+    assert provenance[web]["context"]["budget"] == 30000
+    # `api` excludes pkg/cli.py (which imports the module) by its own setting; `web` not.
+    excluded = {r: {e["path"] for e in provenance[r]["context"]["excluded"]} for r in (api, web)}
+    assert "pkg/cli.py" in excluded[api] and "pkg/cli.py" not in excluded[web]
+    assert "contextBudgetTokens: 30000 (workspace/configuration)" in log
+    assert "api (" in log and "sets its own: contextBudgetTokens, exclude" in log

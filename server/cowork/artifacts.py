@@ -1,4 +1,10 @@
-"""Artifacts: Markdown documents with their provenance as front matter.
+"""Artifacts: Markdown documents that open on their answer, provenance at the end.
+
+The layout (`cowork: 2`): a short front matter (`FRONT_KEYS`: the layout,
+`status`, task id, kind, title), the answer, then the provenance in a collapsed
+`<details><summary>Provenance</summary>` block: a summary for people and the
+whole record as a fenced YAML block for programs. `read_provenance` reads
+both layouts: artifacts of earlier versions hold everything in the front matter.
 
 Written atomically (a temp file in the same folder, then rename), so an
 editor, a crash or a cancel never sees half a document. An artifact is stale
@@ -102,16 +108,34 @@ def artifact_path(root: Path, kind: str, title: str, when: datetime) -> Path:
     return path
 
 
+LAYOUT = 2  # `cowork:` in the front matter; 1 (or none): all provenance in the front matter
+FRONT_KEYS = ("cowork", "status", "taskId", "kind", "title")
+PROVENANCE = "<details><summary>Provenance</summary>"
+_FENCE = re.compile(r"^(`{3,})ya?ml[ \t]*\n(.*?)^\1[ \t]*$", re.S | re.M)
+
+
+def _yaml(data: dict[str, Any]) -> str:
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+
+
 def front_matter(data: dict[str, Any]) -> str:
-    return "---\n" + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100) + "---\n"
+    return "---\n" + _yaml(data) + "---\n"
 
 
 def render(provenance: dict[str, Any], body: str) -> str:
-    return f"{front_matter(provenance)}\n{body.rstrip()}\n{built_from(provenance)}"
+    """The artifact: a short front matter, the answer, then the provenance."""
+    head = {k: provenance[k] for k in FRONT_KEYS if k in provenance} | {"cowork": LAYOUT}
+    record = {k: v for k, v in provenance.items() if k not in ("cowork", "status")}
+    return f"{front_matter(head)}\n{body.rstrip()}\n{built_from(provenance, record)}"
 
 
-def built_from(provenance: dict[str, Any]) -> str:
-    """The provenance as a person reads it, at the end of the document."""
+def _longest_run(text: str, ch: str) -> int:
+    return max((len(m) for m in re.findall(f"{re.escape(ch)}+", text)), default=0)
+
+
+def built_from(provenance: dict[str, Any], record: dict[str, Any] | None = None) -> str:
+    """The provenance at the end of the document, collapsed: what a person reads, then
+    `record` (the whole provenance) as YAML for programs."""
     context = provenance.get("context") or {}
     files = context.get("files") or []
     git = provenance.get("git") or {}
@@ -119,7 +143,9 @@ def built_from(provenance: dict[str, Any]) -> str:
         "",
         "---",
         "",
-        "<details><summary>What this draft was built from</summary>",
+        PROVENANCE,
+        "",
+        "What this draft was built from:",
         "",
         f"- **Task** `{provenance.get('taskId')}` ({provenance.get('kind')}), "
         f"{provenance.get('provider')} / {provenance.get('model')}, "
@@ -134,7 +160,7 @@ def built_from(provenance: dict[str, Any]) -> str:
         )
     lines += [f"  - `{f['path']}` (sha256 `{f['sha256'][:12]}`)" for f in files[:50]]
     if len(files) > 50:
-        lines.append(f"  - … and {len(files) - 50} more (see the front matter)")
+        lines.append(f"  - … and {len(files) - 50} more (see the record below)")
     for key, title, field in (
         ("excluded", "Not sent", "reason"),
         ("redacted", "Redacted", "what"),
@@ -149,17 +175,41 @@ def built_from(provenance: dict[str, Any]) -> str:
                 else f"  - {e['what']}: {e['reason']}"
                 for e in entries[:50]
             ]
+    if record is not None:
+        text = _yaml(record)
+        fence = "`" * max(3, _longest_run(text, "`") + 1)
+        lines += ["", "The full record:", "", f"{fence}yaml", text.rstrip("\n"), fence]
     lines += ["", "</details>", ""]
     return "\n".join(lines)
 
 
 def read_provenance(path: Path) -> dict[str, Any]:
-    """The front matter of an artifact (empty when it has none)."""
-    text = path.read_text(encoding="utf-8")
+    """An artifact's provenance: its front matter over the record at its end (an
+    artifact of an earlier version has it all in the front matter); empty when it
+    has neither. ValueError when either is not YAML."""
+    return parse_provenance(path.read_text(encoding="utf-8"))
+
+
+def parse_provenance(text: str) -> dict[str, Any]:
+    """`read_provenance` of an artifact's text."""
+    front: dict[str, Any] = {}
     match = re.match(r"\A---\n(.*?)\n---\n", text, re.S)
-    if not match:
-        return {}
-    data = yaml.safe_load(match.group(1))
+    if match:
+        front = _mapping(match.group(1))
+    record: dict[str, Any] = {}
+    start = text.rfind(PROVENANCE)
+    if start >= 0:
+        block = _FENCE.search(text, start)
+        if block:
+            record = _mapping(block.group(2))
+    return record | front
+
+
+def _mapping(text: str) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ValueError(f"provenance that is not YAML: {exc}") from None
     return data if isinstance(data, dict) else {}
 
 
@@ -216,7 +266,7 @@ def stale(path: Path) -> str:
         return ""
     try:
         provenance = read_provenance(path)
-    except (OSError, ValueError, yaml.YAMLError):  # gone, or front matter that is no YAML
+    except (OSError, ValueError):  # gone, or provenance that is no YAML
         return ""
     files = (provenance.get("context") or {}).get("files") or []
     return staleness(changed_since(root, provenance), len(files))

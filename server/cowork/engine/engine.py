@@ -84,7 +84,8 @@ class TaskEngine:
     """
 
     def __init__(self, settings: Settings, *, gather_in_processes: bool = False) -> None:
-        self.settings = settings
+        self.settings = settings  # the window's; `max_concurrent_tasks` counts across folders
+        self._folder_settings: dict[Path, Settings] = {}
         # The server gathers in worker processes so its event loop keeps the GIL;
         # the CLI, with no editor waiting, uses threads and starts faster.
         self._gatherer = Gatherer(
@@ -187,10 +188,18 @@ class TaskEngine:
 
     # -- settings ----------------------------------------------------------------
 
-    def update_settings(self, settings: Settings) -> None:
-        """New settings apply to tasks that start from now on; a raised limit starts queued ones."""
+    def update_settings(
+        self, settings: Settings, folders: dict[Path, Settings] | None = None
+    ) -> None:
+        """New settings apply to tasks that start from now on; a raised limit starts queued
+        ones. `folders`: the settings of workspace folders that have their own."""
         self.settings = settings
+        self._folder_settings = dict(folders or {})
         self._pump()
+
+    def settings_for(self, root: Path) -> Settings:
+        """The settings of tasks in the workspace folder `root`."""
+        return self._folder_settings.get(root, self.settings)
 
     # -- storage -----------------------------------------------------------------
 
@@ -300,13 +309,13 @@ class TaskEngine:
         budget as a task would (in the same gathering processes), and the input's cost
         at the configured model's price. Nothing is stored or sent."""
         root = Path(request.workspace)
+        settings = self.settings_for(root)
         reserved = reserved_tokens(brief)
         flag = CancelFlag(state_db(root).parent / f"estimate-{uuid.uuid4().hex[:12]}")
         gathered = await self._gatherer.gather(
             request.kind,
-            GatherRequest(root, request.params, self.settings, overlays or {}, flag, reserved),
+            GatherRequest(root, request.params, settings, overlays or {}, flag, reserved),
         )
-        settings = self.settings
         provider = settings.resolved_provider()
         tokens = gathered.tokens + reserved
         price = None
@@ -421,11 +430,9 @@ class TaskEngine:
                 fut.set_result(task)
 
     async def _run(self, task: Task) -> None:
-        settings = self.settings
-        cancelled = CancelFlag(
-            state_db(Path(task.request.workspace)).parent / f"cancel-{task.task_id}"
-        )
         root = Path(task.request.workspace)
+        settings = self.settings_for(root)
+        cancelled = CancelFlag(state_db(root).parent / f"cancel-{task.task_id}")
         written: Path | None = None
         # The artifact's file work, in order, off the loop: one thread per task.
         writer = ThreadPoolExecutor(1, thread_name_prefix=f"cowork-artifact-{task.task_id[:8]}")
@@ -631,7 +638,10 @@ class TaskEngine:
 
     async def _batch_provider(self, task: Task) -> BatchProvider:
         """The provider the task's batch went to, whatever the settings say now."""
-        settings = dataclasses.replace(self.settings, provider=task.provider or "anthropic")
+        settings = dataclasses.replace(
+            self.settings_for(Path(task.request.workspace)),
+            provider=task.provider or "anthropic",
+        )
         try:
             provider = await asyncio.to_thread(providers.create, settings)
         except TaskFailure as exc:  # e.g. no API key in this server's environment

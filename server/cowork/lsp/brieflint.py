@@ -202,9 +202,9 @@ def register(server: CoworkServer) -> None:
     server.documents.closed.append(briefs.closed)
 
     def settings_changed(old: Settings, new: Settings) -> None:
-        # The budget, model, prices, provider or exclusions change what a brief costs.
-        if old != new:
-            briefs.estimate_all()
+        # The budget, model, prices, provider or exclusions change what a brief costs
+        # (called when the window's settings or a folder's own changed).
+        briefs.estimate_all()
 
     server.when_settings_change(settings_changed)
 

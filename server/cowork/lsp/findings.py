@@ -297,7 +297,7 @@ def register(server: CoworkServer) -> None:
     server.when_engine_starts(subscribe)
 
     def settings_changed(old: Settings, new: Settings) -> None:
-        if new.min_finding_severity != old.min_finding_severity:
-            server.spawn(findings.publish_all(), "publish findings")
+        # A folder's own minFindingSeverity may have changed, not only the window's.
+        server.spawn(findings.publish_all(), "publish findings")
 
     server.when_settings_change(settings_changed)

@@ -44,6 +44,8 @@ def register(server: CoworkServer) -> None:
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     async def on_folders(ls: CoworkServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
+        if params.event.added or params.event.removed:
+            await apply_settings(ls)  # a new folder's own settings (pulled by its scopeUri)
         for folder in params.event.added:
             if folder.uri.startswith("file:"):
                 root = uris.to_path(folder.uri).resolve()
