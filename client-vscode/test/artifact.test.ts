@@ -34,6 +34,19 @@ test('the front matter is split off; its scalars and git fields are read', () =>
   assert.deepEqual(splitArtifact('# No front matter\n'), { fields: {}, body: '# No front matter\n', bodyLine: 0 });
 });
 
+test('the layout with the provenance record at the end: the branch comes from the record', () => {
+  const text = [
+    '---', 'status: draft', 'taskId: abc', 'kind: review', 'title: Review of this branch against its base', 'cowork: 2', '---',
+    '', "# Review: this branch's changes", '', 'The answer.', '', '---', '', '<details><summary>Provenance</summary>', '',
+    'The full record:', '', '```yaml', 'taskId: abc', 'git:', '  head: 0123456', '  branch: feature/x', '  base: 89abcdef0123', '```', '', '</details>', '',
+  ].join('\n');
+  const parts = splitArtifact(text);
+  assert.equal(parts.fields.status, 'draft');
+  assert.equal(parts.fields['git.branch'], 'feature/x');
+  assert.equal(parts.bodyLine, 7);
+  assert.equal(artifactTitle({ fileName: 'x.md', fields: parts.fields, params: { base: 'main' } }), 'Review · feature/x vs main');
+});
+
 test('tab titles say what the artifact is, not its file name', () => {
   const fileName = '20261129-101500-review-review-of-this-branch-against-its-base.md';
   const { fields } = splitArtifact(REVIEW);

@@ -28,22 +28,11 @@ function unquote(value: string): string {
   return v;
 }
 
-/**
- * Splits a `---` front matter from the body. Only what a title needs is read:
- * one-line scalars at the top level and one level down (`git:` → `branch:`).
- */
-export function splitArtifact(text: string): ArtifactParts {
-  const lines = text.replace(/\r\n/g, '\n').split('\n');
-  if (lines[0] !== '---') {
-    return { fields: {}, body: lines.join('\n'), bodyLine: 0 };
-  }
-  const end = lines.indexOf('---', 1);
-  if (end < 0) {
-    return { fields: {}, body: lines.join('\n'), bodyLine: 0 };
-  }
+/** One-line scalars at the top level and one level down (`git:` → `git.branch`) of a YAML mapping. */
+function scalars(lines: readonly string[]): Record<string, string> {
   const fields: Record<string, string> = {};
   let parent: string | undefined;
-  for (const line of lines.slice(1, end)) {
+  for (const line of lines) {
     const top = /^([A-Za-z_][\w-]*):\s*(.*)$/.exec(line);
     if (top !== null) {
       parent = top[2] === '' ? top[1] : undefined;
@@ -57,7 +46,40 @@ export function splitArtifact(text: string): ArtifactParts {
       fields[`${parent}.${nested[1]}`] = unquote(nested[2]);
     }
   }
-  return { fields, body: lines.slice(end + 1).join('\n'), bodyLine: end + 1 };
+  return fields;
+}
+
+/** The provenance record an artifact keeps at its end: a YAML block inside its `<details>` (layout 2). */
+function recordLines(lines: readonly string[]): string[] {
+  let details = lines.length - 1;
+  while (details >= 0 && !lines[details].startsWith('<details>')) {
+    details--;
+  }
+  if (details < 0) {
+    return [];
+  }
+  const open = lines.findIndex((l, i) => i > details && /^`{3,}ya?ml\s*$/.test(l));
+  if (open < 0) {
+    return [];
+  }
+  const fence = /^`+/.exec(lines[open])![0];
+  const close = lines.findIndex((l, i) => i > open && l.trim() === fence);
+  return lines.slice(open + 1, close < 0 ? undefined : close);
+}
+
+/**
+ * Splits a `---` front matter from the body. Only what a title needs is read:
+ * one-line scalars of the front matter and, under those, of the record at the
+ * end (where the branch and base are).
+ */
+export function splitArtifact(text: string): ArtifactParts {
+  const lines = text.replace(/\r\n/g, '\n').split('\n');
+  const end = lines[0] === '---' ? lines.indexOf('---', 1) : -1;
+  const record = scalars(recordLines(lines));
+  if (end < 0) {
+    return { fields: record, body: lines.join('\n'), bodyLine: 0 };
+  }
+  return { fields: { ...record, ...scalars(lines.slice(1, end)) }, body: lines.slice(end + 1).join('\n'), bodyLine: end + 1 };
 }
 
 /** `YYYYMMDD-HHMMSS-KIND-SLUG.md` → kind, per design.md's naming. */
