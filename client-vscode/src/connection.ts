@@ -14,7 +14,7 @@ import type { ApiKey } from './apiKey';
 import type { ManagedServer } from './managedServer';
 import { configurationMiddleware } from './configuration';
 import { handoffOf, taskIdOf, type HandoffLog } from './pure/handoffs';
-import { describeCommand } from './pure/serverCommand';
+import { describeCommand, type ServerCommand } from './pure/serverCommand';
 import type { ServerState } from './pure/statusText';
 import { parseTaskList, parseTaskRecord } from './pure/taskRecord';
 import type { CommandArg } from './pure/taskArgs';
@@ -144,22 +144,37 @@ export class ServerConnection implements vscode.Disposable {
   private async doStart(): Promise<void> {
     this.setState('starting');
     const resolution = await resolveServer();
-    let server;
     if (resolution.ok) {
-      server = resolution.server;
+      const error = await this.startWith(resolution.server);
+      if (error === undefined) {
+        return;
+      }
+      if (resolution.server.origin !== 'PATH') {
+        this.fail(error);
+        return;
+      }
+      // A cowork on PATH that does not work (an old or broken install) is no reason to stay without a server.
+      this.output.warn(`${error}: using the server the extension manages instead`);
     } else if (resolution.notFound === true) {
       // Nothing configured or found: the server this extension carries, installed on first use.
       this.output.info(`${resolution.error}: using the server the extension manages`);
-      const managed = await this.managed.ensure();
-      if (!managed.ok) {
-        this.fail(managed.error);
-        return;
-      }
-      server = managed.server;
     } else {
       this.fail(resolution.error);
       return;
     }
+    const managed = await this.managed.ensure();
+    if (!managed.ok) {
+      this.fail(managed.error);
+      return;
+    }
+    const error = await this.startWith(managed.server);
+    if (error !== undefined) {
+      this.fail(error);
+    }
+  }
+
+  /** Starts `server`; undefined when it runs, else why it does not. */
+  private async startWith(server: ServerCommand): Promise<string | undefined> {
     this.output.info(`starting the cowork server (${server.origin}): ${describeCommand(server)}`);
     const key = await this.apiKey.get();
     const cwd = workspaceFolderPaths()[0];
@@ -192,13 +207,13 @@ export class ServerConnection implements vscode.Disposable {
     } catch (error) {
       this.client = undefined;
       await client.dispose(STOP_TIMEOUT_MS).catch(() => undefined);
-      this.fail(startErrorText(error, describeCommand(server)));
-      return;
+      return startErrorText(error, describeCommand(server));
     } finally {
       client.quiet = false;
     }
     this.setState('running');
     await this.refreshTasks(client);
+    return undefined;
   }
 
   private async doStop(): Promise<void> {
