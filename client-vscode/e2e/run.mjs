@@ -411,6 +411,43 @@ async function scenarioFreshInstall(vsix, sessions) {
   await screenshot(page, '07-installed');
 }
 
+async function scenarioInstallFails(vsix, sessions) {
+  log('scenario 8: the package index out of reach: the install fails and the notification says why');
+  const fixture = createFixture({ python, serverCommand: false, name: 'cowork-e2e-offline-' });
+  // pip without its configuration, pointed at a port nobody listens on. (PATH cannot take
+  // Python away: code-server gives extensions its login shell's PATH, as VS Code does.)
+  const env = {
+    ...fixture.env(),
+    PATH: pathWithoutCowork(process.env.PATH),
+    PIP_CONFIG_FILE: '/dev/null',
+    PIP_INDEX_URL: 'http://127.0.0.1:9/simple/',
+    PIP_RETRIES: '0',
+    PIP_TIMEOUT: '3',
+  };
+  delete env.PIP_FIND_LINKS;
+  delete env.PIP_EXTRA_INDEX_URL;
+  const session = await openSession(vsix, fixture, env, 'offline');
+  sessions.push(session);
+  const { wb, page } = session;
+  const toast = await visible(
+    page.locator('.notification-toast', { hasText: /could not be installed/ }),
+    'the notification "the cowork language server could not be installed"',
+    INSTALL_MS,
+  );
+  const message = (await toast.locator('.notification-list-item-message').innerText()).replace(/\s+/g, ' ').trim();
+  log(`  notification: ${message}`);
+  for (const needed of [/pip could not install cowork/, /package index reachable/, /login shell/, /cowork\.server\.command/]) {
+    if (!needed.test(message)) {
+      throw new Error(`the failure notification does not say ${needed}: ${message}`);
+    }
+  }
+  await screenshot(page, '08-install-failed');
+  await toast.getByRole('button', { name: 'Show log' }).click();
+  await waitUntil('the cowork log to open in the Output panel', async () => (await wb.outputChannel()) === 'cowork');
+  await waitUntil("pip's own output in the cowork log", async () => /Could not find a version|No matching distribution/.test(await wb.outputText()));
+  await wb.statusBar(/cowork: not running/, '"cowork: not running"');
+}
+
 async function main() {
   const vsix = preconditions();
   mkdirSync(resultsDir, { recursive: true });
@@ -461,6 +498,9 @@ async function main() {
     }
     page = undefined;
     if (!process.argv.includes('--skip-install')) {
+      await scenarioInstallFails(vsix, sessions);
+      passed += 1;
+      await cleanup();
       await scenarioFreshInstall(vsix, sessions);
       passed += 1;
     }

@@ -135,7 +135,7 @@ export function pipError(output: string): string | undefined {
   return offline ? `${first.replace(/^ERROR:\s*/, '')} (is the package index reachable from this machine?)` : first.replace(/^ERROR:\s*/, '');
 }
 
-export const INSTALL_FAILED = 'the cowork language server could not be installed';
+export const INSTALL_FAILED = 'the language server could not be installed';
 
 /** What a failed set-up tells the person: the cause, and why a terminal's cowork may not count. */
 export function installFailureText(cause: string): string {
