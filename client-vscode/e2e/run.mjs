@@ -206,6 +206,18 @@ async function scenarioFinding(wb, page) {
   await wb.runCommand('View: Hide Panel');
 }
 
+async function scenarioReload(wb) {
+  log('scenario 2d: previews come back after a window reload');
+  await wb.runCommand('Developer: Reload Window');
+  await wb.ready();
+  await wb.statusBar(/^cowork$/, 'idle "cowork" after the reload', 60_000);
+  const tab = await wb.tab(/^Review · feature\/subtract/, 'the review preview, restored', SHORT);
+  await wb.clickTab(tab);
+  await wb.artifactPreview("Review: this branch's changes", SHORT);
+  log(`  ${tab} restored with its content`);
+  await wb.clickTab('calc.py');
+}
+
 async function scenarioHandoffs(wb, page) {
   log('scenario 2c: the lightbulb / Ctrl+. on a Python file offers the hand-offs');
   await wb.openFile('helpers.py');
@@ -484,6 +496,7 @@ async function main() {
         () => scenarioSummarize(wb, page),
         () => scenarioReview(wb, page),
         () => scenarioFinding(wb, page),
+        () => scenarioReload(wb),
         () => scenarioHandoffs(wb, page),
         () => scenarioCancel(wb, page, fixture),
         () => scenarioFailure(wb, page, fixture),

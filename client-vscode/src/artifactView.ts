@@ -6,6 +6,12 @@ import type { Tasks } from './tasks';
 
 export const ARTIFACT_VIEW = 'cowork.artifact';
 
+const WEBVIEW_OPTIONS: vscode.WebviewPanelOptions & vscode.WebviewOptions = {
+  enableScripts: true,
+  enableFindWidget: true,
+  localResourceRoots: [],
+};
+
 type OpenAs = 'preview' | 'source';
 
 export interface OpenOptions {
@@ -40,6 +46,18 @@ export class ArtifactViewer implements vscode.Disposable {
       watcher.onDidChange((uri) => void this.refresh(uri)),
       watcher.onDidCreate((uri) => void this.refresh(uri)),
       vscode.workspace.onDidSaveTextDocument((doc) => void this.refresh(doc.uri)),
+      // Previews open before a reload come back (the page remembers its artifact, see page()).
+      vscode.window.registerWebviewPanelSerializer(ARTIFACT_VIEW, {
+        deserializeWebviewPanel: async (panel, state: unknown) => {
+          const saved = (state as { uri?: unknown } | undefined)?.uri;
+          if (typeof saved !== 'string') {
+            panel.dispose();
+            return;
+          }
+          panel.webview.options = WEBVIEW_OPTIONS;
+          await this.adopt(panel, vscode.Uri.parse(saved));
+        },
+      }),
     );
   }
 
@@ -73,13 +91,23 @@ export class ArtifactViewer implements vscode.Disposable {
       ARTIFACT_VIEW,
       path.basename(uri.fsPath),
       { viewColumn: vscode.ViewColumn.Active, preserveFocus: options.preserveFocus },
-      { enableScripts: true, enableFindWidget: true, localResourceRoots: [] },
+      WEBVIEW_OPTIONS,
     );
+    await this.adopt(panel, uri, options.selection?.start.line);
+  }
+
+  /** Makes `panel` the preview of `uri`: a new one, or one VS Code restored after a reload. */
+  private async adopt(panel: vscode.WebviewPanel, uri: vscode.Uri, line?: number): Promise<void> {
+    const key = uri.toString();
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'cowork.svg');
     this.panels.set(key, { panel, uri });
-    panel.onDidDispose(() => this.panels.delete(key));
+    panel.onDidDispose(() => {
+      if (this.panels.get(key)?.panel === panel) {
+        this.panels.delete(key);
+      }
+    });
     panel.webview.onDidReceiveMessage((message: unknown) => void this.onMessage(uri, message));
-    await this.render(panel, uri, options.selection?.start.line);
+    await this.render(panel, uri, line);
   }
 
   /** The artifact of the active preview, if one is active. */
@@ -104,7 +132,7 @@ export class ArtifactViewer implements vscode.Disposable {
     try {
       text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
     } catch (error) {
-      panel.webview.html = page(panel.webview, `<p>cowork could not read ${escapeHtml(uri.fsPath)}: ${escapeHtml(String(error))}</p>`);
+      panel.webview.html = page(panel.webview, uri, `<p>cowork could not read ${escapeHtml(uri.fsPath)}: ${escapeHtml(String(error))}</p>`);
       return;
     }
     const parts = splitArtifact(text);
@@ -134,7 +162,7 @@ export class ArtifactViewer implements vscode.Disposable {
     const content = banner + html;
     const target = line === undefined ? undefined : Math.max(0, line - parts.bodyLine);
     if (panel.webview.html === '' || !(await panel.webview.postMessage({ type: 'update', html: content, line: target }))) {
-      panel.webview.html = page(panel.webview, content, target);
+      panel.webview.html = page(panel.webview, uri, content, target);
     }
   }
 
@@ -183,7 +211,7 @@ function escapeHtml(text: string): string {
  * The preview page. Scripts run only with the nonce (the artifact's own HTML
  * cannot run any), and nothing loads from outside: a model's answer is text.
  */
-function page(webview: vscode.Webview, body: string, line?: number): string {
+function page(webview: vscode.Webview, uri: vscode.Uri, body: string, line?: number): string {
   const nonce = randomBytes(16).toString('base64');
   return `<!DOCTYPE html>
 <html><head><meta charset="utf-8">
@@ -193,13 +221,14 @@ function page(webview: vscode.Webview, body: string, line?: number): string {
 </head><body>
 <nav class="cowork-toolbar"><a href="#" id="cowork-source" title="Open the Markdown source">Open source</a></nav>
 <main id="cowork-content">${body}</main>
-<script nonce="${nonce}">${script(line)}</script>
+<script nonce="${nonce}">${script(uri, line)}</script>
 </body></html>`;
 }
 
-function script(line?: number): string {
+function script(uri: vscode.Uri, line?: number): string {
   return `
 const vscode = acquireVsCodeApi();
+vscode.setState({ uri: ${JSON.stringify(uri.toString()).replace(/</g, '\\u003c')} });
 const content = document.getElementById('cowork-content');
 function reveal(line) {
   if (line === undefined || line === null) return;
