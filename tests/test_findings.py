@@ -306,6 +306,13 @@ def test_cli_review_exports_sarif_and_json_for_ci(tmp_path: Path) -> None:
     }
     breakpoint_ = results[("shop/prices.py", 5)]
     assert breakpoint_["level"] == "warning" and "breakpoint" in breakpoint_["message"]["text"]
+    assert breakpoint_["properties"] == {"category": "debug-statement"}
+    (fix,) = breakpoint_["fixes"]  # removing the line: nothing inserted in its place
+    (replacement,) = fix["artifactChanges"][0]["replacements"]
+    assert replacement == {
+        "deletedRegion": {"startLine": 5, "endLine": 5},
+        "insertedContent": {"text": ""},
+    }
     assert results[("shop/prices.py", 6)]["level"] == "note"  # the print() call
     review = Path(run_["properties"]["review"].removeprefix("file://"))
     assert review.is_file() and review.suffix == ".md"

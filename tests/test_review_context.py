@@ -514,6 +514,12 @@ def test_uncommitted_changes_with_an_unsaved_buffer(tmp_path: Path) -> None:
     assert "uncommitted changes included" in g.offline_report
     assert "`README.md:1` — Resolve the merge conflict" in g.offline_report
     assert "`README.md:5` — Resolve the merge conflict" in g.offline_report
+    # The obvious fix travels with the finding: removing the marker's line.
+    markers = [f for f in g.findings if f.path == "README.md"]
+    assert {(f.line, f.category, f.suggestion) for f in markers} >= {
+        (1, "conflict-marker", ""),
+        (5, "conflict-marker", ""),
+    }
     assert "the work tree" in piece(g, "Changed files").title
 
     # An unsaved buffer that puts the file back as it was: no change to that file.

@@ -45,6 +45,8 @@ async def test_an_open_artifact_says_when_its_sources_changed(session: Session, 
         lambda: bool(stale_messages(session, artifact_uri)), "a stale diagnostic on the artifact"
     )
     (message,) = stale_messages(session, artifact_uri) or []
+    (d,) = session.client.diagnostics[artifact_uri]
+    assert d.range == types.Range(types.Position(0, 0), types.Position(0, 3))  # "---"
     assert message.startswith("Stale: 1 of the ")
     assert "pkg/engine.py (changed)" in message and "Run the task again" in message
 

@@ -760,7 +760,7 @@ def _provenance(task: Task, brief: Brief, gathered: Gathered) -> dict[str, Any]:
     """The artifact's provenance as known before the model answers (JSON-ready: a task
     waiting on a batch keeps it in the store); `_completed` fills in the rest."""
     return {
-        "cowork": 1,
+        "cowork": artifacts.LAYOUT,
         "status": "draft",
         "taskId": task.task_id,
         "kind": task.kind,
@@ -806,7 +806,7 @@ def _draft_for(root: Path, task: Task) -> Draft:
     """The task's draft: where a previous run of it (killed mid-way) left one, that
     file, to be replaced; else a new name (claimed when the first text arrives)."""
     header = {
-        "cowork": 1,
+        "cowork": artifacts.LAYOUT,
         "taskId": task.task_id,
         "kind": task.kind,
         "title": task.title,

@@ -51,9 +51,14 @@ class Staleness:
     def _send(self, uri: str, why: str) -> None:
         diagnostics = []
         if why:
+            # The first line only, to its end (not into the next, where it would be
+            # under a cursor at the start of line 2).
+            document = self.server.workspace.text_documents.get(uri)
+            first = document.lines[0].rstrip("\r\n") if document and document.lines else ""
+            end = self.server.workspace.position_codec.client_num_units(first)
             diagnostics.append(
                 types.Diagnostic(
-                    range=types.Range(types.Position(0, 0), types.Position(1, 0)),
+                    range=types.Range(types.Position(0, 0), types.Position(0, end)),
                     message=why,
                     severity=types.DiagnosticSeverity.Warning,
                     source=SOURCE,
