@@ -14,7 +14,7 @@ import type { ApiKey } from './apiKey';
 import type { ManagedServer } from './managedServer';
 import { configurationMiddleware } from './configuration';
 import { handoffOf, taskIdOf, type HandoffLog } from './pure/handoffs';
-import { describeCommand, type ServerCommand } from './pure/serverCommand';
+import { describeCommand, useManagedServer, type ServerCommand } from './pure/serverCommand';
 import type { ServerState } from './pure/statusText';
 import { parseTaskList, parseTaskRecord } from './pure/taskRecord';
 import type { CommandArg } from './pure/taskArgs';
@@ -144,24 +144,15 @@ export class ServerConnection implements vscode.Disposable {
   private async doStart(): Promise<void> {
     this.setState('starting');
     const resolution = await resolveServer();
-    if (resolution.ok) {
-      const error = await this.startWith(resolution.server);
-      if (error === undefined) {
-        return;
-      }
-      if (resolution.server.origin !== 'PATH') {
-        this.fail(error);
-        return;
-      }
-      // A cowork on PATH that does not work (an old or broken install) is no reason to stay without a server.
-      this.output.warn(`${error}: using the server the extension manages instead`);
-    } else if (resolution.notFound === true) {
-      // Nothing configured or found: the server this extension carries, installed on first use.
-      this.output.info(`${resolution.error}: using the server the extension manages`);
-    } else {
-      this.fail(resolution.error);
+    const startError = resolution.ok ? await this.startWith(resolution.server) : resolution.error;
+    if (resolution.ok && startError === undefined) {
       return;
     }
+    if (!useManagedServer(resolution, resolution.ok ? startError : undefined)) {
+      this.fail(startError ?? 'the server did not start');
+      return;
+    }
+    this.output.info(`${startError}: using the server the extension manages`);
     const managed = await this.managed.ensure();
     if (!managed.ok) {
       this.fail(managed.error);

@@ -171,3 +171,16 @@ export function findExecutable(
 export function describeCommand(server: ServerCommand): string {
   return [server.command, ...server.args].map((part) => (/\s/.test(part) ? JSON.stringify(part) : part)).join(' ');
 }
+
+/**
+ * Whether the server the extension manages should stand in: nothing was
+ * configured or found, or the `cowork` found on PATH did not start (an old or
+ * broken install). A configured command or a workspace `.venv` that fails is
+ * the person's choice, and its error is shown instead.
+ */
+export function useManagedServer(resolution: Resolution, startError?: string): boolean {
+  if (!resolution.ok) {
+    return resolution.notFound === true;
+  }
+  return resolution.server.origin === 'PATH' && startError !== undefined;
+}
