@@ -1,8 +1,9 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ApiKey } from './apiKey';
+import { ArtifactViewer } from './artifactView';
 import type { ServerConnection } from './connection';
-import type { HandoffLog } from './pure/handoffs';
+import { rerunFor, type HandoffLog } from './pure/handoffs';
 import { isActive, parseTaskRecord, type TaskRecord } from './pure/taskRecord';
 import { architectureArgs, changeArgs, newBriefArgs, researchArgs, summarizeArgs } from './pure/taskArgs';
 import * as prompts from './prompts';
@@ -15,6 +16,7 @@ export interface CommandContext {
   handoffs: HandoffLog;
   apiKey: ApiKey;
   output: vscode.LogOutputChannel;
+  artifacts: ArtifactViewer;
 }
 
 class UserError extends Error {}
@@ -146,6 +148,10 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
       await server.restart();
     },
 
+    'cowork.client.installServer': async () => {
+      await server.installAndRestart();
+    },
+
     'cowork.client.showLog': async () => {
       ctx.output.show(true);
     },
@@ -153,7 +159,7 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     'cowork.client.task.open': async (target?: TaskRecord | string) => {
       const task = taskOf(target);
       if (task.artifactUri !== null) {
-        await vscode.window.showTextDocument(vscode.Uri.parse(task.artifactUri), { preview: false });
+        await ctx.artifacts.open(vscode.Uri.parse(task.artifactUri));
       } else if (task.state === 'failed') {
         const choice = await vscode.window.showErrorMessage(`cowork: ${task.title} failed: ${task.error ?? 'no reason given'}`, 'Show log');
         if (choice === 'Show log') {
@@ -166,22 +172,39 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
       }
     },
 
+    // The editor title buttons of an artifact: its Markdown text, or its preview.
+    'cowork.client.artifact.showSource': async (clicked?: vscode.Uri) => {
+      const uri = clicked instanceof vscode.Uri ? clicked : ctx.artifacts.activeArtifact();
+      if (uri === undefined) {
+        throw new UserError('open an artifact first');
+      }
+      await ctx.artifacts.open(uri, { as: 'source' });
+    },
+
+    'cowork.client.artifact.showPreview': async (clicked?: vscode.Uri) => {
+      const uri = clicked instanceof vscode.Uri ? clicked : vscode.window.activeTextEditor?.document.uri;
+      if (uri === undefined || !ArtifactViewer.isArtifact(uri)) {
+        throw new UserError('open an artifact (a file in .cowork/artifacts/) first');
+      }
+      await ctx.artifacts.open(uri, { as: 'preview' });
+    },
+
     'cowork.client.task.cancel': async (target?: TaskRecord | string) => {
       await cancel(taskOf(target).taskId);
     },
 
     'cowork.client.task.rerun': async (target?: TaskRecord | string) => {
       const task = taskOf(target);
-      const handoff = handoffs.get(task.taskId);
+      const handoff = rerunFor(task, handoffs);
       if (handoff === undefined) {
-        throw new UserError(`${task.title} was not handed off from this workspace's VS Code, so its arguments are unknown`);
+        throw new UserError(`the server did not record how ${task.title} was started, so it cannot be re-run from here`);
       }
       await server.execute(handoff.command, handoff.arg);
     },
 
     'cowork.client.task.openBrief': async (target?: TaskRecord | string) => {
       const task = taskOf(target);
-      const briefUri = handoffs.briefUri(task.taskId);
+      const briefUri = task.briefUri ?? handoffs.briefUri(task.taskId);
       if (briefUri !== undefined) {
         await vscode.window.showTextDocument(vscode.Uri.parse(briefUri), { preview: false });
       } else if (task.artifactUri !== null) {

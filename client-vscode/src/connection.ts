@@ -7,25 +7,25 @@ import {
   LanguageClient,
   type LanguageClientOptions,
   type ServerOptions,
-  ShowMessageNotification,
-  MessageType,
+  type ShowDocumentParams,
   State,
 } from 'vscode-languageclient/node';
 import type { ApiKey } from './apiKey';
+import type { ManagedServer } from './managedServer';
 import { configurationMiddleware } from './configuration';
 import { handoffOf, taskIdOf, type HandoffLog } from './pure/handoffs';
-import { isFailureEcho } from './pure/notices';
-import { describeCommand } from './pure/serverCommand';
+import { describeCommand, useManagedServer, type ServerCommand } from './pure/serverCommand';
 import type { ServerState } from './pure/statusText';
-import { parseTaskList, parseTaskRecord, type TaskRecord } from './pure/taskRecord';
+import { parseTaskList, parseTaskRecord } from './pure/taskRecord';
 import type { CommandArg } from './pure/taskArgs';
 import { resolveServer, workspaceFolderPaths } from './serverResolver';
 import type { Tasks } from './tasks';
 
 const TASK_CHANGED = 'cowork/taskChanged';
 const STOP_TIMEOUT_MS = 5_000;
-// How many failures the server's failure echo is matched against (see isFailureEcho).
-const RECENT_FAILURES = 20;
+
+/** Opens a document the server asks for; true when it handled it, false to leave it to VS Code's default. */
+export type ShowDocumentHook = (params: ShowDocumentParams) => Promise<boolean>;
 
 /**
  * While the extension starts the server it reports a failure itself, with
@@ -54,7 +54,8 @@ export class ServerConnection implements vscode.Disposable {
   readonly onDidFailToStart = this.startFailed.event;
   // Start, stop and restart run one at a time, in the order asked.
   private queue: Promise<unknown> = Promise.resolve();
-  private readonly recentFailures: TaskRecord[] = [];
+  /** Artifacts open read first (see ArtifactViewer); other documents as VS Code opens them. */
+  showDocument: ShowDocumentHook | undefined;
 
   constructor(
     private readonly output: vscode.LogOutputChannel,
@@ -62,6 +63,7 @@ export class ServerConnection implements vscode.Disposable {
     private readonly handoffs: HandoffLog,
     private readonly saveHandoffs: () => void,
     private readonly apiKey: ApiKey,
+    private readonly managed: ManagedServer,
   ) {}
 
   get serverState(): ServerState {
@@ -74,6 +76,20 @@ export class ServerConnection implements vscode.Disposable {
 
   stop(): Promise<void> {
     return this.serialize(() => this.doStop());
+  }
+
+  /** Installs (or updates) the server the extension manages, then restarts. */
+  installAndRestart(): Promise<void> {
+    return this.serialize(async () => {
+      await this.doStop();
+      this.setState('starting');
+      const managed = await this.managed.ensure(true);
+      if (!managed.ok) {
+        this.fail(managed.error);
+        return;
+      }
+      await this.doStart();
+    });
   }
 
   restart(): Promise<void> {
@@ -128,11 +144,28 @@ export class ServerConnection implements vscode.Disposable {
   private async doStart(): Promise<void> {
     this.setState('starting');
     const resolution = await resolveServer();
-    if (!resolution.ok) {
-      this.fail(resolution.error);
+    const startError = resolution.ok ? await this.startWith(resolution.server) : resolution.error;
+    if (resolution.ok && startError === undefined) {
       return;
     }
-    const server = resolution.server;
+    if (!useManagedServer(resolution, resolution.ok ? startError : undefined)) {
+      this.fail(startError ?? 'the server did not start');
+      return;
+    }
+    this.output.info(`${startError}: using the server the extension manages`);
+    const managed = await this.managed.ensure();
+    if (!managed.ok) {
+      this.fail(managed.error);
+      return;
+    }
+    const error = await this.startWith(managed.server);
+    if (error !== undefined) {
+      this.fail(error);
+    }
+  }
+
+  /** Starts `server`; undefined when it runs, else why it does not. */
+  private async startWith(server: ServerCommand): Promise<string | undefined> {
     this.output.info(`starting the cowork server (${server.origin}): ${describeCommand(server)}`);
     const key = await this.apiKey.get();
     const cwd = workspaceFolderPaths()[0];
@@ -145,7 +178,6 @@ export class ServerConnection implements vscode.Disposable {
     const client = new CoworkLanguageClient('cowork', 'cowork', serverOptions, this.clientOptions());
     this.client = client;
     client.onNotification(TASK_CHANGED, (params: unknown) => this.onTaskChanged(params));
-    client.onNotification(ShowMessageNotification.type, (params) => this.onShowMessage(params.type, params.message));
     client.onDidChangeState((e) => {
       if (this.client !== client || client.quiet) {
         return;
@@ -166,13 +198,13 @@ export class ServerConnection implements vscode.Disposable {
     } catch (error) {
       this.client = undefined;
       await client.dispose(STOP_TIMEOUT_MS).catch(() => undefined);
-      this.fail(startErrorText(error, describeCommand(server)));
-      return;
+      return startErrorText(error, describeCommand(server));
     } finally {
       client.quiet = false;
     }
     this.setState('running');
     await this.refreshTasks(client);
+    return undefined;
   }
 
   private async doStop(): Promise<void> {
@@ -210,10 +242,24 @@ export class ServerConnection implements vscode.Disposable {
       documentSelector: [{ scheme: 'file' }],
       outputChannel: this.output,
       synchronize: { configurationSection: 'cowork' },
+      // The extension announces finished and failed tasks itself (Notifications), with its own actions.
+      initializationOptions: { notifications: 'client' },
       errorHandler,
       initializationFailedHandler: () => false,
       middleware: {
         workspace: configurationMiddleware,
+        window: {
+          showDocument: async (params, token, next) => {
+            try {
+              if ((await this.showDocument?.(params)) === true) {
+                return { success: true };
+              }
+            } catch (error) {
+              this.output.warn(`opening ${params.uri}: ${String(error)}`);
+            }
+            return next(params, token);
+          },
+        },
         // Code actions run server commands through languageclient: remember those hand-offs too.
         executeCommand: async (command, args, next) => {
           const result: unknown = await next(command, args);
@@ -230,28 +276,7 @@ export class ServerConnection implements vscode.Disposable {
       this.output.warn(`ignoring a malformed ${TASK_CHANGED} notification: ${JSON.stringify(params)}`);
       return;
     }
-    if (record.state === 'failed') {
-      this.recentFailures.push(record);
-      this.recentFailures.splice(0, Math.max(0, this.recentFailures.length - RECENT_FAILURES));
-    }
     this.tasks.update(record);
-  }
-
-  /** languageclient's own showMessage handling, less the failures the extension already shows. */
-  private onShowMessage(type: MessageType, message: string): void {
-    if (type === MessageType.Error && isFailureEcho(message, this.recentFailures)) {
-      return;
-    }
-    switch (type) {
-      case MessageType.Error:
-        void vscode.window.showErrorMessage(message);
-        break;
-      case MessageType.Warning:
-        void vscode.window.showWarningMessage(message);
-        break;
-      default:
-        void vscode.window.showInformationMessage(message);
-    }
   }
 
   private async refreshTasks(client: LanguageClient): Promise<void> {

@@ -56,7 +56,11 @@ export async function resolveServer(): Promise<Resolution> {
   );
   if (found === undefined) {
     const where = server.origin === 'setting' ? 'set in cowork.server.command' : 'looked up in PATH';
-    return { ok: false, error: `the program "${server.command}" (${where}) was not found or is not executable` };
+    return {
+      ok: false,
+      error: `the program "${server.command}" (${where}) was not found or is not executable`,
+      notFound: server.origin === 'PATH',
+    };
   }
   return resolution;
 }

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { HandoffLog } from './pure/handoffs';
+import { rerunFor, type HandoffLog } from './pure/handoffs';
 import { taskItemModel } from './pure/taskItem';
 import type { TaskRecord } from './pure/taskRecord';
 import type { Tasks } from './tasks';
@@ -45,8 +45,9 @@ export class TasksView implements vscode.TreeDataProvider<TaskRecord>, vscode.Di
 
   getTreeItem(task: TaskRecord): vscode.TreeItem {
     const model = taskItemModel(task, Date.now(), {
-      rerunnable: this.handoffs.get(task.taskId) !== undefined,
-      hasBrief: this.handoffs.briefUri(task.taskId) !== undefined || task.artifactUri !== null || task.workspace !== null,
+      rerunnable: rerunFor(task, this.handoffs) !== undefined,
+      hasBrief:
+        task.briefUri !== null || this.handoffs.briefUri(task.taskId) !== undefined || task.artifactUri !== null || task.workspace !== null,
     });
     const item = new vscode.TreeItem(model.label, vscode.TreeItemCollapsibleState.None);
     item.id = model.id;

@@ -17,6 +17,11 @@ export function record(overrides: Partial<TaskRecord> = {}): TaskRecord {
     model: 'claude-sonnet-5-5',
     batchId: null,
     workspace: '/ws',
+    params: { uri: 'file:///ws/calc.py' },
+    briefUri: null,
+    parentId: null,
+    reviewed: null,
+    stale: false,
     ...overrides,
   };
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { HandoffLog, handoffOf, taskIdOf } from '../src/pure/handoffs';
+import { HandoffLog, handoffOf, rerunFor, taskIdOf } from '../src/pure/handoffs';
+import { record } from './fixtures';
 import { architectureArgs, changeArgs, newBriefArgs, parseOptions, researchArgs } from '../src/pure/taskArgs';
 
 test('task commands with one object are hand-offs; other commands are not', () => {
@@ -42,4 +43,23 @@ test('argument objects carry only what the user gave (design.md shapes)', () => 
   assert.deepEqual(researchArgs('q', ''), { question: 'q' });
   assert.deepEqual(newBriefArgs('review', []), { kind: 'review' });
   assert.deepEqual(parseOptions(' a ,b\n c '), ['a', 'b', 'c']);
+});
+
+test('every task re-runs: its brief, else its kind with its params, else what this client handed off', () => {
+  const log = new HandoffLog();
+  log.record('old', { command: 'cowork.research', arg: { question: 'q' } });
+  const brief = 'file:///ws/.cowork/briefs/onboarding.md';
+  assert.deepEqual(rerunFor(record({ kind: 'architecture', briefUri: brief, params: { uris: ['file:///ws/a'] } }), log), {
+    command: 'cowork.dispatchBrief', arg: { uri: brief },
+  });
+  assert.deepEqual(rerunFor(record({ kind: 'review', params: { base: 'main', description: 'x' } }), log), {
+    command: 'cowork.reviewChanges', arg: { base: 'main', description: 'x' },
+  });
+  // An empty params object is a valid argument (review against the default base).
+  assert.deepEqual(rerunFor(record({ kind: 'docs', params: {} }), log), { command: 'cowork.draftDocs', arg: {} });
+  // A server that sends no params: the hand-off this client remembers, else nothing.
+  assert.deepEqual(rerunFor(record({ taskId: 'old', kind: 'research', params: null }), log), {
+    command: 'cowork.research', arg: { question: 'q' },
+  });
+  assert.equal(rerunFor(record({ taskId: 'cli', kind: 'research', params: null }), log), undefined);
 });

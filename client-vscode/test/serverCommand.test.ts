@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  describeCommand, findExecutable, parseCommandSetting, resolveServerCommand, splitCommandLine, type ResolveInput,
+  describeCommand, findExecutable, parseCommandSetting, resolveServerCommand, splitCommandLine, useManagedServer, type ResolveInput,
 } from '../src/pure/serverCommand';
 
 function input(overrides: Partial<ResolveInput> = {}): ResolveInput {
@@ -81,4 +81,17 @@ test('executables are found by path or in PATH, in order', () => {
   assert.equal(findExecutable('/ws/.venv/bin/python', {}, 'linux', isExe), '/ws/.venv/bin/python');
   const win = new Set(['C:\\tools\\cowork.EXE']);
   assert.equal(findExecutable('cowork', { PATH: 'C:\\tools', PATHEXT: '.EXE' }, 'win32', (f) => win.has(f)), 'C:\\tools\\cowork.EXE');
+});
+
+test('the managed server stands in when nothing is found, or when the cowork on PATH does not start', () => {
+  const path = { ok: true as const, server: { command: 'cowork', args: ['serve'], origin: 'PATH' as const } };
+  const venv = { ok: true as const, server: { command: '/ws/.venv/bin/python', args: ['-m', 'cowork', 'serve'], origin: 'workspace .venv' as const } };
+  const setting = { ok: true as const, server: { command: '/opt/cowork', args: ['serve'], origin: 'setting' as const } };
+  assert.equal(useManagedServer({ ok: false, error: 'not on PATH', notFound: true }), true);
+  assert.equal(useManagedServer(path, 'exited with 1'), true);
+  assert.equal(useManagedServer(path), false);
+  // A bad setting, or a configured command or .venv that fails, is shown as it is.
+  assert.equal(useManagedServer({ ok: false, error: 'cowork.server.command: unbalanced quote' }), false);
+  assert.equal(useManagedServer(setting, 'not found'), false);
+  assert.equal(useManagedServer(venv, 'exited with 1'), false);
 });

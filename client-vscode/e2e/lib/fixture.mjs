@@ -14,8 +14,12 @@ function writeJson(file, value) {
   writeFileSync(file, JSON.stringify(value, null, 2) + '\n');
 }
 
-export function createFixture({ python }) {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'cowork-e2e-'));
+/**
+ * `serverCommand: false`: no cowork.server.command, as a new user has it (the
+ * extension must find or install its server itself).
+ */
+export function createFixture({ python, serverCommand = true, name = 'cowork-e2e-' }) {
+  const root = mkdtempSync(path.join(os.tmpdir(), name));
   const dirs = {
     root,
     home: path.join(root, 'home'),
@@ -74,14 +78,16 @@ export function createFixture({ python }) {
   writeFileSync(
     path.join(ws, 'calc.py'),
     '"""Small arithmetic helpers."""\n\n\ndef add(a: int, b: int) -> int:\n    """Add two numbers."""\n    return a + b\n\n\n' +
-      'def subtract(a: int, b: int) -> int:\n    """Subtract b from a."""\n    return a - b\n',
+      // Two findings on adjacent lines: Ctrl+. on the second must act on the second.
+      'def subtract(a: int, b: int) -> int:\n    """Subtract b from a."""\n    print(a, b)\n    breakpoint()\n    return a - b\n',
   );
   git(ws, 'commit', '-q', '-am', 'Add calc.subtract');
 
   const settingsFile = path.join(ws, '.vscode', 'settings.json');
   const workspaceSettings = {
-    'cowork.server.command': [python, '-m', 'cowork', 'serve'],
+    ...(serverCommand ? { 'cowork.server.command': [python, '-m', 'cowork', 'serve'] } : {}),
     'cowork.provider': 'offline',
+    'cowork.notifications.autoCloseSeconds': 8,
   };
   writeJson(settingsFile, workspaceSettings);
 

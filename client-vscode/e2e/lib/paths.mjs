@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 export const clientDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const repoRoot = path.dirname(clientDir);
 export const resultsDir = path.join(clientDir, 'test-results');
-export const docsScreenshot = path.join(repoRoot, 'docs', 'vscode-tasks.png');
+export const docsDir = path.join(repoRoot, 'docs');
 export const python = path.join(repoRoot, '.venv', 'bin', 'python');
 export const chromiumPath = '/usr/bin/chromium';
 

@@ -33,6 +33,15 @@ export async function visible(locator, what, timeoutMs = SHORT) {
   return locator.first();
 }
 
+async function readTaskRow(row) {
+  const label = text(await row.locator('.label-name').innerText());
+  const description = text(await row.locator('.label-description').innerText().catch(() => ''));
+  const name = text(await row.getAttribute('aria-label'));
+  const state = name.startsWith(`${label}, `) ? name.slice(label.length + 2).split(',')[0].trim() : '';
+  const icon = (await row.locator('.custom-view-tree-node-item-icon, .codicon').first().getAttribute('class').catch(() => '')) ?? '';
+  return { row, label, description, state, icon };
+}
+
 export class Workbench {
   constructor(page) {
     this.page = page;
@@ -135,16 +144,16 @@ export class Workbench {
     return this.page.locator('.pane', { has: this.page.locator('.pane-header', { hasText: /Tasks/i }) });
   }
 
-  /** Every row of the Tasks view, as shown. */
+  /**
+   * Every row of the Tasks view, as shown: the label, the short description,
+   * and the state, which the row shows as an icon and says in its accessible
+   * name ("title, state, description").
+   */
   async taskRows() {
     const rows = this.tasksView().locator('.monaco-list-row');
     const out = [];
     for (let i = 0; i < (await rows.count()); i++) {
-      const row = rows.nth(i);
-      out.push({
-        label: text(await row.locator('.label-name').innerText()),
-        description: text(await row.locator('.label-description').innerText()),
-      });
+      out.push(await readTaskRow(rows.nth(i)));
     }
     return out;
   }
@@ -155,7 +164,7 @@ export class Workbench {
     await this.page.keyboard.press('Enter');
   }
 
-  /** The Tasks view row of `title` whose description starts with `state`, once there is one. */
+  /** The Tasks view row of `title` in `state`, once there is one. */
   async taskRow(title, state, timeoutMs = TASK) {
     const rows = this.tasksView().locator('.monaco-list-row');
     let match;
@@ -164,11 +173,9 @@ export class Workbench {
       async () => {
         const count = await rows.count();
         for (let i = 0; i < count; i++) {
-          const row = rows.nth(i);
-          const label = text(await row.locator('.label-name').innerText());
-          const description = text(await row.locator('.label-description').innerText());
-          if (label === title && description.startsWith(state)) {
-            match = { row, label, description };
+          const row = await readTaskRow(rows.nth(i));
+          if (row.label === title && row.state === state) {
+            match = row;
             return true;
           }
         }
@@ -249,6 +256,61 @@ export class Workbench {
       }
       return false;
     });
+  }
+
+  /**
+   * The artifact preview (a webview: a frame inside a frame) once it shows
+   * `needle`: its text, and what is within the first screen of it.
+   */
+  async artifactPreview(needle, timeoutMs = TASK) {
+    let found;
+    await waitUntil(`the artifact preview to show "${needle}"`, async () => {
+      for (const frame of this.page.frames()) {
+        const seen = await frame
+          .evaluate(() => {
+            const content = globalThis.document?.getElementById('cowork-content');
+            if (!content) return undefined;
+            const height = globalThis.innerHeight;
+            // The text of the block elements whose top is on the first screen.
+            const firstScreen = [...content.querySelectorAll('h1, h2, h3, p, li, pre, table, summary')]
+              .filter((el) => { const r = el.getBoundingClientRect(); return r.height > 0 && r.top >= 0 && r.top < height; })
+              .map((el) => el.innerText)
+              .join('\n');
+            return { text: content.innerText, firstScreen, height };
+          })
+          .catch(() => undefined);
+        if (seen !== undefined && text(seen.text).includes(needle)) {
+          found = { frame, text: text(seen.text), firstScreen: text(seen.firstScreen), height: seen.height };
+          return true;
+        }
+      }
+      return false;
+    }, timeoutMs);
+    return found;
+  }
+
+  /** Ctrl+. in the editor: the entries of the code action menu, once it shows some. */
+  async codeActionMenu() {
+    const rows = this.page.locator('.action-widget .monaco-list-row.action');
+    // Right after a file opens, the server may not have answered yet ("No code
+    // actions available"): a person would press Ctrl+. again, and so does this.
+    for (let attempt = 1; ; attempt++) {
+      await this.page.keyboard.press('Control+.');
+      try {
+        await visible(rows, 'the code action menu (Ctrl+.)', 5_000);
+        break;
+      } catch (error) {
+        if (attempt === 3) throw error;
+        await this.page.keyboard.press('Escape');
+      }
+    }
+    return (await rows.allInnerTexts()).map((t) => text(t).trim());
+  }
+
+  /** The rows of the Problems panel. */
+  async problems() {
+    const rows = this.page.locator('.markers-panel .monaco-list-row');
+    return (await rows.allInnerTexts()).map((t) => text(t).replace(/\s+/g, ' ').trim());
   }
 
   /** The text on screen of the Output panel, normalised. */

@@ -1,12 +1,10 @@
 // What the client handed off for each task, so that a task can be re-run.
 //
-// The task record carries no arguments (design.md's record has none, and an
-// artifact's front matter records the brief's text but not the kind's
-// parameters such as the module's URI or the review base). So the client keeps
+// A task record carries `params` and `briefUri` (design.md), which is all a
+// re-run needs. Servers older than that sent neither, so the client also keeps
 // the command and argument of every hand-off that went through it — palette
 // commands, code actions, brief dispatches — keyed by the task id the server
-// answered with. Tasks it never saw (started from the CLI or another editor)
-// cannot be re-run from here, and are not offered it.
+// answered with, and falls back on that (see rerunFor).
 
 import type { CommandArg } from './taskArgs';
 
@@ -17,6 +15,8 @@ export const TASK_COMMANDS: ReadonlySet<string> = new Set([
   'cowork.draftDocs',
   'cowork.research',
   'cowork.dispatchBrief',
+  'cowork.proposeChange',
+  'cowork.reviseArtifact',
 ]);
 
 export interface Handoff {
@@ -88,4 +88,33 @@ function isHandoff(value: unknown): value is Handoff {
   }
   const h = value as Record<string, unknown>;
   return typeof h.command === 'string' && TASK_COMMANDS.has(h.command) && typeof h.arg === 'object' && h.arg !== null;
+}
+
+/** The command that starts a task of each kind, for re-running a task from its record's `params`. */
+export const KIND_COMMANDS: Readonly<Record<string, string>> = {
+  summarize: 'cowork.summarizeModule',
+  architecture: 'cowork.architectureBrief',
+  review: 'cowork.reviewChanges',
+  docs: 'cowork.draftDocs',
+  research: 'cowork.research',
+  change: 'cowork.proposeChange',
+};
+
+/**
+ * How to issue a task again: the brief it was dispatched from, else its
+ * kind's command with the record's `params`, else what this client remembers
+ * handing off (records from servers that predate `params`).
+ */
+export function rerunFor(
+  task: { taskId: string; kind: string; params: Record<string, unknown> | null; briefUri: string | null },
+  log: HandoffLog,
+): Handoff | undefined {
+  if (task.briefUri !== null) {
+    return { command: 'cowork.dispatchBrief', arg: { uri: task.briefUri } };
+  }
+  const command = KIND_COMMANDS[task.kind];
+  if (command !== undefined && task.params !== null) {
+    return { command, arg: { ...task.params } };
+  }
+  return log.get(task.taskId);
 }

@@ -6,10 +6,13 @@ export interface ServerCommand {
   command: string;
   args: string[];
   /** Where it came from, for messages and the log. */
-  origin: 'setting' | 'workspace .venv' | 'PATH';
+  origin: 'setting' | 'workspace .venv' | 'PATH' | 'managed';
 }
 
-export type Resolution = { ok: true; server: ServerCommand } | { ok: false; error: string };
+export type Resolution =
+  | { ok: true; server: ServerCommand }
+  /** `notFound`: nothing configured and nothing found, so the managed server may stand in. */
+  | { ok: false; error: string; notFound?: boolean };
 
 export interface ResolveInput {
   /** The raw `cowork.server.command` value. */
@@ -167,4 +170,17 @@ export function findExecutable(
 
 export function describeCommand(server: ServerCommand): string {
   return [server.command, ...server.args].map((part) => (/\s/.test(part) ? JSON.stringify(part) : part)).join(' ');
+}
+
+/**
+ * Whether the server the extension manages should stand in: nothing was
+ * configured or found, or the `cowork` found on PATH did not start (an old or
+ * broken install). A configured command or a workspace `.venv` that fails is
+ * the person's choice, and its error is shown instead.
+ */
+export function useManagedServer(resolution: Resolution, startError?: string): boolean {
+  if (!resolution.ok) {
+    return resolution.notFound === true;
+  }
+  return resolution.server.origin === 'PATH' && startError !== undefined;
 }

@@ -13,7 +13,7 @@ export const SERVER_SETTING_KEYS = [
 ] as const;
 
 /** Keys under `cowork.` that only the extension reads. */
-export const CLIENT_ONLY_KEYS = ['server'] as const;
+export const CLIENT_ONLY_KEYS = ['server', 'openArtifactAs', 'notifications'] as const;
 
 /**
  * The `cowork` section as the server should see it.

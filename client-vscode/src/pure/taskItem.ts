@@ -39,26 +39,59 @@ export function stateIcon(state: TaskState): IconModel {
   return ICONS[state];
 }
 
+/** Words for the states, in the tooltip and for screen readers (the row shows the icon). */
+const STATE_WORDS: Record<TaskState, string> = {
+  queued: 'queued',
+  running: 'running',
+  done: 'done',
+  failed: 'failed',
+  cancelled: 'cancelled',
+  interrupted: 'interrupted',
+};
+
+/** What the artifact needs from the person: a draft nobody marked reviewed, or one whose sources changed. */
+export function markers(task: TaskRecord): string[] {
+  const out: string[] = [];
+  if (task.artifactUri !== null && task.stale) {
+    out.push('stale');
+  }
+  if (task.state === 'done' && task.artifactUri !== null && task.reviewed !== true) {
+    out.push('draft');
+  }
+  return out;
+}
+
+/**
+ * The short text beside the title: the markers and the elapsed time. It has
+ * to fit beside the title at the default side bar width (about 300 px), so the
+ * state is the icon, and tokens and cost are in the tooltip.
+ */
 export function describeTask(task: TaskRecord, now: number): string {
   const elapsed = elapsedMs(task, now);
-  if (task.state === 'queued') {
-    return elapsed === undefined ? 'queued' : `queued · waiting ${formatDuration(elapsed)}`;
-  }
-  const parts: string[] = [task.state];
+  const parts = markers(task);
   if (elapsed !== undefined) {
     parts.push(formatDuration(elapsed));
   }
-  parts.push(formatTokens(totalTokens(task)), formatCost(task.usage.costUsd));
   return parts.join(' · ');
 }
 
-function tooltipFor(task: TaskRecord, description: string): string {
+function tooltipFor(task: TaskRecord, now: number): string {
   const u = task.usage;
-  const lines = [
-    `**${task.title}**`,
-    '',
-    `${task.kind} · ${description}`,
-  ];
+  const elapsed = elapsedMs(task, now);
+  const summary = [
+    STATE_WORDS[task.state],
+    ...(elapsed === undefined ? [] : [task.state === 'queued' ? `waiting ${formatDuration(elapsed)}` : formatDuration(elapsed)]),
+    formatTokens(totalTokens(task)),
+    formatCost(task.usage.costUsd),
+  ].join(' · ');
+  const lines = [`**${task.title}**`, '', `${task.kind} · ${summary}`];
+  const flags = markers(task);
+  if (flags.includes('draft')) {
+    lines.push('', 'Draft: not yet marked reviewed.');
+  }
+  if (flags.includes('stale')) {
+    lines.push('', 'Stale: files it was built from have changed since.');
+  }
   if (task.provider !== null) {
     lines.push('', `Provider: ${task.provider}${task.model !== null ? ` / ${task.model}` : ''}`);
   }
@@ -82,6 +115,7 @@ function tooltipFor(task: TaskRecord, description: string): string {
 
 export function taskItemModel(task: TaskRecord, now: number, abilities: TaskAbilities): TaskItemModel {
   const description = describeTask(task, now);
+  const state = STATE_WORDS[task.state];
   const flags = ['task', `state-${task.state}`];
   if (isActive(task.state)) {
     flags.push('cancellable');
@@ -95,13 +129,14 @@ export function taskItemModel(task: TaskRecord, now: number, abilities: TaskAbil
   if (abilities.hasBrief) {
     flags.push('hasBrief');
   }
+  flags.push(...markers(task));
   return {
     id: task.taskId,
     label: task.title,
     description,
-    tooltip: tooltipFor(task, description),
+    tooltip: tooltipFor(task, now),
     icon: stateIcon(task.state),
     contextValue: flags.join(' '),
-    accessibilityLabel: `${task.title}, ${description}`,
+    accessibilityLabel: [task.title, state, description].filter((s) => s !== '').join(', '),
   };
 }

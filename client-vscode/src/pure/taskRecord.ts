@@ -29,6 +29,16 @@ export interface TaskRecord {
   batchId: string | null;
   /** Not in design.md's table, but sent by the server: the workspace folder's path. */
   workspace: string | null;
+  /** The argument object of the command that started the task (re-run sends it again). */
+  params: Record<string, unknown> | null;
+  /** The brief document the task was dispatched from (re-run dispatches it again). */
+  briefUri: string | null;
+  /** The task this one revises or re-runs, when there is one. */
+  parentId: string | null;
+  /** Whether its artifact was marked reviewed; null when the server does not say. */
+  reviewed: boolean | null;
+  /** The artifact's context files changed since it was written. */
+  stale: boolean;
 }
 
 function str(value: unknown): string | null {
@@ -37,6 +47,10 @@ function str(value: unknown): string | null {
 
 function num(value: unknown): number {
   return typeof value === 'number' && Number.isFinite(value) ? value : 0;
+}
+
+function obj(value: unknown): Record<string, unknown> | null {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
 }
 
 export function isActive(state: TaskState): boolean {
@@ -76,6 +90,11 @@ export function parseTaskRecord(value: unknown): TaskRecord | undefined {
     model: str(raw.model),
     batchId: str(raw.batchId),
     workspace: str(raw.workspace),
+    params: obj(raw.params),
+    briefUri: str(raw.briefUri),
+    parentId: str(raw.parentId),
+    reviewed: typeof raw.reviewed === 'boolean' ? raw.reviewed : null,
+    stale: raw.stale === true,
   };
 }
 
