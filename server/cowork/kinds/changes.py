@@ -29,7 +29,7 @@ from cowork.context.outline import Definition
 from cowork.context.privacy import redact
 from cowork.context.workspace import MAX_FILE_BYTES, relative_to
 from cowork.errors import InputError, TaskFailure
-from cowork.kinds import change_facts, change_memo, change_rank
+from cowork.kinds import change_facts, change_memo, change_rank, signatures
 from cowork.kinds.base import (
     CALLERS,
     CHANGES,
@@ -852,7 +852,13 @@ def _observations(f: ChangeFacts) -> list[Finding]:
     by_name = {(a.path, a.name.rsplit(".", 1)[-1]): a for a in f.api if a.change != "added"}
     for c in f.callers:
         a = by_name.get((c.target, c.name))
-        if a is None:
+        if a is None or signatures.ambiguous(c.name, a.name):
+            continue
+        if a.change != "removed" and (
+            a.kind == "class" or not signatures.calls_may_break(a.before, a.after)
+        ):
+            # Annotations only, or a class's bases (its __init__ is judged on its
+            # own): every call stays as it was.
             continue
         if a.change == "removed":
             what = f"Update this call: `{c.name}` is removed from `{a.path}`"
