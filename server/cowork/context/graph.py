@@ -2,8 +2,11 @@
 
 Resolution is by the workspace's own layout — no interpreter, compiler or
 build tool runs: Python modules by package folders, relative JS/TS specifiers
-by file and index lookup, Go import paths through go.mod's module path, Java
-imports by package path, Rust `mod`/`crate::` paths by the source tree.
+(ES modules and `require`) by file and index lookup, Go import paths through each
+go.mod's module path, Java/Kotlin imports by package path, C# `using` by the
+namespaces files declare, PHP `use` by PSR-4-like path suffixes, Ruby
+`require_relative` and C/C++ `#include "…"` by path, Rust `mod`/`crate::` paths
+by the source tree. What does not resolve is named whole and sorted by `deps`.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
+from cowork.context import deps
 from cowork.context import outline as py
 from cowork.context.index import FileFacts, Import
 from cowork.context.reader import ContextReader
@@ -24,6 +28,13 @@ from cowork.context.reader import ContextReader
 _PATCH_AT_MOST = 20
 
 _JS_SUFFIXES = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs")
+_JVM_SUFFIXES = (".java", ".kt", ".kts")
+_C_SUFFIXES = (".c", ".h", ".cc", ".cpp", ".cxx", ".hh", ".hpp", ".hxx")
+# A C# `using` of a namespace links to at most this many of the files declaring it.
+_MAX_NAMESPACE_EDGES = 20
+
+# (folder, module path, required modules) of each go.mod: what the resolver depends on.
+GoModules = tuple[tuple[str, str, tuple[str, ...]], ...]
 
 
 @dataclass(frozen=True)
@@ -63,7 +74,9 @@ def python_kind(module: str) -> str:
 
 
 class _Resolver:
-    def __init__(self, files: list[str], go_module: str | None) -> None:
+    def __init__(
+        self, files: list[str], go_modules: GoModules, packages: tuple[tuple[str, str], ...]
+    ) -> None:
         self.files = set(files)
         self.package_dirs = {posixpath.dirname(f) for f in files if f.endswith("__init__.py")}
         self.py_modules: dict[str, str] = {}
@@ -72,15 +85,27 @@ class _Resolver:
                 name = py.module_name(f, self.package_dirs)
                 if name:
                     self.py_modules.setdefault(name, f)
-        self.go_module = go_module
+        # Innermost first, so that a file's own module is the first whose folder holds it.
+        self.go_modules = sorted(go_modules, key=lambda m: -len(m[0]))
         self.go_dirs: dict[str, list[str]] = defaultdict(list)
         self.java_classes: dict[str, str] = {}
+        # Path suffixes ("b/c.h", "c.h") of C, C++, Ruby and PHP files, for lookups by
+        # the end of a path (includes, `require`, PSR-4 namespaces).
+        self.by_suffix: dict[str, list[str]] = defaultdict(list)
         for f in files:
             if f.endswith(".go") and not f.endswith("_test.go"):
                 self.go_dirs[posixpath.dirname(f)].append(f)
-            elif f.endswith(".java"):
+            elif f.endswith(_JVM_SUFFIXES):
                 # a/src/main/java/com/x/Y.java -> com.x.Y, found by package suffix at lookup
-                self.java_classes[f.removesuffix(".java").replace("/", ".")] = f
+                self.java_classes[posixpath.splitext(f)[0].replace("/", ".")] = f
+            elif f.endswith((*_C_SUFFIXES, ".rb", ".php")):
+                parts = f.split("/")
+                for k in range(len(parts)):
+                    self.by_suffix["/".join(parts[k:])].append(f)
+        # Namespaces (C#, Kotlin, Java, PHP) the workspace's files declare, with their files.
+        self.namespaces: dict[str, list[str]] = defaultdict(list)
+        for path, package in packages:
+            self.namespaces[package].append(path)
         # Every dotted suffix of each class (and of its package) to its files, so that a
         # lookup by suffix is one dict access instead of a scan of every class.
         self.java_suffix: dict[str, list[str]] = defaultdict(list)
@@ -127,13 +152,47 @@ class _Resolver:
             else []
         )
 
-    def go(self, spec: str) -> list[str]:
-        if not self.go_module or not (
-            spec == self.go_module or spec.startswith(self.go_module + "/")
-        ):
-            return []
-        folder = spec[len(self.go_module) :].lstrip("/")
-        return sorted(self.go_dirs.get(folder, []))
+    def go_module_of(self, source: str) -> tuple[str, str, tuple[str, ...]] | None:
+        """(folder, module path, requires) of the go.mod `source` belongs to."""
+        return next((m for m in self.go_modules if not m[0] or source.startswith(m[0] + "/")), None)
+
+    def go(self, source: str, spec: str) -> tuple[list[str], tuple[str, str]]:
+        """(files, (name, kind)): a workspace package's files, or what it names outside."""
+        for folder, module, _ in self.go_modules:
+            if spec == module or spec.startswith(module + "/"):
+                inner = spec[len(module) :].lstrip("/")
+                found = sorted(self.go_dirs.get(posixpath.join(folder, inner).strip("/"), []))
+                return found, (spec, deps.WORKSPACE)
+        own = self.go_module_of(source)
+        return [], deps.go(spec, own[2] if own else ())
+
+    def namespace(self, spec: str, separator: str = ".") -> list[str] | None:
+        """Files declaring the namespace `spec` names (or its parent, for a type in it);
+        None when no workspace namespace is a prefix of it."""
+        parts = spec.removesuffix(separator + "*").split(separator)
+        for n in range(len(parts), 0, -1):
+            files = self.namespaces.get(separator.join(parts[:n]))
+            if files:
+                return sorted(files)[:_MAX_NAMESPACE_EDGES] if n >= len(parts) - 1 else []
+        return None
+
+    def suffix(self, path: str) -> list[str]:
+        return sorted(self.by_suffix.get(path.lstrip("/"), []))[:1]
+
+    def relative(self, source: str, spec: str, suffixes: tuple[str, ...]) -> list[str]:
+        """A path written relative to `source`'s folder, with one of `suffixes` or as is."""
+        base = posixpath.normpath(posixpath.join(posixpath.dirname(source), spec))
+        return [c for c in [base, *(base + s for s in suffixes)] if c in self.files][:1]
+
+    def php(self, spec: str) -> list[str]:
+        """`App\\Models\\User` -> a file ending `Models/User.php` (PSR-4: the vendor prefix
+        maps to a folder of any name)."""
+        parts = spec.split("\\")
+        for k in range(len(parts) - 1):
+            found = self.suffix("/".join(parts[k:]) + ".php")
+            if found:
+                return found
+        return []
 
     def java(self, spec: str) -> list[str]:
         name = spec.removesuffix(".*")
@@ -171,6 +230,16 @@ class _Resolver:
         )
 
 
+def go_modules(texts: Iterable[tuple[str, str]]) -> GoModules:
+    """(folder, module path, requires) of each (go.mod path, its text)."""
+    found = []
+    for path, text in texts:
+        module = go_module_path(text)
+        if module:
+            found.append((posixpath.dirname(path), module, tuple(deps.go_requires(text))))
+    return tuple(sorted(found))
+
+
 def go_module_path(go_mod_text: str | None) -> str | None:
     if not go_mod_text:
         return None
@@ -186,30 +255,63 @@ def _resolve(resolver: _Resolver, f: FileFacts) -> _Resolved:
     edges: list[Edge] = []
     external: list[tuple[str, str]] = []
     for imp in f.imports:
-        if f.language == "python":
-            targets, name = resolver.python(f.path, imp)
-            if not targets and name and name != "__future__":
-                external.append((name, python_kind(name)))
-        elif f.language in ("typescript", "tsx", "javascript"):
-            targets = resolver.javascript(f.path, imp.spec)
-            if not targets and not imp.spec.startswith("."):
-                external.append((imp.spec, "package"))
-        elif f.language == "go":
-            targets = resolver.go(imp.spec)
-            if not targets:
-                external.append((imp.spec, "package"))
-        elif f.language == "java":
-            targets = resolver.java(imp.spec)
-            if not targets:
-                external.append((imp.spec, "package"))
-        elif f.language == "rust":
-            targets = resolver.rust(f.path, imp.spec)
-            if not targets and not imp.spec.startswith(("mod ", "crate::", "self::", "super::")):
-                external.append((imp.spec.split("::")[0], "crate"))
-        else:
-            targets = []
+        targets, outside = _resolve_one(resolver, f, imp)
+        if not targets and outside is not None and outside not in external:
+            external.append(outside)
         edges += (Edge(f.path, t, imp.line, imp.spec) for t in targets if t != f.path)
     return edges, external
+
+
+def _resolve_one(
+    resolver: _Resolver, f: FileFacts, imp: Import
+) -> tuple[list[str], tuple[str, str] | None]:
+    """(workspace files `imp` names, else (its name, its kind) when it names something)."""
+    spec, language = imp.spec, f.language
+    if language == "python":
+        targets, name = resolver.python(f.path, imp)
+        if not name or name == "__future__":
+            return targets, None
+        return targets, (name, python_kind(name))
+    if language in ("typescript", "tsx", "javascript"):
+        if spec.startswith("."):
+            return resolver.javascript(f.path, spec), (spec, deps.WORKSPACE)
+        return [], deps.node(spec)
+    if language == "go":
+        return resolver.go(f.path, spec)
+    if language in ("java", "kotlin"):
+        targets = resolver.java(spec)
+        if targets or resolver.namespace(spec) is not None:
+            return targets, (deps.jvm(spec)[0], deps.WORKSPACE)
+        return [], deps.jvm(spec)
+    if language == "csharp":
+        targets_or_none = resolver.namespace(spec)
+        if targets_or_none is not None:
+            return targets_or_none, (spec, deps.WORKSPACE)
+        return [], deps.csharp(spec)
+    if language == "php":
+        if spec.startswith("./"):
+            return resolver.relative(f.path, spec, ()), (spec, deps.WORKSPACE)
+        targets = resolver.php(spec)
+        if targets or resolver.namespace(spec, "\\") is not None:
+            return targets, (spec, deps.WORKSPACE)
+        return [], deps.php(spec)
+    if language == "ruby":
+        if spec.startswith("."):
+            return resolver.relative(f.path, spec, (".rb",)), (spec, deps.WORKSPACE)
+        targets = resolver.suffix(f"lib/{spec}.rb") or resolver.suffix(f"{spec}.rb")
+        return targets, (spec, deps.WORKSPACE) if targets else deps.ruby(spec)
+    if language in ("c", "cpp"):
+        if spec.startswith("<"):
+            found = resolver.suffix(spec.strip("<>"))
+            return found, (spec.strip("<>"), deps.WORKSPACE) if found else deps.c_family(spec)
+        targets = resolver.relative(f.path, spec, ()) or resolver.suffix(spec)
+        return targets, (spec, deps.WORKSPACE)
+    if language == "rust":
+        targets = resolver.rust(f.path, spec)
+        if spec.startswith(("mod ", "crate::", "self::", "super::")):
+            return targets, None
+        return targets, deps.rust(spec)
+    return [], None
 
 
 @dataclass
@@ -220,33 +322,41 @@ class _Memo:
     key: tuple[tuple[str, str], ...]  # (path, sha256) of every file
     source: object  # the reader's `all_facts` list it was built from
     graph: ImportGraph
-    layout: tuple[tuple[str, ...], str | None]  # what the resolver depends on
+    layout: tuple[tuple[str, ...], GoModules, tuple[tuple[str, str], ...]]  # the resolver's inputs
     resolver: _Resolver
     by_file: dict[str, tuple[str, _Resolved]]  # path -> (sha256, resolved)
 
 
 def build(
-    facts: Iterable[FileFacts], files: list[str], go_mod_text: str | None = None
+    facts: Iterable[FileFacts],
+    files: list[str],
+    go_mod_text: str | None = None,
+    go_mods: dict[str, str] | None = None,
 ) -> ImportGraph:
-    """The import graph of the workspace from each file's facts."""
-    return _build(list(facts), files, go_module_path(go_mod_text), None, None)[0]
+    """The import graph of the workspace from each file's facts; `go_mod_text` is the
+    top folder's go.mod, `go_mods` every go.mod by path (a repository of services)."""
+    texts = dict(go_mods or {})
+    if go_mod_text is not None:
+        texts.setdefault("go.mod", go_mod_text)
+    return _build(list(facts), files, go_modules(texts.items()), None, None)[0]
 
 
 def _build(
     facts: list[FileFacts],
     files: list[str],
-    go_module: str | None,
+    go_mods: GoModules,
     memo: _Memo | None,
     source: object,
 ) -> tuple[ImportGraph, _Memo]:
-    layout = (tuple(files), go_module)
+    packages = tuple((f.path, f.package) for f in facts if f.package)
+    layout = (tuple(files), go_mods, packages)
     if memo is not None and memo.layout == layout:
         resolver, old = memo.resolver, memo.by_file
         changed = [f for f in facts if old[f.path][0] != f.sha256]
         if len(changed) * _PATCH_AT_MOST <= len(facts):
             return _patched(memo, facts, changed, source)
     else:
-        resolver, old = _Resolver(files, go_module), {}
+        resolver, old = _Resolver(files, go_mods, packages), {}
     graph = ImportGraph(files=files, python_modules=resolver.py_modules)
     by_file: dict[str, tuple[str, _Resolved]] = {}
     for f in facts:
@@ -358,11 +468,17 @@ def graph_for(reader: ContextReader) -> ImportGraph:
     if memo is not None and memo.key == key:
         memo.source = source
         return memo.graph
-    go_mod = reader.facts("go.mod")
-    go_mod_text = None
-    if go_mod is not None:
-        go_mod_text = reader.text("go.mod")
+    texts = []
+    for f in facts:
+        if f.path == "go.mod" or f.path.endswith("/go.mod"):
+            # Read for analysis only: a module path and requirements are not sent.
+            text = reader.overlays.get(f.path)
+            try:
+                text = text if text is not None else (reader.root / f.path).read_text("utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            texts.append((f.path, text))
     graph, reader.index.graph_cache = _build(
-        facts, [f.path for f in facts], go_module_path(go_mod_text), memo, source
+        facts, [f.path for f in facts], go_modules(texts), memo, source
     )
     return graph

@@ -61,6 +61,9 @@ class FileFacts:
     syntax_error: str | None = None
     unreadable: str | None = None  # why the text could not be used (binary, too large, encoding)
     all_names: tuple[str, ...] | None = None  # a Python module's literal __all__
+    # The namespace/package the file declares (C#, Java, Kotlin, PHP), to tell the
+    # workspace's own imports from third-party ones.
+    package: str | None = None
 
 
 def language_of(path: str) -> str | None:
@@ -93,7 +96,7 @@ def parse(path: str, text: str, sha: str, size: int) -> FileFacts:
         assert c is not None
         return FileFacts(
             path,
-            language,
+            c.language,  # a `.h` header may turn out to be C++
             sha,
             size,
             lines,
@@ -101,6 +104,7 @@ def parse(path: str, text: str, sha: str, size: int) -> FileFacts:
             tuple(Import(spec, line) for spec, line in c.imports),
             None,
             c.syntax_error,
+            package=c.package,
         )
     return FileFacts(path, None, sha, size, lines)
 

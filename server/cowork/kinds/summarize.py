@@ -207,7 +207,7 @@ class Summarize:
                 if why is not None and (path, why) not in m.withheld:
                     m.withheld.append((path, why))
                     names.add(imp.spec)
-        for group in ("third-party", "package"):
+        for group in ("third-party",):
             kept = [entry for entry in m.imports.get(group, []) if entry[0] not in names]
             if kept:
                 m.imports[group] = kept
@@ -316,7 +316,7 @@ def render(m: ModuleFacts) -> str:
         out += ["## Collaborators", "", "### Imports", ""]
         if not m.imports:
             out.append("None.")
-        for group in ("workspace", "third-party", "standard library", "package", "crate"):
+        for group in ("workspace", "third-party", "standard library"):
             items = m.imports.get(group, [])
             if items:
                 shown_items = ", ".join(
