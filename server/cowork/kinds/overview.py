@@ -8,8 +8,11 @@ from typing import Any
 
 from cowork import uris
 from cowork.brief import Brief
+from cowork.context import integration
+from cowork.context.generated import HEAD_BYTES, generated_reason
 from cowork.context.graph import graph_for
 from cowork.context.index import language_of
+from cowork.context.manifests import is_compose
 from cowork.context.workspace import relative_to
 from cowork.errors import InputError
 from cowork.kinds.base import (
@@ -27,7 +30,18 @@ from cowork.kinds.summarize import outline_text, public
 
 # An entry point is a code file with one of these names, in any language: `main.go`,
 # `index.ts`, `Main.java`, `src/main.rs` as well as `__main__.py`.
-_ENTRY_STEMS = {"__main__", "main", "app", "server", "cli", "wsgi", "asgi", "index", "manage"}
+_ENTRY_STEMS = {
+    "__main__",
+    "main",
+    "app",
+    "server",
+    "cli",
+    "wsgi",
+    "asgi",
+    "index",
+    "manage",
+    "program",  # C#'s Program.cs
+}
 _PROTOCOL_SUFFIXES = {".proto", ".graphql", ".gql", ".avsc", ".thrift"}
 _CONFIG_NAMES = {
     "Dockerfile",
@@ -44,6 +58,25 @@ _CONFIG_NAMES = {
 }
 _CONFIG_SUFFIXES = {".toml", ".yaml", ".yml", ".ini", ".cfg", ".conf"}
 _MAX_FILES_PER_PATH = 200
+# Code files per given path scanned for integration points (a line scan, no parsing).
+_MAX_SCANNED_PER_PATH = 2000
+_MAX_SPECS = 200
+_MAX_MANIFESTS = 300
+# Folders that usually hold deployment manifests, wherever they sit.
+_DEPLOY_DIRS = {
+    "k8s",
+    "kubernetes",
+    "kubernetes-manifests",
+    "manifests",
+    "deploy",
+    "deployment",
+    "deployments",
+    "helm",
+    "charts",
+    "kustomize",
+    "release",
+    "infra",
+}
 
 
 def _paths(params: dict[str, Any], root: Path, *, required: bool) -> list[str]:
@@ -78,6 +111,53 @@ def _is_protocol(rel: str) -> bool:
 def _is_config(rel: str) -> bool:
     p = PurePosixPath(rel)
     return p.name in _CONFIG_NAMES or (p.suffix in _CONFIG_SUFFIXES and not _is_protocol(rel))
+
+
+def _head(root: Path, rel: str) -> str:
+    """The first bytes of a file, enough for a generated-code header."""
+    try:
+        with open(root / rel, "rb") as f:
+            return f.read(HEAD_BYTES).decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def _integration(
+    reader: ContextReader, files: list[str], paths: list[str]
+) -> integration.Integration:
+    """Integration points among the given paths: their code, every protocol definition
+    in the workspace, and the deployment manifests that name them."""
+    code: list[tuple[str, str | None]] = []
+    for rel in paths:
+        members = [m for m in _under(files, rel) if language_of(m) is not None]
+        code += [(m, language_of(m)) for m in members[:_MAX_SCANNED_PER_PATH]]
+    specs = [f for f in files if _is_protocol(f)][:_MAX_SPECS]
+    deploy = [
+        f
+        for f in files
+        if is_compose(f)
+        or (
+            f.endswith((".yaml", ".yml"))
+            and (
+                any(part in _DEPLOY_DIRS for part in PurePosixPath(f).parts[:-1])
+                or _owner([p for p in paths if p], f) is not None
+            )
+        )
+    ][:_MAX_MANIFESTS]
+
+    def owner(rel: str) -> str | None:
+        held = _owner(paths, rel)
+        return None if held is None else held or "."
+
+    return integration.gather(
+        code,
+        specs,
+        deploy,
+        reader.text,
+        owner,
+        lambda rel: generated_reason(rel, _head(reader.root, rel)),
+        {integration.service_name(p): p or "." for p in paths},
+    )
 
 
 def _shared(files: list[str], paths: list[str]) -> list[str]:
@@ -146,6 +226,12 @@ class Architecture:
         pieces: list[Piece] = []  # the workspace map comes with every task
         edges: dict[tuple[str, str], list[str]] = {}
         shared: dict[str, set[str]] = {}
+        wired = _integration(reader, files, paths)
+        generated = dict(wired.skipped)
+        # How the services talk, before what each offers: the review is about the seams.
+        pieces.append(
+            Piece("Integration points between services", "\n".join(wired.render()), TARGET)
+        )
         for rel in paths:
             reader.check_cancelled()
             members = _under(files, rel)
@@ -155,15 +241,50 @@ class Architecture:
             protocols = [m for m in members if _is_protocol(m)]
             configs = [m for m in members if _is_config(m)]
             if entries:
-                out.append("Entry points: " + ", ".join(f"`{e}`" for e in entries) + ".")
+                out.append(
+                    "Entry points: "
+                    + ", ".join(
+                        f"`{e}`"
+                        + (
+                            f" ({'; '.join(dict.fromkeys(wired.starts[e]))})"
+                            if e in wired.starts
+                            else ""
+                        )
+                        for e in entries
+                    )
+                    + "."
+                )
+            starting = [f for f in members if f in wired.starts and f not in entries]
+            if starting:
+                out.append(
+                    "Serving code: "
+                    + ", ".join(
+                        f"`{f}` ({'; '.join(dict.fromkeys(wired.starts[f]))})" for f in starting
+                    )
+                    + "."
+                )
             if protocols:
                 out.append("Protocols and schemas: " + ", ".join(f"`{p}`" for p in protocols) + ".")
             if configs:
                 out.append("Configuration: " + ", ".join(f"`{c}`" for c in configs) + ".")
             api: list[str] = []
             outward: dict[str, int] = {}
-            external: set[str] = set()
-            for member in members[:_MAX_FILES_PER_PATH]:
+            external: dict[str, set[str]] = {}
+            skipped = [m for m in members if m in generated]
+            for m in members:
+                if m not in generated and language_of(m) is not None:
+                    why = generated_reason(m, _head(reader.root, m))
+                    if why is not None:
+                        generated[m] = why
+                        skipped.append(m)
+            if skipped:
+                out.append(
+                    f"Generated or vendored, not outlined: {len(skipped)} files ("
+                    + ", ".join(f"`{m}` ({generated[m]})" for m in skipped[:5])
+                    + (" …" if len(skipped) > 5 else "")
+                    + ")."
+                )
+            for member in [m for m in members if m not in generated][:_MAX_FILES_PER_PATH]:
                 facts = reader.outline(member)
                 if facts is None:
                     continue
@@ -180,11 +301,8 @@ class Architecture:
                     elif owner is None:
                         top = edge.target.split("/")[0]
                         outward[top] = outward.get(top, 0) + 1
-                external.update(
-                    n.split(".")[0]
-                    for n, kind in graph.external.get(member, [])
-                    if kind != "standard library"
-                )
+                for n, kind in graph.external.get(member, []):
+                    external.setdefault(kind, set()).add(n)
             if len(members) > _MAX_FILES_PER_PATH:
                 out.append(f"Only the first {_MAX_FILES_PER_PATH} files were read.")
             if outward:
@@ -193,10 +311,15 @@ class Architecture:
                     + ", ".join(f"`{t}` ({n})" for t, n in sorted(outward.items()))
                     + "."
                 )
-            if external:
-                out.append(
-                    "External dependencies: " + ", ".join(f"`{e}`" for e in sorted(external)) + "."
-                )
+            for kind in ("third-party", "standard library", "workspace"):
+                if external.get(kind):
+                    names = sorted(external[kind])
+                    out.append(
+                        f"Dependencies, {kind}: "
+                        + ", ".join(f"`{e}`" for e in names[:30])
+                        + (f" and {len(names) - 30} more" if len(names) > 30 else "")
+                        + "."
+                    )
             out += ["", "Public API:", ""] + ([f"- {a}" for a in api[:60]] or ["- (none found)"])
             if len(api) > 60:
                 out.append(f"- … and {len(api) - 60} more")
@@ -216,7 +339,8 @@ class Architecture:
                     pieces.append(
                         Piece(f"{proto}", text, CHANGES, source=proto, outline=text[:2000])
                     )
-        out += ["## Integration points", ""]
+        out += ["## Integration points", "", *wired.render()]
+        out += ["", "### Imports between the given paths", ""]
         out += [
             f"- `{a}` imports from `{b}` ({len(where)} imports, e.g. `{where[0]}`)"
             for (a, b), where in sorted(edges.items())
@@ -230,6 +354,11 @@ class Architecture:
                 for n, owners in sorted(common.items())
             ]
             out += [f"- `{f}`, above the given paths" for f in above]
+        sent = {p.source for p in pieces if p.source}
+        for proto in dict.fromkeys(d.path for d in wired.protocols):
+            text = reader.text(proto) if proto not in sent else None
+            if text is not None:  # the contract the services share, wherever it is kept
+                pieces.append(Piece(proto, text, NEIGHBOURS, source=proto, outline=text[:2000]))
         for path in above:
             text = reader.text(path)
             if text is not None:

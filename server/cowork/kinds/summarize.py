@@ -207,7 +207,7 @@ class Summarize:
                 if why is not None and (path, why) not in m.withheld:
                     m.withheld.append((path, why))
                     names.add(imp.spec)
-        for group in ("third-party",):
+        for group in ("third-party", "workspace"):
             kept = [entry for entry in m.imports.get(group, []) if entry[0] not in names]
             if kept:
                 m.imports[group] = kept
