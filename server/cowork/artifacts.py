@@ -149,6 +149,10 @@ def built_from(provenance: dict[str, Any]) -> str:
                 else f"  - {e['what']}: {e['reason']}"
                 for e in entries[:50]
             ]
+    notes = context.get("notes") or []
+    if notes:
+        lines.append("- **Notes**:")
+        lines += [f"  - {note}" for note in notes[:50]]
     lines += ["", "</details>", ""]
     return "\n".join(lines)
 

@@ -32,6 +32,8 @@ class Settings:
     open_artifact_on_completion: bool = True
     min_finding_severity: str = "information"
     exclude: tuple[str, ...] = ()
+    # Globs of generated or vendored files, over the built-in rules and .gitattributes.
+    generated: tuple[str, ...] = ()
     # Model-name prefix -> (input, output) USD per million tokens, over the built-in table.
     prices: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     # The longest silence from a model's API before an attempt is given up (and retried).
@@ -123,6 +125,7 @@ _FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "openArtifactOnCompletion": ("open_artifact_on_completion", _boolean),
     "minFindingSeverity": ("min_finding_severity", _choice(SEVERITIES)),
     "exclude": ("exclude", _globs),
+    "generated": ("generated", _globs),
     "prices": ("prices", _prices),
     "requestTimeoutSeconds": ("request_timeout_seconds", _int_range(1, 3600)),
     "offlineDelayMs": ("offline_delay_ms", _int_range(0, 3_600_000)),

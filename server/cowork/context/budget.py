@@ -62,6 +62,13 @@ class Piece:
     source: str | None = None
     outline: str | None = None
     required: bool = False
+    # Smaller forms tried in order before the outline: (what was cut, text), e.g. a diff
+    # with its deletion-only hunks as one-line notes, then its hunks far from any code.
+    smaller: tuple[tuple[str, str], ...] = ()
+    # Pieces of one group (the diffs of a change) are ranked by their order: the smallest
+    # form of every lower-ranked one is kept room for before a higher-ranked one takes a
+    # larger form, and once one is dropped, all lower-ranked ones are dropped too.
+    group: str | None = None
 
 
 @dataclass(frozen=True)
@@ -100,28 +107,82 @@ def pack(
     taken: dict[int, Piece] = {}
     cuts: list[Cut] = []
     used = 0
-    for index in sorted(range(len(pieces)), key=lambda i: (pieces[i].priority, i)):
+    order = sorted(range(len(pieces)), key=lambda i: (pieces[i].priority, i))
+    floors = _group_floors(pieces, order, estimator, render)
+    dropped_groups: set[str] = set()
+    for index in order:
         piece = pieces[index]
+        forms = _forms(piece)
         cost = estimator.count(render(piece))
-        if used + cost <= room:
-            taken[index] = piece
-            used += cost
+        if piece.group is not None and piece.group in dropped_groups:
+            cuts.append(Cut(piece.title, piece.source, cost, "dropped"))
             continue
-        small_cost = None
-        if piece.outline:
-            small = replace(
-                piece, text=piece.outline, title=f"{piece.title} (outline only)", outline=None
-            )
-            small_cost = estimator.count(render(small))
-            if used + small_cost <= room:
-                taken[index] = small
-                used += small_cost
-                cuts.append(Cut(piece.title, piece.source, cost, "shrunk to its outline"))
-                continue
+        # Room kept for the smallest forms of the group's lower-ranked pieces.
+        pending = floors[index][1] if index in floors else 0
+        chosen: tuple[Piece, str | None, int] | None = None
+        costs: list[int] = []
+        for n, (form, action) in enumerate(forms):
+            form_cost = cost if n == 0 else estimator.count(render(form))
+            costs.append(form_cost)
+            last = n == len(forms) - 1
+            if used + form_cost + pending <= room or (last and used + form_cost <= room):
+                chosen = (form, action, form_cost)
+                break
+        if chosen is not None:
+            form, action, form_cost = chosen
+            taken[index] = form
+            used += form_cost
+            if action is not None:
+                cuts.append(Cut(piece.title, piece.source, cost, action))
+            continue
         if piece.required:
-            raise TaskFailure(_too_big(piece, small_cost or cost, room - used, budget))
+            raise TaskFailure(_too_big(piece, costs[-1], room - used, budget))
         cuts.append(Cut(piece.title, piece.source, cost, "dropped"))
+        if piece.group is not None:
+            dropped_groups.add(piece.group)
     return Packed([taken[i] for i in sorted(taken)], cuts, used + reserved, budget)
+
+
+def _forms(piece: Piece) -> list[tuple[Piece, str | None]]:
+    """`piece` whole, then each of its smaller forms, then its outline, with the action
+    a cut records for each (None: whole)."""
+    forms: list[tuple[Piece, str | None]] = [(piece, None)]
+    for label, text in piece.smaller:
+        small = replace(piece, text=text, title=f"{piece.title} ({label})", smaller=())
+        forms.append((small, f"shrunk ({label})"))
+    if piece.outline:
+        small = replace(
+            piece,
+            text=piece.outline,
+            title=f"{piece.title} (outline only)",
+            outline=None,
+            smaller=(),
+        )
+        forms.append((small, "shrunk to its outline"))
+    return forms
+
+
+def _group_floors(
+    pieces: Sequence[Piece],
+    order: list[int],
+    estimator: TokenEstimator,
+    render: Callable[[Piece], str],
+) -> dict[int, tuple[int, int]]:
+    """For each grouped piece: (its smallest form's cost, the smallest forms' cost of
+    the group's pieces ranked after it) -- the room it leaves them."""
+    out: dict[int, tuple[int, int]] = {}
+    by_group: dict[str, list[int]] = {}
+    for i in order:
+        group = pieces[i].group
+        if group is not None:
+            by_group.setdefault(group, []).append(i)
+    for members in by_group.values():
+        after = 0
+        for i in reversed(members):
+            floor = estimator.count(render(_forms(pieces[i])[-1][0]))
+            out[i] = (floor, after)
+            after += floor
+    return out
 
 
 def _too_big(piece: Piece, cost: int, room: int, budget: int) -> str:

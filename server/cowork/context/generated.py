@@ -13,7 +13,7 @@ top by `GeneratedRules` (see `gitattributes.py` for the parser).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import pathspec
@@ -166,12 +166,16 @@ def generated_reason(path: str, head: str) -> str | None:
     by_name = _name_reason(name)
     if by_name is not None:
         return by_name
-    if head:
-        marker = header_marker(head)
-        if marker is not None:
-            return f"generated (header: {marker})"
-        if name.endswith(_MINIFIABLE) and _looks_minified(head):
-            return "minified"
+    return content_reason(path, head) if head else None
+
+
+def content_reason(path: str, head: str) -> str | None:
+    """Why the file is generated or minified judging by its first lines alone, or None."""
+    marker = header_marker(head)
+    if marker is not None:
+        return f"generated (header: {marker})"
+    if path.endswith(_MINIFIABLE) and _looks_minified(head):
+        return "minified"
     return None
 
 
@@ -251,7 +255,11 @@ class GeneratedRules:
         why = self._verdict(path)
         if why is not None:
             return None if why == _UNMARKED else why
-        return generated_reason(path, head) if head else None
+        return content_reason(path, head) if head else None
+
+    def unmarked(self, path: str) -> bool:
+        """Whether `.gitattributes` says `path` is neither generated nor vendored."""
+        return self._verdict(path) == _UNMARKED
 
     def _verdict(self, path: str) -> str | None:
         # memoised: the same paths are asked at every gathering
@@ -280,3 +288,40 @@ _UNMARKED = "not generated (.gitattributes)"
 def unmarked_reason() -> str:
     """The reason an attribute rule carries when it *unsets* generated/vendored."""
     return _UNMARKED
+
+
+# Files of one reason listed one by one in provenance at most; beyond, by folder.
+_LISTED = 100
+
+
+def group_skipped(excluded: Mapping[str, str]) -> list[tuple[str, str]]:
+    """`excluded` (path -> why) as provenance lists it, sorted: each vendored folder as
+    one entry ("vendor/", "vendored (vendor/): 90,000 files"), and a generated reason
+    that covers more than a hundred files by folder. Other reasons, one file each."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    by_reason: dict[str, list[str]] = {}
+    out: list[tuple[str, str]] = []
+    for path, why in excluded.items():
+        by_reason.setdefault(why, []).append(path)
+    for why, paths in by_reason.items():
+        if why.startswith("vendored (") and why.endswith("/)"):
+            segment = why[len("vendored (") : -1]
+            for path in paths:
+                cut = ("/" + path).find("/" + segment)
+                groups.setdefault((path[:cut] + segment, why), []).append(path)
+        elif len(paths) > _LISTED and _is_skip_reason(why):
+            for path in paths:
+                folder = "/".join(path.split("/")[:2][:-1] or ["."]) + "/"
+                groups.setdefault((folder, why), []).append(path)
+        else:
+            out.extend((path, why) for path in paths)
+    for (folder, why), paths in groups.items():
+        if len(paths) == 1:
+            out.append((paths[0], why))
+        else:
+            out.append((folder, f"{why}: {len(paths):,} files"))
+    return sorted(out)
+
+
+def _is_skip_reason(why: str) -> bool:
+    return why.startswith(("generated", "minified", "lock file", "not diffed", "vendored"))

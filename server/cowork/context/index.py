@@ -25,6 +25,7 @@ from pathlib import Path, PurePosixPath
 
 from cowork.context import outline as py
 from cowork.context import treesitter
+from cowork.context.generated import HEAD_BYTES, content_reason
 from cowork.context.watch import EVERYTHING, Changes, WorkspaceWatch
 from cowork.context.workspace import MAX_FILE_BYTES, SKIP_DIRS, Listing, listing, restat
 
@@ -61,6 +62,8 @@ class FileFacts:
     syntax_error: str | None = None
     unreadable: str | None = None  # why the text could not be used (binary, too large, encoding)
     all_names: tuple[str, ...] | None = None  # a Python module's literal __all__
+    # Why the file's first lines say it is generated or minified (names: see the reader).
+    generated: str | None = None
     # The namespace/package the file declares (C#, Java, Kotlin, PHP), to tell the
     # workspace's own imports from third-party ones.
     package: str | None = None
@@ -76,6 +79,10 @@ def parse(path: str, text: str, sha: str, size: int) -> FileFacts:
     """Facts of one file's text (pure; no caching)."""
     language = language_of(path)
     lines = text.count("\n") + (1 if text and not text.endswith("\n") else 0)
+    generated = content_reason(path, text[:HEAD_BYTES])
+    if generated is not None:
+        # Not outlined: a generator's output is nobody's API (the reader withholds it).
+        return FileFacts(path, language, sha, size, lines, generated=generated)
     if language == "python":
         o = py.python_outline(text)
         imports = tuple(Import(i.module, i.line, i.names, i.level) for i in o.imports)

@@ -22,6 +22,8 @@ from typing import Protocol
 import git
 
 from cowork.context import git as gitfacts
+from cowork.context import gitattributes
+from cowork.context.generated import HEAD_BYTES, GeneratedRules, content_reason, group_skipped
 from cowork.context.gitrepo import open_repo
 from cowork.context.index import FileFacts, WorkspaceIndex, decode
 from cowork.context.outline import Definition
@@ -54,11 +56,17 @@ class ContextReader:
         overlays: Mapping[str, str] | None = None,
         exclude: tuple[str, ...] = (),
         cancelled: Flag | None = None,
+        generated: tuple[str, ...] = (),
     ) -> None:
         self.root = root
         self.index = index
         self.overlays = dict(overlays or {})
         self.rules = Exclusions(exclude)
+        # Generated, vendored and lock files: the built-in rules, the `generated` globs,
+        # and each folder's `.gitattributes` (by folder, with its parents' rules).
+        self._generated_globs = tuple(generated)
+        self._folder_rules: dict[str, GeneratedRules] = {}
+        self.notes: list[str] = []  # what the user should know of the gathering (provenance)
         self._cancelled = cancelled
         self.files: dict[str, FileRef] = {}
         self.excluded: dict[str, str] = {}
@@ -90,7 +98,9 @@ class ContextReader:
             and memo.files is files
             and memo.links == self._listing.links
             and memo.exclude == self.rules.extra
+            and memo.generated == self._generated_key(files)
         ):
+            self.notes.extend(n for n in memo.notes if n not in self.notes)
             return memo
         view = self._make_view(files)
         self.index.inventory_cache = view
@@ -102,7 +112,7 @@ class ContextReader:
         clear: set[str] = set()
         links = self._listing.links
         for rel in files:
-            why = self.rules.reason(rel)
+            why = self.rules.reason(rel) or self._generated_path(rel)
             if why is None:
                 allowed.append(rel)
                 if (
@@ -128,6 +138,8 @@ class ContextReader:
             files=files,
             links=self._listing.links,
             exclude=self.rules.extra,
+            generated=self._generated_key(files),
+            notes=tuple(self.notes),
             allowed=allowed,
             excluded=excluded,
             clear=frozenset(clear),
@@ -160,18 +172,17 @@ class ContextReader:
             if isinstance(memo, _FactsMemo) and memo.view.files is view.files:
                 # Files the watch did not report keep their very stat entry (see
                 # `workspace.restat`): their facts stand.
-                before, known = memo.listing.stats, memo.by_path
-            memo = _FactsMemo(
-                view,
-                self._listing,
-                [
-                    (rel, known[rel])
-                    if rel in known and before.get(rel) is stats.get(rel)
-                    else (rel, self._disk_facts(rel, stats.get(rel)))
-                    for rel in view.allowed
-                ],
-            )
+                before, known = memo.listing.stats, memo.raw_by_path
+            raw = [
+                (rel, known[rel])
+                if rel in known and before.get(rel) is stats.get(rel)
+                else (rel, self._disk_facts(rel, stats.get(rel)))
+                for rel in view.allowed
+            ]
+            memo = _FactsMemo(view, self._listing, raw, *self._without_generated(raw))
             self.index.facts_cache = memo
+        for rel, why in memo.generated.items():
+            self.excluded.setdefault(rel, why)
         self._facts_memo = memo
         # Files judged by their path alone have facts that do not depend on this
         # gathering; the others (links, token-bearing config) and the editor's unsaved
@@ -187,6 +198,106 @@ class ContextReader:
         for i, f in fresh:
             out[i] = (kept[i][0], f)
         return out
+
+    def _without_generated(
+        self, raw: list[tuple[str, FileFacts | None]]
+    ) -> tuple[list[tuple[str, FileFacts | None]], dict[str, str]]:
+        """`raw` with the files whose first lines say they are generated (or minified)
+        as None, and those files with why. A file too large to parse is judged by
+        its first few KB, read alone."""
+        out: list[tuple[str, FileFacts | None]] = []
+        generated: dict[str, str] = {}
+        for rel, facts in raw:
+            why = None
+            if facts is not None and not self._rules_for(rel).unmarked(rel):
+                why = facts.generated
+                if why is None and facts.unreadable and facts.unreadable.startswith("larger"):
+                    why = content_reason(rel, self._head(rel))
+            if why is not None:
+                generated[rel] = why
+                facts = None
+            out.append((rel, facts))
+        return out, generated
+
+    # -- generated, vendored, minified and lock files -------------------------------
+
+    def _generated_key(self, files: list[str]) -> tuple[object, ...]:
+        """What the generated-file verdicts of `files` depend on besides their paths:
+        the `generated` globs and every `.gitattributes` as it is now."""
+        stats = self._listing.stats
+        attrs = tuple(
+            (rel, stats[rel].st_mtime_ns, stats[rel].st_size)
+            for rel in files
+            if rel.endswith(".gitattributes") and rel in stats
+        )
+        return (self._generated_globs, attrs)
+
+    def _rules_for(self, rel: str) -> GeneratedRules:
+        return self._rules_in(rel.rpartition("/")[0])
+
+    def _rules_in(self, folder: str) -> GeneratedRules:
+        """The rules for files in `folder`: its parents' and its own `.gitattributes`."""
+        rules = self._folder_rules.get(folder)
+        if rules is not None:
+            return rules
+        if folder:
+            parent = self._rules_in(folder.rpartition("/")[0])
+        else:
+            parent = GeneratedRules((), self._generated_globs)
+        rules = parent
+        vendored = folder and GeneratedRules().path_reason(folder + "/_") is not None
+        if not vendored:  # a copied-in folder's own attributes are not this workspace's
+            where = f"{folder}/.gitattributes" if folder else ".gitattributes"
+            parsed = self._read_attributes(where)
+            if parsed is not None and parsed.rules:
+                rules = GeneratedRules([*parent.attributes, *parsed.rules], self._generated_globs)
+        self._folder_rules[folder] = rules
+        return rules
+
+    def _read_attributes(self, where: str) -> gitattributes.Parsed | None:
+        path = os.path.join(self.root, where)
+        try:
+            if not os.path.isfile(path) or os.path.islink(path):
+                return None
+            with open(path, "rb") as handle:
+                data = handle.read(MAX_FILE_BYTES + 1)
+        except OSError as exc:
+            self.notes.append(f"{where} could not be read ({exc.strerror}); its rules are ignored")
+            return None
+        text = data[:MAX_FILE_BYTES].decode("utf-8", "replace")
+        parsed = gitattributes.parse(text, where)
+        if len(data) > MAX_FILE_BYTES:
+            parsed.notes.append(f"{where}: only its first {MAX_FILE_BYTES:,} bytes were read")
+        self.notes.extend(n for n in parsed.notes if n not in self.notes)
+        return parsed
+
+    def _generated_path(self, rel: str) -> str | None:
+        return self._rules_for(rel).path_reason(rel)
+
+    def why_generated(self, rel: str, head: str | None = None) -> str | None:
+        """Why `rel` is generated, vendored, minified or a lock file, or None: by its path
+        (names, folders, `.gitattributes`, the `generated` setting), else by its first
+        lines (`head`, or the first few KB of the file, never the whole of it)."""
+        rules = self._rules_for(rel)
+        why = rules.path_reason(rel)
+        if why is not None or rules.unmarked(rel):
+            return why
+        if head is None:
+            head = self._head(rel)
+        return content_reason(rel, head) if head else None
+
+    def _head(self, rel: str) -> str:
+        """The first few KB of `rel`'s text, for judging it (never sent from here)."""
+        if rel in self.overlays:
+            return self.overlays[rel][:HEAD_BYTES]
+        try:
+            with open(os.path.join(self.root, rel), "rb") as handle:
+                data = handle.read(HEAD_BYTES)
+        except OSError:
+            return ""
+        if b"\0" in data:
+            return ""
+        return data.decode("utf-8", "ignore")
 
     def _disk_facts(self, rel: str, st: os.stat_result | None) -> FileFacts | None:
         try:
@@ -255,7 +366,7 @@ class ContextReader:
             if self.rules.needs_text(rel):
                 why = self.rules.reason(rel, self._peek(rel))
             return why if why is not None else self._link_reason(rel)
-        why = self.rules.reason(rel)
+        why = self.rules.reason(rel) or self._generated_path(rel)
         if why is None and self.rules.needs_text(rel):
             # Package manager config is excluded only when it carries a token: look, so
             # that callers that never read the text (a diff's hunks) are told as well.
@@ -365,9 +476,13 @@ class ContextReader:
             return None
         st = self._listing.stats.get(rel) if "_listing" in self.__dict__ else None
         try:
-            return self.index.facts(rel, self.overlays, st)
+            facts = self.index.facts(rel, self.overlays, st)
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return None
+        if facts.generated is not None and not self._rules_for(rel).unmarked(rel):
+            self.excluded.setdefault(rel, facts.generated)
+            return None
+        return facts
 
     def may_mention(self, rel: str, names: set[str]) -> bool:
         """Whether allowed `rel` may hold one of `names` as a whole word; False when it
@@ -408,6 +523,8 @@ class ContextReader:
         if raw is None:
             return None
         token_why = self.rules.reason(rel, raw)
+        if token_why is None and not self._rules_for(rel).unmarked(rel):
+            token_why = content_reason(rel, raw[:HEAD_BYTES])
         if token_why is not None:
             self.excluded[rel] = token_why
             if required:
@@ -463,7 +580,7 @@ class ContextReader:
             (path, ", ".join(f"{r.kind} (line {r.line})" for r in found))
             for path, found in sorted(self.redacted.items())
         ]
-        return list(self.files.values()), sorted(self.excluded.items()), redacted
+        return list(self.files.values()), group_skipped(self.excluded), redacted
 
 
 @dataclass(frozen=True)
@@ -473,6 +590,8 @@ class _InventoryView:
     files: list[str]  # the listing's list itself: compared by identity
     links: frozenset[str]
     exclude: tuple[str, ...]
+    generated: tuple[object, ...]  # `_generated_key` of `files`
+    notes: tuple[str, ...]  # what reading the `.gitattributes` files found
     allowed: list[str]
     excluded: dict[str, str]
     clear: frozenset[str]  # allowed by their path alone: no link, no token-bearing config
@@ -485,11 +604,17 @@ class _InventoryView:
 class _FactsMemo:
     view: _InventoryView
     listing: Listing
-    facts: list[tuple[str, FileFacts | None]]  # as on disk
+    raw: list[tuple[str, FileFacts | None]]  # as on disk
+    facts: list[tuple[str, FileFacts | None]]  # generated files as None: never outlined
+    generated: dict[str, str]  # the files found generated by their first lines, and why
 
     @cached_property
     def by_path(self) -> dict[str, FileFacts | None]:
         return dict(self.facts)
+
+    @cached_property
+    def raw_by_path(self) -> dict[str, FileFacts | None]:
+        return dict(self.raw)
 
 
 def _check_ignore(root: Path, rel: str) -> bool:

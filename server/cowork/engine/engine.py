@@ -772,6 +772,7 @@ def _provenance(task: Task, brief: Brief, gathered: Gathered) -> dict[str, Any]:
             "excluded": [{"path": p, "reason": why} for p, why in gathered.excluded],
             "redacted": [{"path": p, "what": what} for p, what in gathered.redacted],
             "cut": [{"what": what, "reason": why} for what, why in gathered.cuts],
+            "notes": list(gathered.notes),
             "tokens": gathered.tokens,
             "budget": gathered.budget,
         },

@@ -27,7 +27,7 @@ from cowork.context.index import WorkspaceIndex
 from cowork.context.privacy import redact
 from cowork.context.reader import ContextReader
 from cowork.errors import TaskFailure
-from cowork.kinds.base import Gathered, GatherRequest
+from cowork.kinds.base import TARGET, Gathered, GatherRequest
 from cowork.kinds.prompt import render_part
 from cowork.kinds.workspace_map import map_piece
 from cowork.processes import pid_alive
@@ -77,10 +77,15 @@ def run_gather(kind: str, request: GatherRequest) -> Gathered:
         request.overlays,
         request.settings.exclude,
         request.cancelled,
+        request.settings.generated,
     )
     collected = kinds.get(kind).gather(request, reader)
     reader.check_cancelled()
-    shared = map_piece(reader, request.settings.context_budget_tokens)
+    budget = request.settings.context_budget_tokens
+    if collected.map_share is None:
+        shared = map_piece(reader, budget)
+    else:  # taken first, within its small share: the change gets the rest
+        shared = replace(map_piece(reader, budget, collected.map_share), priority=TARGET)
     reader.check_cancelled()
     files, excluded, redacted = reader.provenance()
     report, _ = redact(collected.offline_report)
@@ -94,6 +99,7 @@ def run_gather(kind: str, request: GatherRequest) -> Gathered:
         offline_report=report,
         excluded=excluded,
         redacted=redacted,
+        notes=list(reader.notes),
         base=collected.base,
         budget=request.settings.context_budget_tokens,
         candidates=candidates,

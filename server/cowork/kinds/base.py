@@ -33,6 +33,9 @@ class Collected:
     # What the recipe's own checks found at file:line (review): the offline answer's
     # findings, and a model's when it gives none of its own.
     findings: list[Finding] = field(default_factory=list)
+    # The share of the budget the workspace map may take, when not the usual one (a
+    # change larger than the budget leaves the map a small, guaranteed share).
+    map_share: float | None = None
 
 
 @dataclass
@@ -46,6 +49,8 @@ class Gathered:
     excluded: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
     redacted: list[tuple[str, str]] = field(default_factory=list)  # (path, what)
     cuts: list[tuple[str, str]] = field(default_factory=list)  # (what, why)
+    # What the user should know of how the context was read (a malformed .gitattributes).
+    notes: list[str] = field(default_factory=list)
     base: str | None = None
     tokens: int = 0
     budget: int = 0

@@ -20,14 +20,16 @@ from typing import Any
 from cowork import uris
 from cowork.brief import Brief
 from cowork.context import git as gitfacts
+from cowork.context.budget import LocalEstimator
 from cowork.context.diff import FileChange, text_change
 from cowork.context.git import ChangeSet
 from cowork.context.graph import ImportGraph, graph_for
-from cowork.context.index import FileFacts, decode, parse
+from cowork.context.index import FileFacts, decode, language_of, parse
 from cowork.context.outline import Definition
 from cowork.context.privacy import redact
 from cowork.context.workspace import MAX_FILE_BYTES, relative_to
 from cowork.errors import InputError, TaskFailure
+from cowork.kinds import change_facts, change_rank
 from cowork.kinds.base import (
     CALLERS,
     CHANGES,
@@ -43,12 +45,14 @@ from cowork.kinds.base import (
 )
 from cowork.kinds.findings import Finding, Severity
 from cowork.kinds.summarize import is_test_file, outline_text, public, test_names_for
+from cowork.kinds.workspace_map import SMALL_SHARE
 
-MAX_DEEP_FILES = 40  # changed files read in depth: surrounding code, API, callers, tests
+# Changed source files read in depth (surrounding code, API, callers, tests), by rank.
+MAX_DEEP_FILES = 300
 MAX_DEF_LINES = 150  # a longer definition is shown by its changed method, or around the change
 AROUND = 15  # lines either side of a change inside a definition too long to show whole
 MAX_AROUND_LINES = 400  # surrounding code per file
-MAX_CALLER_FILES = 20
+MAX_CALLER_FILES = 40
 MAX_SITES_PER_FILE = 12
 MAX_TESTS = 10
 _SYMLINK_MODE = "120000"
@@ -108,6 +112,9 @@ class ChangeFacts:
     cs: ChangeSet
     shown: list[FileChange] = field(default_factory=list)
     hidden: list[tuple[FileChange, str]] = field(default_factory=list)  # (change, why)
+    # Changes to generated, vendored, minified and lock files: one line each, never sent.
+    generated: list[tuple[FileChange, str]] = field(default_factory=list)  # (change, why)
+    main: frozenset[str] = frozenset()  # the workspace's main languages
     new: dict[str, Version] = field(default_factory=dict)
     old: dict[str, FileFacts] = field(default_factory=dict)
     touched: dict[str, list[Definition]] = field(default_factory=dict)
@@ -120,7 +127,21 @@ class ChangeFacts:
 
     @property
     def all_files(self) -> list[FileChange]:
-        return sorted([*self.shown, *(fc for fc, _ in self.hidden)], key=lambda f: f.path)
+        return sorted(
+            [*self.shown, *(fc for fc, _ in self.hidden), *(fc for fc, _ in self.generated)],
+            key=lambda f: f.path,
+        )
+
+    def users(self) -> dict[str, int]:
+        """Changed path -> how many other files use its changed definitions."""
+        by_target: dict[str, set[str]] = {}
+        for c in self.callers:
+            by_target.setdefault(c.target, set()).add(c.path)
+        return {path: len(users) for path, users in by_target.items()}
+
+    def ranked(self) -> list[FileChange]:
+        """The shown changes in reading order (`change_rank.order`)."""
+        return change_rank.order(self.shown, self.main, self.users())
 
 
 def _gather_changes(request: GatherRequest) -> ChangeSet:
@@ -142,17 +163,25 @@ def collect(request: GatherRequest, reader: ContextReader, *, callers: bool) -> 
     if not cs.commits and not files:
         raise TaskFailure(_nothing_to_compare(cs, request.root))
     f = ChangeFacts(replace(cs, files=files))
+    f.main = change_rank.main_languages(reader.inventory)
     for fc in sorted(files, key=lambda c: c.path):
+        generated = _why_generated(fc, reader)
+        if generated is not None:
+            f.generated.append((fc, generated))
+            continue
         why = _why_hidden(fc, reader)
         if why is None:
             f.shown.append(fc)
         else:
             f.hidden.append((fc, why))
     reader.check_cancelled()
-    deep = [fc for fc in f.shown if _has_text(fc)]
+    # Facts of every changed code file, most important first (the cap is far above a
+    # release's worth of source files; beyond it, diffs alone).
+    read = [fc for fc in f.ranked() if _has_text(fc)][:MAX_DEEP_FILES]
+    deep = [fc for fc in f.ranked() if _has_text(fc) and language_of(fc.path) is not None]
     f.shallow_files = [fc.path for fc in deep[MAX_DEEP_FILES:]]
     deep = deep[:MAX_DEEP_FILES]
-    _read_versions(f, deep, reader)
+    _read_versions(f, read, reader)  # every file read is in provenance (with redactions)
     reader.check_cancelled()
     for fc in deep:
         _api_changes(f, fc)
@@ -184,6 +213,28 @@ def _nothing_to_compare(cs: ChangeSet, root: Path) -> str:
 
 def _has_text(fc: FileChange) -> bool:
     return not (fc.submodule or _SYMLINK_MODE in (fc.old_mode, fc.new_mode))
+
+
+def _why_generated(fc: FileChange, reader: ContextReader) -> str | None:
+    """Why this change is to a generated, vendored, minified or lock file, or None.
+    Recorded in provenance. Secrets are judged first: their reason is the one shown."""
+    if fc.submodule:
+        return None
+    for path in fc.paths:
+        if reader.rules.reason(path) is not None:
+            return None
+        why = reader.why_generated(path, _patch_head(fc) if fc.status == "D" else None)
+        if why is not None:
+            reader.excluded.setdefault(path, why)
+            return why
+    return None
+
+
+def _patch_head(fc: FileChange) -> str:
+    """The first lines of a deleted file, from its patch (the file is gone)."""
+    if not fc.hunks or fc.hunks[0].old_start > 1:
+        return ""
+    return "\n".join(line[1:] for line in fc.hunks[0].lines[:60])
 
 
 def _why_hidden(fc: FileChange, reader: ContextReader) -> str | None:
@@ -499,9 +550,11 @@ def _find_callers(
 def _find_tests(
     f: ChangeFacts, deep: list[FileChange], graph: ImportGraph, reader: ContextReader
 ) -> None:
+    changed_tests = [fc.path for fc in deep if is_test_file(fc.path)]
+    for path in changed_tests:
+        f.tests.setdefault(path, "changed in this change")
     for fc in deep:
         if is_test_file(fc.path):
-            f.tests.setdefault(fc.path, "changed in this change")
             continue
         for edge in graph.importers_of(fc.path):
             if is_test_file(edge.source):
@@ -509,8 +562,16 @@ def _find_tests(
                 f.tested.add(fc.path)
         conventional = test_names_for(fc.path)
         for other in reader.named(conventional):
-            if other != fc.path:
+            # a test is code: a file named like one (an issue template) is not a test
+            if other != fc.path and language_of(other) is not None:
                 f.tests.setdefault(other, f"named after `{fc.path}`")
+                f.tested.add(fc.path)
+        # A test changed in the same change that uses a changed name covers it.
+        names = {d.name for d in f.touched.get(fc.path, []) if d.public}
+        for test in changed_tests:
+            used = sorted(n for n in names if reader.may_mention(test, {n}))
+            if used:
+                f.tests[test] = f"changed in this change; uses `{used[0]}` of `{fc.path}`"
                 f.tested.add(fc.path)
 
 
@@ -532,6 +593,7 @@ def _commit_lines(cs: ChangeSet) -> str:
 
 def _file_list(f: ChangeFacts) -> str:
     hidden = dict((fc.path, why) for fc, why in f.hidden)
+    hidden |= {fc.path: f"not shown: {why}" for fc, why in f.generated}
     out = []
     for fc in f.all_files:
         counts = "" if fc.added is None else f" +{fc.added} -{fc.deleted}"
@@ -540,11 +602,24 @@ def _file_list(f: ChangeFacts) -> str:
     return redact("\n".join(out))[0]
 
 
-def _diff_piece(fc: FileChange) -> Piece:
+def _diff_piece(fc: FileChange, f: ChangeFacts) -> Piece:
+    """The diff of `fc`, with the smaller forms it takes before its outline (one of the
+    "diffs" group, ranked by its place in the list)."""
     title = f"Diff of {fc.path}" + (f" ({fc.describe()})" if fc.old_path else "")
     patch = fc.patch() or f"({fc.describe()}; no content change)"
     outline = "\n".join(f"{h.header}  (+{len(h.added())} lines)" for h in fc.hunks) or fc.describe()
-    return Piece(title, redact(patch)[0], TARGET, source=fc.path, outline=redact(outline)[0])
+    version = f.new.get(fc.path)
+    called = {c.name for c in f.callers if c.target == fc.path}
+    steps = change_rank.shrink_steps(fc, version.facts if version else None, called)
+    return Piece(
+        title,
+        redact(patch)[0],
+        TARGET,
+        source=fc.path,
+        outline=redact(outline)[0],
+        smaller=tuple((label, redact(text)[0]) for label, text in steps),
+        group="diffs",
+    )
 
 
 def _around_piece(fc: FileChange, version: Version) -> Piece | None:
@@ -647,18 +722,36 @@ def pieces_for(
     if desc:
         pieces.append(Piece("What the change is supposed to do", redact(desc)[0], TARGET))
     pieces.append(Piece("Commits", _commit_lines(f.cs), TARGET))
+    listing = _file_list(f)
     pieces.append(
-        Piece(f"Changed files ({f.cs.base[:10]}..{_new_side(f.cs)})", _file_list(f), TARGET)
+        Piece(
+            f"Changed files ({f.cs.base[:10]}..{_new_side(f.cs)})",
+            listing,
+            TARGET,
+            outline=change_facts.stats_outline(listing.splitlines()),
+        )
     )
-    pieces += [_diff_piece(fc) for fc in f.shown]
-    for fc in f.shown:
+    deep = [fc for fc in f.shown if language_of(fc.path) and (fc.path in f.new or fc.path in f.old)]
+    pieces.append(
+        change_facts.facts_piece(
+            _api_lines(f),
+            [f"{c.path}:{c.line} uses `{c.name}` (changed in {c.target})" for c in f.callers]
+            if callers
+            else None,
+            [f"{path} — {why}" for path, why in sorted(f.tests.items())],
+            len(deep),
+        )
+    )
+    ranked = f.ranked()
+    pieces += [_diff_piece(fc, f) for fc in ranked]
+    generated = change_facts.generated_piece(f.generated)
+    if generated is not None:
+        pieces.append(generated)
+    for fc in ranked:
         version = f.new.get(fc.path)
         around = _around_piece(fc, version) if version is not None else None
         if around is not None:
             pieces.append(around)
-    if f.api or f.api_notes:
-        api = redact("\n".join(_api_lines(f)))[0]
-        pieces.append(Piece("Public API before/after", api, CHANGES))
     if callers:
         pieces += _caller_pieces(f, reader)
     pieces += _test_pieces(f, reader)
@@ -723,6 +816,7 @@ def _change_lines(f: ChangeFacts) -> list[str]:
         "| --- | --- | ---: | ---: |",
     ]
     hidden = dict((fc.path, why) for fc, why in f.hidden)
+    hidden |= {fc.path: change_facts.generated_line(fc, why) for fc, why in f.generated}
     for fc in f.all_files:
         what = fc.describe() + (f" — {hidden[fc.path]}" if fc.path in hidden else "")
         if fc.added is None:
@@ -732,7 +826,7 @@ def _change_lines(f: ChangeFacts) -> list[str]:
     if f.shallow_files:
         out += [
             "",
-            f"{len(f.shallow_files)} more files are shown by their diff only (over "
+            f"{len(f.shallow_files)} more source files are shown by their diff only (over "
             f"{MAX_DEEP_FILES} files are not read in depth).",
         ]
     out += ["", "### Commits", ""]
@@ -839,7 +933,17 @@ class _ChangesKind:
         reader.check_cancelled()
         pieces = pieces_for(f, request, reader, callers=self.with_callers)
         report = self.report(f, request.params.get("description"))
-        return Collected(pieces, report, f.cs.base, findings=self.findings(f))
+        # A change larger than the budget leaves the shared map only a small share.
+        estimate = LocalEstimator()
+        size = sum(estimate.count(p.text) for p in pieces)
+        big = size > request.settings.context_budget_tokens - request.reserved_tokens
+        return Collected(
+            pieces,
+            report,
+            f.cs.base,
+            findings=self.findings(f),
+            map_share=SMALL_SHARE if big else None,
+        )
 
     def report(self, f: ChangeFacts, description: str | None) -> str:
         raise NotImplementedError

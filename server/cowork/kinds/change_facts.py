@@ -1,0 +1,76 @@
+"""The compact pieces of a change that survive any budget: the facts (public API
+before/after, callers, related tests), one line per generated file, and the
+diff statistics of every file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from cowork.context.budget import Piece
+from cowork.context.diff import FileChange
+from cowork.context.privacy import redact
+from cowork.kinds.base import TARGET
+
+MAX_FACT_LINES = 400  # per section of the facts piece; the rest is counted
+
+
+def generated_line(fc: FileChange, why: str) -> str:
+    """One line for a change to a generated, vendored, minified or lock file."""
+    if fc.added is None:
+        return f"generated: {fc.path} changed ({fc.describe()}; {why})"
+    return f"generated: {fc.added + (fc.deleted or 0)} lines changed in {fc.path} ({why})"
+
+
+def generated_piece(changes: Sequence[tuple[FileChange, str]]) -> Piece | None:
+    """The changes to generated files, one line each (their diffs are never sent)."""
+    if not changes:
+        return None
+    text = "\n".join(generated_line(fc, why) for fc, why in changes)
+    return Piece(
+        "Generated, vendored and lock files changed (their diffs are not sent)",
+        redact(text)[0],
+        TARGET,
+        outline=f"{len(changes)} generated, vendored or lock files changed",
+    )
+
+
+def _capped(lines: list[str], what: str) -> list[str]:
+    if len(lines) <= MAX_FACT_LINES:
+        return lines
+    return [*lines[:MAX_FACT_LINES], f"… and {len(lines) - MAX_FACT_LINES} more {what}"]
+
+
+def facts_piece(api: list[str], callers: list[str] | None, tests: list[str], files: int) -> Piece:
+    """The facts of every changed source file, compact: taken before any diff is, so
+    that no budget leaves a model without them. `callers` None: not looked for (docs)."""
+    out = [f"Facts of the {files} changed source files (computed for all of them).", ""]
+    out += ["## Public API before/after", ""]
+    out += _capped(api, "API changes") or ["No public definition was added, removed or changed."]
+    if callers is not None:
+        out += ["", "## Callers of changed definitions", ""]
+        out += _capped(callers, "call sites") or [
+            "No other workspace file uses the changed definitions."
+        ]
+    out += ["", "## Related tests", ""]
+    out += _capped(tests, "tests") or ["No related tests were found."]
+    title = (
+        "Public API before/after, callers and related tests"
+        if callers is not None
+        else "Public API before/after and related tests"
+    )
+    outline = (
+        f"{len(api)} API lines, {len(callers or [])} call sites, {len(tests)} related tests "
+        "(listed in the offline report)"
+    )
+    return Piece(title, redact("\n".join(out))[0], TARGET, outline=outline)
+
+
+def stats_outline(lines: Iterable[str]) -> str:
+    """The changed-file list by folder, when the list itself is too long to send."""
+    counts: dict[str, int] = {}
+    for line in lines:
+        path = line.split(" (", 1)[0]
+        folder = path.rpartition("/")[0] or "."
+        top = "/".join(folder.split("/")[:2])
+        counts[top] = counts.get(top, 0) + 1
+    return "\n".join(f"{folder}/: {n} files changed" for folder, n in sorted(counts.items()))
