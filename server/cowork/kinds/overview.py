@@ -160,6 +160,15 @@ def _integration(
     )
 
 
+def _generated_module(reader: ContextReader, importer: str, module: str) -> bool:
+    """Whether a Python import that did not resolve names a generated module beside
+    the importer (`demo_pb2`): the workspace's own code, kept out of the graph."""
+    if not importer.endswith(".py"):
+        return False
+    rel = posixpath.join(posixpath.dirname(importer), *module.split(".")) + ".py"
+    return "generated" in reader.excluded.get(rel, "")
+
+
 def _shared(files: list[str], paths: list[str]) -> list[str]:
     """Configuration and protocols that sit above the given paths, in the folders that
     hold them (`docker-compose.yml`, a top-level `config.yaml`): what the services share."""
@@ -302,6 +311,8 @@ class Architecture:
                         top = edge.target.split("/")[0]
                         outward[top] = outward.get(top, 0) + 1
                 for n, kind in graph.external.get(member, []):
+                    if kind == "third-party" and _generated_module(reader, member, n):
+                        n, kind = f"{n} (generated)", "workspace"
                     external.setdefault(kind, set()).add(n)
             if len(members) > _MAX_FILES_PER_PATH:
                 out.append(f"Only the first {_MAX_FILES_PER_PATH} files were read.")
