@@ -111,7 +111,7 @@ class _Names:
     def of_value(self, value: str) -> str | None:
         """The service an address names: `cartservice:7070`, `http://cart/api`,
         `dns:///cartservice.default.svc.cluster.local:7070`."""
-        host = re.sub(r"^[a-z][a-z0-9+.-]*:/*", "", value.strip(), flags=re.I)
+        host = re.sub(r"^[a-z][a-z0-9+.-]*:/+", "", value.strip(), flags=re.I)
         host = re.split(r"[:/?#]", host, maxsplit=1)[0].split(".")[0]
         return self.match(host) if host and not host[0].isdigit() else None
 

@@ -108,14 +108,17 @@ _ROUTES: list[re.Pattern[str]] = [
         r'(?:value\s*=\s*|path\s*=\s*)?"(?P<route>[^"]*)"'
     ),
 ]
-_URL = r"""['"`]((?:https?://[^'"`\s/]+)?/[^'"`\s]*|https?://[^'"`\s]+)['"`]"""
-# Requests with a literal URL or route: (pattern: method group or "", URL group).
+_URL = r"""['"`](?P<url>(?:https?://[^'"`\s/]+)?/[^'"`\s]*|https?://[^'"`\s]+)['"`]"""
+# Requests with a literal URL or route; group `verb` when the call names the method.
 _REQUESTS: list[re.Pattern[str]] = [
-    _p(rf"\b(?:requests|httpx|session|client|axios|http|superagent)\.({_VERBS})\s*\(\s*f?{_URL}"),
-    _p(rf"\bfetch\s*\(\s*(){_URL}"),
-    _p(rf"\bhttp\.(Get|Post|Head)\s*\(\s*(){_URL}"),
-    _p(rf"\bhttp\.NewRequest(?:WithContext)?\s*\([^,]*?,?\s*\"(\w+)\"\s*,\s*{_URL}"),
-    _p(rf"\.(Get|Post|Put|Delete|Patch)Async\s*\(\s*(){_URL}"),
+    _p(
+        rf"\b(?:requests|httpx|session|client|axios|http|superagent)\.(?P<verb>{_VERBS})"
+        rf"\s*\(\s*f?{_URL}"
+    ),
+    _p(rf"\bfetch\s*\(\s*{_URL}"),
+    _p(rf"\bhttp\.(?P<verb>Get|Post|Head)\s*\(\s*{_URL}"),
+    _p(rf'\bhttp\.NewRequest(?:WithContext)?\s*\([^,]*?,?\s*"(?P<verb>\w+)"\s*,\s*{_URL}'),
+    _p(rf"\.(?P<verb>Get|Post|Put|Delete|Patch)Async\s*\(\s*{_URL}"),
 ]
 _ENV = [
     _p(r"""['"`]([A-Z][A-Z0-9_]*_(?:ADDR|ADDRESS|URL|URI|HOST|HOSTNAME|ENDPOINT))['"`]"""),
@@ -165,7 +168,8 @@ def scan(path: str, language: str | None, text: str) -> list[Site]:
             sites.append(Site(path, _line(text, m.start()), ROUTE, f"{verb} {route}"))
     for pattern in _REQUESTS:
         for m in pattern.finditer(text):
-            verb, url = m.group(1) or "GET", m.group(2)
+            found = m.groupdict()
+            verb, url = found.get("verb") or "GET", found["url"]
             host, route = _url_parts(url)
             sites.append(
                 Site(path, _line(text, m.start()), REQUEST, f"{verb.upper()} {route}", host)
