@@ -153,3 +153,38 @@ def _texts(body: object) -> list[str]:
 
 def test_json_roundtrip_of_texts() -> None:
     assert _texts(json.loads('{"a": ["x", {"b": "y"}]}')) == ["x", "y"]
+
+
+async def test_research_fills_the_fit_column_with_facts(shop: Path) -> None:
+    named = [PY, JS]
+    session = await start_session(shop, env=server_env())
+    try:
+        answer = await session.command(
+            "cowork.research",
+            {
+                "question": "Should the cart move to Kafka events?",
+                "options": ["gRPC", "Redis", "Kafka"],
+                "uris": [(shop / n).as_uri() for n in named],
+            },
+        )
+        done = await session.wait_for(answer["taskId"], "done", "failed")
+    finally:
+        await stop_session(session)
+    assert done["state"] == "done", done["error"]
+    report = Path(done["artifactUri"].removeprefix("file://")).read_text()
+    # `import grpc`, `grpc.insecure_channel`; the four `@grpc/…` and `grpc.…` lines in JS.
+    assert (
+        "| gRPC | already a dependency; imported in 4 files; 6 lines of the named files "
+        "mention it | ? | ? |" in report
+    )
+    assert "| Kafka | not declared in any manifest; imported nowhere;" in report
+    assert "| ? |" not in report.replace("| ? | ? |", "")  # the fit column is never "?"
+    grpc = next(line for line in report.splitlines() if line.startswith("- **gRPC**"))
+    assert (
+        f"`google.golang.org/grpc` (`{at('src/checkoutservice/go.mod', 'google.golang.org/grpc')}`)"
+        in grpc
+    )
+    assert f"`@grpc/grpc-js` (`{at('src/frontend/package.json', '@grpc/grpc-js')}`)" in grpc
+    assert f"`{at(GO, 'google.golang.org/grpc')}`" in grpc and f"`{at(PY, 'import grpc')}`" in grpc
+    redis = next(line for line in report.splitlines() if line.startswith("- **Redis**"))
+    assert "`StackExchange.Redis` (`src/cartservice/cartservice.csproj:4`)" in redis

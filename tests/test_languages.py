@@ -457,3 +457,64 @@ def test_graph_resolves_and_sorts_every_language(tmp_path: Path) -> None:
         "@grpc/grpc-js": "third-party",
         "@grpc/proto-loader": "third-party",
     }
+
+
+def test_dependencies_declared_in_every_kind_of_manifest() -> None:
+    from cowork.context.declared import declared, matches
+
+    cases = {
+        "pyproject.toml": (
+            '[project]\nname = "x"\ndependencies = ["requests>=2", "SQLAlchemy[asyncio]~=2.0"]\n'
+            '[project.optional-dependencies]\ndev = ["pytest"]\n',
+            ["requests", "SQLAlchemy", "pytest"],
+        ),
+        "requirements-dev.txt": (
+            "# pins\n-r base.txt\ngrpcio==1.60.0\nredis\n",
+            ["grpcio", "redis"],
+        ),
+        "package.json": (
+            '{"dependencies": {"@grpc/grpc-js": "^1"}, "devDependencies": {"jest": "29"}}',
+            ["@grpc/grpc-js", "jest"],
+        ),
+        "go.mod": (
+            "module m\nrequire google.golang.org/grpc v1.60.0\n",
+            ["google.golang.org/grpc"],
+        ),
+        "pom.xml": (
+            '<project xmlns="http://maven.apache.org/POM/4.0.0"><dependencies><dependency>'
+            "<groupId>io.grpc</groupId><artifactId>grpc-netty</artifactId></dependency>"
+            "</dependencies></project>",
+            ["io.grpc:grpc-netty"],
+        ),
+        "build.gradle.kts": (
+            'dependencies {\n    implementation("io.ktor:ktor-server-core:2.3.0")\n}\n',
+            ["io.ktor:ktor-server-core"],
+        ),
+        "app.csproj": (
+            '<Project><ItemGroup><PackageReference Include="Grpc.AspNetCore" Version="2" /></ItemGroup></Project>',
+            ["Grpc.AspNetCore"],
+        ),
+        "Cargo.toml": (
+            '[package]\nname = "x"\n[dependencies]\ntokio = "1"\ntonic = { version = "0.10" }\n',
+            ["tokio", "tonic"],
+        ),
+        "Gemfile": (
+            "source 'https://rubygems.org'\ngem 'grpc', '~> 1.60'\ngem \"rails\"\n",
+            ["grpc", "rails"],
+        ),
+        "composer.json": (
+            '{"require": {"php": ">=8.1", "guzzlehttp/guzzle": "^7"}}',
+            ["php", "guzzlehttp/guzzle"],
+        ),
+    }
+    for path, (text, expected) in cases.items():
+        found, note = declared(path, text)
+        assert note is None, (path, note)
+        assert [d.name for d in found] == expected, path
+    (dep, _), _ = declared(
+        "package.json", '{\n  "dependencies": {\n    "redis": "4",\n    "x": "1"\n  }\n}\n'
+    )
+    assert (dep.name, dep.line) == ("redis", 3)
+    assert declared("package.json", "{not json")[1] is not None
+    assert matches("gRPC", "@grpc/grpc-js") and matches("Redis", "StackExchange.Redis")
+    assert not matches("Kafka", "express")

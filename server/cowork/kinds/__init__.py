@@ -5,7 +5,8 @@ from __future__ import annotations
 from cowork.errors import InputError
 from cowork.kinds.base import Kind
 from cowork.kinds.changes import Docs, Review
-from cowork.kinds.overview import Architecture, Research
+from cowork.kinds.overview import Architecture
+from cowork.kinds.research import Research
 from cowork.kinds.summarize import Summarize
 
 KINDS: dict[str, Kind] = {

@@ -26,7 +26,7 @@ from cowork.kinds.base import (
     optional_str,
     str_list,
 )
-from cowork.kinds.summarize import outline_text, public
+from cowork.kinds.summarize import public
 
 # An entry point is a code file with one of these names, in any language: `main.go`,
 # `index.ts`, `Main.java`, `src/main.rs` as well as `__main__.py`.
@@ -390,77 +390,7 @@ class Architecture:
         return Collected(pieces, "\n".join(out) + "\n")
 
 
-class Research:
-    name = "research"
+# Research lives in research.py; importable from here as before.
+from cowork.kinds.research import Research  # noqa: E402
 
-    def validate(self, params: dict[str, Any], root: Path) -> dict[str, Any]:
-        question = optional_str(params, "question")
-        if not question or not question.strip():
-            raise InputError('cowork.research needs {"question": "…"}: the question to weigh')
-        return {
-            "question": question.strip(),
-            "options": str_list(params, "options"),
-            "uris": str_list(params, "uris"),
-            "paths": _paths(params, root, required=False),
-        }
-
-    def title(self, params: dict[str, Any]) -> str:
-        q = params["question"]
-        return f"Research: {q[:60]}{'…' if len(q) > 60 else ''}"
-
-    def default_brief(self, params: dict[str, Any], root: Path) -> Brief:
-        return Brief(
-            kind=self.name,
-            title=self.title(params),
-            goal=f"{params['question']}\n\nWeigh the options for this codebase specifically.",
-            context=[p or "." for p in params["paths"]]
-            + [f"option: {o}" for o in params["options"]],
-            output_format="A trade-off table (option × criteria), a recommendation with its "
-            "assumptions, and what to prototype to decide.",
-            out_of_scope="Options that need a rewrite of unrelated parts.",
-            params={k: v for k, v in params.items() if k in ("question", "options", "uris")},
-        )
-
-    def gather(self, request: GatherRequest, reader: ContextReader) -> Collected:
-        files = reader.inventory
-        params = request.params
-        out = ["# Research", "", f"**Question:** {params['question']}", "", "## Options", ""]
-        out += [f"{i}. {o}" for i, o in enumerate(params["options"], 1)] or [
-            "None given: list the candidate approaches in the brief."
-        ]
-        pieces: list[Piece] = []  # the workspace map (every task has it) is the outline
-        out += ["", "## Files named", ""]
-        for rel in params["paths"]:
-            members = _under(files, rel)
-            if not members and (reader.root / rel).is_file():
-                members = [rel]  # named, but not in the inventory: gitignored or a secret
-            for member in members[:_MAX_FILES_PER_PATH]:
-                text = reader.text(member)
-                if text is None:
-                    why = reader.withheld(member) or reader.excluded.get(member, "unreadable")
-                    out.append(f"- `{member}`: not sent ({why})")
-                    continue
-                facts = reader.outline(member)
-                pieces.append(
-                    Piece(
-                        member,
-                        text,
-                        TARGET,
-                        source=member,
-                        outline=outline_text(facts) if facts else None,
-                    )
-                )
-                count = len(public(facts)) if facts else 0
-                out.append(f"- `{member}`: {count} public definitions")
-        if not params["paths"]:
-            out.append("None.")
-        out += [
-            "",
-            "## Trade-offs",
-            "",
-            "| option | fit with this codebase | cost | risk |",
-            "| --- | --- | --- | --- |",
-        ]
-        out += [f"| {o} | ? | ? | ? |" for o in params["options"]]
-        out += ["", "*(The offline provider cannot weigh options; a model fills this table.)*"]
-        return Collected(pieces, "\n".join(out) + "\n")
+__all__ = ["Architecture", "Research"]
