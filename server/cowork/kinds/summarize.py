@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import posixpath
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
@@ -43,6 +44,8 @@ class ModuleFacts:
     importers: list[tuple[str, int]] = field(default_factory=list)  # (path, line)
     withheld: list[tuple[str, str]] = field(default_factory=list)  # imported, not sent: (path, why)
     tests: list[str] = field(default_factory=list)
+    # Tests that reach the module through its package (a facade, a server): (path, names used).
+    indirect_tests: list[tuple[str, list[str]]] = field(default_factory=list)
     history: list[gitfacts.Commit] = field(default_factory=list)
     git: gitfacts.GitInfo = field(default_factory=lambda: gitfacts.GitInfo(is_repo=False))
     todo_count: int = 0
@@ -191,6 +194,7 @@ class Summarize:
         conventional = test_names_for(m.rel)
         m.tests += [f for f in reader.named(conventional) if f not in m.tests and f != m.rel]
         m.tests.sort()
+        m.indirect_tests = _indirect_tests(m, graph, reader)
         m.importers.sort()
 
     def _withheld(self, m: ModuleFacts, graph: ImportGraph, reader: ContextReader) -> None:
@@ -234,7 +238,8 @@ class Summarize:
         if m.importers:
             lines = [f"{p}:{line}" for p, line in m.importers]
             pieces.append(Piece(f"Who imports {m.rel}", "\n".join(lines), CALLERS))
-        for path in m.tests[:MAX_NEIGHBOURS]:
+        indirect = [p for p, _ in m.indirect_tests]
+        for path in (m.tests + indirect)[:MAX_NEIGHBOURS]:
             test_text = reader.text(path)
             f = reader.outline(path) if test_text is not None else None
             if test_text is not None:
@@ -256,6 +261,39 @@ class Summarize:
                 )
             )
         return pieces
+
+
+_MAX_INDIRECT_CANDIDATES = 200
+
+
+def _indirect_tests(
+    m: ModuleFacts, graph: ImportGraph, reader: ContextReader
+) -> list[tuple[str, list[str]]]:
+    """Test files that import a file of the module's package (its `__init__`, a facade,
+    a server beside it) — or share its Go package folder — and use its public names."""
+    if m.facts is None:
+        return []
+    names = {d.name for d in public(m.facts)}
+    if not names:
+        return []
+    folder = posixpath.dirname(m.rel)
+    package = [f for f in graph.files if posixpath.dirname(f) == folder and f != m.rel]
+    candidates: dict[str, None] = {}
+    for f in package:
+        for edge in graph.importers_of(f):
+            if is_test_file(edge.source):
+                candidates.setdefault(edge.source)
+        if f.endswith("_test.go"):  # Go tests live in the package itself
+            candidates.setdefault(f)
+    found: list[tuple[str, list[str]]] = []
+    for test in list(candidates)[:_MAX_INDIRECT_CANDIDATES]:
+        if test in m.tests or test == m.rel or not reader.may_mention(test, names):
+            continue
+        text = reader.text(test)
+        used = sorted(names & set(re.findall(r"\w+", text))) if text else []
+        if used:
+            found.append((test, used[:5]))
+    return sorted(found)
 
 
 def workspace_overview(files: list[str], git: gitfacts.GitInfo) -> str:
@@ -336,7 +374,13 @@ def render(m: ModuleFacts) -> str:
         out.append("")
 
     out += ["## Tests", ""]
-    out += [f"- `{t}`" for t in m.tests] if m.tests else ["No tests found (by import or by name)."]
+    out += [f"- `{t}`" for t in m.tests]
+    out += [
+        f"- `{t}` (indirect: imports its package and uses {', '.join(f'`{n}`' for n in names)})"
+        for t, names in m.indirect_tests
+    ]
+    if not m.tests and not m.indirect_tests:
+        out.append("No tests found (by import, by name or through its package).")
     out += ["", "## Recent history", ""]
     if not m.git.is_repo:
         out.append("The workspace is not a git repository: no history.")
@@ -363,7 +407,7 @@ def _risks(m: ModuleFacts) -> list[str]:
     f = m.facts
     if f is not None and f.syntax_error:
         risks.append(f"It does not parse ({f.syntax_error}).")
-    if not m.tests:
+    if not m.tests and not m.indirect_tests:
         risks.append("No tests were found for it: changes here are unguarded.")
     if len(m.importers) >= 5:
         risks.append(
