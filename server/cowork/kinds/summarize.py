@@ -57,7 +57,7 @@ def is_test_file(rel: str) -> bool:
     name = p.name
     return (
         name.startswith("test_")
-        or p.stem.endswith(("_test", "Test", "Tests"))
+        or p.stem.endswith(("_test", "Test", "Tests", "_spec", "Spec"))
         or ".test." in name
         or ".spec." in name
         or name == "conftest.py"
@@ -77,6 +77,17 @@ def test_names_for(rel: str) -> set[str]:
         f"{stem}.spec{suffix}",
         f"{stem}Test.java",
         f"{stem}Tests.java",
+        f"{stem}Test.kt",
+        f"{stem}Tests.cs",
+        f"{stem}Test.cs",
+        f"{stem}_spec.rb",
+        f"{stem}_test.rb",
+        f"test_{stem}.rb",
+        f"{stem}Test.php",
+        f"{stem}_test.cc",
+        f"{stem}_test.cpp",
+        f"test_{stem}.c",
+        f"{stem}_test.c",
         f"{stem}.rs" if "tests" in p.parts else "",
     } - {""}
 
