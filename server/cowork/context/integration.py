@@ -44,6 +44,8 @@ class Integration:
     deployment: list[str] = field(default_factory=list)  # Kubernetes Services and ports
     notes: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # generated: (path, why)
+    copies: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # same service
+    elsewhere: int = 0  # edges between services none of the given paths is
 
     def render(self) -> list[str]:
         """The report's lines (Markdown), also the compact piece sent to a model."""
@@ -54,19 +56,35 @@ class Integration:
                 key = (p.kind, p.service)
                 ops = ", ".join(o.name for o in p.operations[:12])
                 more = f" … +{len(p.operations) - 12}" if len(p.operations) > 12 else ""
+                copies = self.copies.get(key, [])
                 out.append(
-                    f"- {p.kind} `{p.service}` (`{p.path}:{p.line}`)"
+                    f"- {p.kind} `{p.service}` (`{p.path}:{p.line}`"
+                    + (f"; also defined in {_listed(copies)}" if copies else "")
+                    + ")"
                     + (f": {ops}{more}" if ops else "")
                 )
-                served, called = self.served_by.get(key, []), self.called_by.get(key, [])
+                served = list(dict.fromkeys(self.served_by.get(key, [])))
+                called = list(dict.fromkeys(self.called_by.get(key, [])))
                 out.append("  - served by: " + (_listed(served) or "none found in the files read"))
                 out.append("  - called by: " + (_listed(called) or "none found in the files read"))
             out.append("")
         out += ["### Connections between services", ""]
-        out += [f"- {c.line()}" for c in self.connections] or [
+        grouped: dict[tuple[str, str, str], list[str]] = {}
+        for c in self.connections:
+            grouped.setdefault((c.source, c.target, c.how), []).append(c.evidence)
+        out += [
+            f"- `{source}` → `{target}`: {how} (`{where[0]}`"
+            + (f"; also {_listed(where[1:])}" if len(where) > 1 else "")
+            + ")"
+            for (source, target, how), where in grouped.items()
+        ] or [
             "None found (no gRPC client, HTTP request, address variable or manifest "
             "links one service to another)."
         ]
+        if self.elsewhere:
+            out.append(
+                f"- … and {self.elsewhere} edges between other services (none of them given)"
+            )
         if self.deployment:
             out += ["", "### Deployment", ""] + [f"- {d}" for d in self.deployment]
         if self.notes:
@@ -74,11 +92,9 @@ class Integration:
         return out
 
 
-def _listed(evidence: list[str]) -> str:
-    shown = ", ".join(f"`{e}`" for e in evidence[:_MAX_LISTED])
-    return shown + (
-        f" and {len(evidence) - _MAX_LISTED} more" if len(evidence) > _MAX_LISTED else ""
-    )
+def _listed(evidence: list[str], most: int = _MAX_LISTED) -> str:
+    shown = ", ".join(f"`{e}`" for e in evidence[:most])
+    return shown + (f" and {len(evidence) - most} more" if len(evidence) > most else "")
 
 
 def norm(name: str) -> str:
@@ -149,7 +165,14 @@ def gather(
         if text is None:
             continue
         found, note = pr.parse(path, text)
-        out.protocols += found
+        known_defs = {(p.kind, p.service) for p in out.protocols}
+        for d in found:
+            key = (d.kind, d.service)
+            if key in known_defs:  # a copy of a shared .proto in each service
+                out.copies.setdefault(key, []).append(f"{d.path}:{d.line}")
+            else:
+                out.protocols.append(d)
+                known_defs.add(key)
         if note:
             out.notes.append(note)
     texts: list[tuple[str, str]] = [(p, t) for p in deploy if (t := read(p)) is not None]
@@ -177,13 +200,21 @@ def gather(
     _env(out, sites, wiring, owner, names)
     for name, (evidence, ports) in sorted(wiring.ports.items()):
         shown = names.match(name) or name
+        if shown not in given.values():
+            continue
         out.deployment.append(
             f"Kubernetes Service `{name}`"
             + (f" (service `{shown}`)" if shown != name else "")
             + (f": ports {', '.join(ports)}" if ports else "")
             + f" (`{evidence}`)"
         )
-    out.connections = list(dict.fromkeys(out.connections))  # once each, in order found
+    services = set(given.values())
+    unique = list(dict.fromkeys(out.connections))  # once each, in order found
+    out.connections = [c for c in unique if c.source in services or c.target in services]
+    out.elsewhere = len(
+        {(c.source, c.target) for c in unique} - {(c.source, c.target) for c in out.connections}
+    )
+    out.connections.sort(key=lambda c: (c.source, c.target))  # stable: kinds keep their order
     return out
 
 

@@ -129,7 +129,7 @@ def read_kubernetes(path: str, text: str, out: Manifests) -> None:
                 number, target = scalar(get(port, "port")), scalar(get(port, "targetPort"))
                 if number:
                     ports.append(number + (f"→{target}" if target and target != number else ""))
-            out.ports[name] = (evidence, ports)
+            out.ports.setdefault(name, (evidence, ports))  # the first of copies (kustomize)
         elif kind in _WORKLOADS:
             out.services.setdefault(name, f"{path}:{line_of(get(meta, 'name'))}")
             for env in walk(get(doc, "spec"), "env"):

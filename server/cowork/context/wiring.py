@@ -132,7 +132,7 @@ _STARTS = [
     (_p(r"\bServerBuilder\.forPort\s*\("), "gRPC server"),
     (_p(r"\b(?:app|server)\.listen\s*\("), "HTTP server"),
     (_p(r"\bapp\.run\s*\(|\buvicorn\.run\s*\("), "HTTP server"),
-    (_p(r"\bapp\.Run(?:Async)?\s*\("), "web host"),
+    (_p(r"\bapp\.Run(?:Async)?\s*\(|\.Build\(\)\s*\.Run(?:Async)?\s*\("), "web host"),
 ]
 
 

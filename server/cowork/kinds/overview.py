@@ -8,11 +8,9 @@ from typing import Any
 
 from cowork import uris
 from cowork.brief import Brief
-from cowork.context import integration
-from cowork.context.generated import HEAD_BYTES, generated_reason
+from cowork.context.generated import generated_reason
 from cowork.context.graph import graph_for
 from cowork.context.index import language_of
-from cowork.context.manifests import is_compose
 from cowork.context.workspace import relative_to
 from cowork.errors import InputError
 from cowork.kinds.base import (
@@ -26,7 +24,13 @@ from cowork.kinds.base import (
     optional_str,
     str_list,
 )
-from cowork.kinds.summarize import public
+from cowork.kinds.service_wiring import generated_module as _generated_module
+from cowork.kinds.service_wiring import head as _head
+from cowork.kinds.service_wiring import integration_of as _integration
+from cowork.kinds.service_wiring import is_protocol as _is_protocol
+from cowork.kinds.service_wiring import owner_of as _owner
+from cowork.kinds.service_wiring import under as _under
+from cowork.kinds.summarize import is_test_file, public
 
 # An entry point is a code file with one of these names, in any language: `main.go`,
 # `index.ts`, `Main.java`, `src/main.rs` as well as `__main__.py`.
@@ -42,7 +46,6 @@ _ENTRY_STEMS = {
     "manage",
     "program",  # C#'s Program.cs
 }
-_PROTOCOL_SUFFIXES = {".proto", ".graphql", ".gql", ".avsc", ".thrift"}
 _CONFIG_NAMES = {
     "Dockerfile",
     "docker-compose.yml",
@@ -58,25 +61,6 @@ _CONFIG_NAMES = {
 }
 _CONFIG_SUFFIXES = {".toml", ".yaml", ".yml", ".ini", ".cfg", ".conf"}
 _MAX_FILES_PER_PATH = 200
-# Code files per given path scanned for integration points (a line scan, no parsing).
-_MAX_SCANNED_PER_PATH = 2000
-_MAX_SPECS = 200
-_MAX_MANIFESTS = 300
-# Folders that usually hold deployment manifests, wherever they sit.
-_DEPLOY_DIRS = {
-    "k8s",
-    "kubernetes",
-    "kubernetes-manifests",
-    "manifests",
-    "deploy",
-    "deployment",
-    "deployments",
-    "helm",
-    "charts",
-    "kustomize",
-    "release",
-    "infra",
-}
 
 
 def _paths(params: dict[str, Any], root: Path, *, required: bool) -> list[str]:
@@ -90,83 +74,14 @@ def _paths(params: dict[str, Any], root: Path, *, required: bool) -> list[str]:
     return rels
 
 
-def _under(files: list[str], rel: str) -> list[str]:
-    if not rel:
-        return files
-    return [f for f in files if f == rel or f.startswith(rel.rstrip("/") + "/")]
-
-
 def _is_entry(rel: str) -> bool:
     p = PurePosixPath(rel)
     return p.stem.lower() in _ENTRY_STEMS and language_of(rel) is not None
 
 
-def _is_protocol(rel: str) -> bool:
-    name = PurePosixPath(rel).name.lower()
-    return PurePosixPath(rel).suffix in _PROTOCOL_SUFFIXES or name.startswith(
-        ("openapi", "swagger", "asyncapi")
-    )
-
-
 def _is_config(rel: str) -> bool:
     p = PurePosixPath(rel)
     return p.name in _CONFIG_NAMES or (p.suffix in _CONFIG_SUFFIXES and not _is_protocol(rel))
-
-
-def _head(root: Path, rel: str) -> str:
-    """The first bytes of a file, enough for a generated-code header."""
-    try:
-        with open(root / rel, "rb") as f:
-            return f.read(HEAD_BYTES).decode("utf-8", "replace")
-    except OSError:
-        return ""
-
-
-def _integration(
-    reader: ContextReader, files: list[str], paths: list[str]
-) -> integration.Integration:
-    """Integration points among the given paths: their code, every protocol definition
-    in the workspace, and the deployment manifests that name them."""
-    code: list[tuple[str, str | None]] = []
-    for rel in paths:
-        members = [m for m in _under(files, rel) if language_of(m) is not None]
-        code += [(m, language_of(m)) for m in members[:_MAX_SCANNED_PER_PATH]]
-    specs = [f for f in files if _is_protocol(f)][:_MAX_SPECS]
-    deploy = [
-        f
-        for f in files
-        if is_compose(f)
-        or (
-            f.endswith((".yaml", ".yml"))
-            and (
-                any(part in _DEPLOY_DIRS for part in PurePosixPath(f).parts[:-1])
-                or _owner([p for p in paths if p], f) is not None
-            )
-        )
-    ][:_MAX_MANIFESTS]
-
-    def owner(rel: str) -> str | None:
-        held = _owner(paths, rel)
-        return None if held is None else held or "."
-
-    return integration.gather(
-        code,
-        specs,
-        deploy,
-        reader.text,
-        owner,
-        lambda rel: generated_reason(rel, _head(reader.root, rel)),
-        {integration.service_name(p): p or "." for p in paths},
-    )
-
-
-def _generated_module(reader: ContextReader, importer: str, module: str) -> bool:
-    """Whether a Python import that did not resolve names a generated module beside
-    the importer (`demo_pb2`): the workspace's own code, kept out of the graph."""
-    if not importer.endswith(".py"):
-        return False
-    rel = posixpath.join(posixpath.dirname(importer), *module.split(".")) + ".py"
-    return "generated" in reader.excluded.get(rel, "")
 
 
 def _shared(files: list[str], paths: list[str]) -> list[str]:
@@ -186,12 +101,6 @@ def _shared(files: list[str], paths: list[str]) -> list[str]:
         and not PurePosixPath(f).name.startswith(".")  # tools' settings, not the services'
         and (_is_config(f) or _is_protocol(f))
     ]
-
-
-def _owner(paths: list[str], rel: str) -> str | None:
-    """Which of the given paths holds `rel` (the innermost)."""
-    holders = [p for p in paths if not p or rel == p or rel.startswith(p.rstrip("/") + "/")]
-    return max(holders, key=len) if holders else None
 
 
 class Architecture:
@@ -277,6 +186,7 @@ class Architecture:
             if configs:
                 out.append("Configuration: " + ", ".join(f"`{c}`" for c in configs) + ".")
             api: list[str] = []
+            own: list[str] = []  # an entry point's unexported definitions (a script's handlers)
             outward: dict[str, int] = {}
             external: dict[str, set[str]] = {}
             skipped = [m for m in members if m in generated]
@@ -297,10 +207,17 @@ class Architecture:
                 facts = reader.outline(member)
                 if facts is None:
                     continue
-                api += [
-                    f"`{d.signature}` (`{member}:{d.line}`)" + (f" — {d.doc}" if d.doc else "")
-                    for d in public(facts)
-                ]
+                if not is_test_file(member):  # tests are no one's API
+                    api += [
+                        f"`{d.signature}` (`{member}:{d.line}`)" + (f" — {d.doc}" if d.doc else "")
+                        for d in public(facts)
+                    ]
+                    if member in entries or member in wired.starts:
+                        own += [
+                            f"`{d.signature}` (`{member}:{d.line}`)"
+                            for d in facts.definitions
+                            if not d.public
+                        ]
                 for edge in graph.imports_of(member):
                     owner = _owner(paths, edge.target)
                     if owner is not None and owner != rel:
@@ -331,7 +248,13 @@ class Architecture:
                         + (f" and {len(names) - 30} more" if len(names) > 30 else "")
                         + "."
                     )
-            out += ["", "Public API:", ""] + ([f"- {a}" for a in api[:60]] or ["- (none found)"])
+            if not api and own:
+                # Nothing exported (a Node script, a Go main): what its entry points define.
+                out += ["", "Public API: nothing exported; the entry points define:", ""]
+                api = own
+            else:
+                out += ["", "Public API:", ""]
+            out += [f"- {a}" for a in api[:60]] or ["- (none found)"]
             if len(api) > 60:
                 out.append(f"- … and {len(api) - 60} more")
             out.append("")

@@ -20,7 +20,8 @@ from cowork.kinds.base import (
     optional_str,
     str_list,
 )
-from cowork.kinds.overview import _MAX_FILES_PER_PATH, _paths, _under
+from cowork.kinds.overview import _MAX_FILES_PER_PATH, _paths
+from cowork.kinds.service_wiring import under as _under
 from cowork.kinds.summarize import outline_text, public
 
 
