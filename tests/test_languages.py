@@ -518,3 +518,27 @@ def test_dependencies_declared_in_every_kind_of_manifest() -> None:
     assert declared("package.json", "{not json")[1] is not None
     assert matches("gRPC", "@grpc/grpc-js") and matches("Redis", "StackExchange.Redis")
     assert not matches("Kafka", "express")
+
+
+def test_macro_wrapped_cpp_and_guarded_ruby_classes() -> None:
+    cpp = outline(
+        "include/json/lexer.hpp",
+        "#pragma once\n#include <string>\nNLOHMANN_JSON_NAMESPACE_BEGIN\nnamespace detail {\n"
+        "class lexer_base {\n  public:\n    enum class token_type { value_string };\n};\n"
+        "template<typename BasicJsonType>\nclass lexer : public lexer_base {\n"
+        "  public:\n    void reset() noexcept {}\n};\n}  // namespace detail\n"
+        "NLOHMANN_JSON_NAMESPACE_END\n",
+    )
+    assert [(d.kind, d.name) for d in cpp.definitions] == [
+        ("class", "lexer_base"),
+        ("class", "lexer"),
+    ]
+    assert [c.name for c in cpp.definitions[1].children] == ["reset"]
+    ruby = outline(
+        "test/slim_test.rb",
+        "require_relative 'test_helper'\n\nbegin\nrequire 'slim'\n\n"
+        "class SlimTest < Minitest::Test\n  def slim_app(&block)\n  end\nend\n\n"
+        "rescue LoadError\n  warn 'skipping'\nend\n",
+    )
+    assert [(d.kind, d.name) for d in ruby.definitions] == [("class", "SlimTest")]
+    assert ruby.imports == [("./test_helper", 1), ("slim", 4)]

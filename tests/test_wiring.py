@@ -166,3 +166,12 @@ def test_service_names_match_loosely() -> None:
     assert names.of_value("redis-cart:6379") == "redis-cart"
     assert names.of_env("PAYMENT_SERVICE_URL") == "payment"
     assert names.of_value("10.0.0.1:80") is None
+
+
+def test_ruby_and_php_routes() -> None:
+    sinatra = "class App < Sinatra::Base\n  get '/hello/:name' do\n    'hi'\n  end\nend\n"
+    assert sites("app.rb", "ruby", sinatra) == {(ROUTE, "GET /hello/:name", 2)}
+    slim = "<?php\n$app->post('/orders/{id}', function ($request, $response) {});\n"
+    laravel = "<?php\nRoute::get('users', [UserController::class, 'index']);\n"
+    assert sites("i.php", "php", slim) == {(ROUTE, "POST /orders/{id}", 2)}
+    assert sites("web.php", "php", laravel) == {(ROUTE, "GET /users", 2)}

@@ -361,6 +361,8 @@ def code_outline(path: str, text: str) -> CodeOutline | None:
     if language == "c" and path.lower().endswith(".h") and _CPP_HEADER.search(text):
         language = "cpp"
     out = CodeOutline(language)
+    if language in ("c", "cpp"):
+        text = ts_c.without_macro_lines(text)
     tree = _parser(language).parse(text.encode("utf-8"))
     if tree.root_node.has_error:
         first = _descendants(tree.root_node, "ERROR")

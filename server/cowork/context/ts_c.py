@@ -9,6 +9,7 @@ when it says `public` (or sits in an interface).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -25,15 +26,37 @@ _C_TYPES = {
 }
 
 
+# A name as C and C++ spell one (`f`, `ns::C::f`, `~C`, `operator==`); anything else is
+# the parser's recovery from a macro it could not expand, not a definition.
+_NAME = re.compile(r"~?[A-Za-z_][\w]*(?:::~?[A-Za-z_]\w*)*(?:::)?(?:operator\s*\S+)?")
+_NOT_NAMES = {"namespace", "class", "struct", "return", "if", "for", "while", "switch", "else"}
+
+
 def _declarator_name(node: Any) -> str | None:
     """The name a (function) declarator declares, through pointers and references."""
     while node is not None:
-        if node.type in ("identifier", "field_identifier", "qualified_identifier", "operator_name"):
-            return text(node)
-        if node.type in ("destructor_name", "type_identifier"):
-            return text(node)
+        if node.type in (
+            "identifier",
+            "field_identifier",
+            "qualified_identifier",
+            "operator_name",
+            "destructor_name",
+            "type_identifier",
+        ):
+            name = text(node)
+            return name if _NAME.fullmatch(name) and name not in _NOT_NAMES else None
         node = node.child_by_field_name("declarator")
     return None
+
+
+# A line that is only an ALL-CAPS macro (`NLOHMANN_JSON_NAMESPACE_BEGIN`, `BEGIN_NS(x)`):
+# blanked before parsing, since the grammar cannot expand it and loses what follows.
+_MACRO_LINE = re.compile(r"^[ \t]*[A-Z][A-Z0-9_]{3,}(?:\([^()\n]*\))?[ \t]*;?[ \t]*$", re.M)
+
+
+def without_macro_lines(source: str) -> str:
+    """`source` with macro-only lines blanked to spaces (lines and offsets kept)."""
+    return _MACRO_LINE.sub(lambda m: " " * len(m.group()), source)
 
 
 def _is_static(node: Any) -> bool:

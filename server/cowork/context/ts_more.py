@@ -125,6 +125,8 @@ def _rb_body(body: Any | None, in_class: bool) -> list[Definition]:
             d = definition(node, kind, public)
             # `def name(args)` is the first line; a Ruby body has no opening brace.
             out.append(replace(d, signature=" ".join(text(node).splitlines()[0].split())))
+        elif node.type == "begin":  # `begin … rescue LoadError … end` around a class
+            out.extend(_rb_body(node, in_class))
         elif node.type in ("class", "module"):
             inner = node.child_by_field_name("body")
             out.append(definition(node, node.type, True, _rb_body(inner, True), body=inner))

@@ -102,6 +102,10 @@ _ROUTES: list[re.Pattern[str]] = [
     # ASP.NET minimal APIs and attributes: app.MapGet("/x"), [HttpGet("x")]
     _p(r'\.Map(?P<verb>Get|Post|Put|Delete|Patch)\s*\(\s*"(?P<route>[^"]*)"'),
     _p(r'\[Http(?P<verb>Get|Post|Put|Delete|Patch)\s*\(\s*"(?P<route>[^"]*)"'),
+    # Sinatra and Rails routes: get '/x' do … end; get "/x", to: "c#a"
+    _p(rf"(?m)^[ \t]*(?P<verb>{_VERBS})[ \t]*\(?[ \t]*['\"](?P<route>/[^'\"]*)['\"]"),
+    # PHP: Slim's $app->get('/x', …), Laravel's Route::get('/x', …)
+    _p(rf"(?:\$\w+->|Route::)(?P<verb>{_VERBS})\s*\(\s*['\"](?P<route>/?[^'\"]*)['\"]"),
     # Spring: @GetMapping("/x"), @RequestMapping("/x")
     _p(
         r"@(?P<verb>Get|Post|Put|Delete|Patch|Request)Mapping\s*\(\s*"

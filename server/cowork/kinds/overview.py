@@ -145,6 +145,8 @@ class Architecture:
         edges: dict[tuple[str, str], list[str]] = {}
         shared: dict[str, set[str]] = {}
         wired = _integration(reader, files, paths)
+        copies = {e.rpartition(":")[0] for where in wired.copies.values() for e in where}
+        copies -= {d.path for d in wired.protocols}  # a file with a first definition is sent
         generated = dict(wired.skipped)
         # How the services talk, before what each offers: the review is about the seams.
         pieces.append(
@@ -268,6 +270,8 @@ class Architecture:
             )
             for proto in protocols + configs:
                 shared.setdefault(PurePosixPath(proto).name, set()).add(name)
+                if proto in copies:
+                    continue  # the same services as a definition sent once, below
                 text = reader.text(proto)
                 if text is not None:
                     pieces.append(
