@@ -149,8 +149,16 @@ class Architecture:
         copies -= {d.path for d in wired.protocols}  # a file with a first definition is sent
         generated = dict(wired.skipped)
         # How the services talk, before what each offers: the review is about the seams.
+        rendered = wired.render()
+        at = rendered.index("### Connections between services")
         pieces.append(
-            Piece("Integration points between services", "\n".join(wired.render()), TARGET)
+            Piece(
+                "Integration points between services",
+                "\n".join(rendered),
+                TARGET,
+                # Under a tight budget the edges stay; the protocol listing goes first.
+                outline="\n".join(rendered[at:]),
+            )
         )
         for rel in paths:
             reader.check_cancelled()

@@ -275,6 +275,21 @@ class Summarize:
 
 
 _MAX_INDIRECT_CANDIDATES = 200
+# How the report names a tree-sitter language.
+_LANGUAGE_NAMES = {
+    "csharp": "C#",
+    "cpp": "C++",
+    "c": "C",
+    "javascript": "JavaScript",
+    "typescript": "TypeScript",
+    "tsx": "TypeScript (TSX)",
+    "go": "Go",
+    "java": "Java",
+    "kotlin": "Kotlin",
+    "rust": "Rust",
+    "ruby": "Ruby",
+    "php": "PHP",
+}
 
 
 def _indirect_tests(
@@ -347,7 +362,8 @@ def render(m: ModuleFacts) -> str:
     elif f.language == "python":
         out += ["The module has no docstring; its responsibility is inferred from its API.", ""]
     else:
-        out += [f"A {f.language} file; its responsibility is inferred from its API below.", ""]
+        shown_language = _LANGUAGE_NAMES.get(f.language, f.language)
+        out += [f"A {shown_language} file; its responsibility is inferred from its API below.", ""]
 
     if parsed and f is not None:
         offered = public(f)
