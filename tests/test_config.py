@@ -116,6 +116,8 @@ def test_values_are_checked_by_type_and_range() -> None:
         ("minFindingSeverity", "fatal"),
         ("exclude", [1, 2]),
         ("exclude", {"a": 1}),
+        ("generated", [1]),
+        ("generated", {"a": 1}),
         ("model", "  "),
         ("model", 5),
         ("provider", "Offline"),
@@ -133,6 +135,7 @@ def test_strings_from_text_only_clients_are_accepted() -> None:
                 "maxConcurrentTasks": "4",
                 "openArtifactOnCompletion": "False",
                 "exclude": "secrets/**",
+                "generated": ["api/gen/**", " "],
                 "model": "  claude-x  ",
             },
             "initializationOptions",
@@ -143,6 +146,7 @@ def test_strings_from_text_only_clients_are_accepted() -> None:
     assert settings.max_concurrent_tasks == 4
     assert settings.open_artifact_on_completion is False
     assert settings.exclude == ("secrets/**",)
+    assert settings.generated == ("api/gen/**",)
     assert settings.model == "claude-x"
 
 

@@ -12,9 +12,11 @@ top by `GeneratedRules` (see `gitattributes.py` for the parser).
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import pathspec
 
@@ -325,3 +327,18 @@ def group_skipped(excluded: Mapping[str, str]) -> list[tuple[str, str]]:
 
 def _is_skip_reason(why: str) -> bool:
     return why.startswith(("generated", "minified", "lock file", "not diffed", "vendored"))
+
+
+def linked_vendor_notes(root: Path, files: list[str]) -> list[str]:
+    """Notes on vendored folders that are symbolic links (at the top, or one folder
+    down): their files are not listed, and a link is never followed to read them."""
+    tops = {f.partition("/")[0] for f in files if "/" in f}
+    candidates = [*_VENDOR_DIRS, *(f"{t}/{v}" for t in sorted(tops) for v in _VENDOR_DIRS)]
+    notes: list[str] = []
+    for rel in sorted(candidates):
+        path = os.path.join(root, rel)
+        if os.path.islink(path) and os.path.isdir(path):
+            notes.append(
+                f"{rel}/ is a symbolic link to a folder: vendored code, not followed or read"
+            )
+    return notes

@@ -23,7 +23,13 @@ import git
 
 from cowork.context import git as gitfacts
 from cowork.context import gitattributes
-from cowork.context.generated import HEAD_BYTES, GeneratedRules, content_reason, group_skipped
+from cowork.context.generated import (
+    HEAD_BYTES,
+    GeneratedRules,
+    content_reason,
+    group_skipped,
+    linked_vendor_notes,
+)
 from cowork.context.gitrepo import open_repo
 from cowork.context.index import FileFacts, WorkspaceIndex, decode
 from cowork.context.outline import Definition
@@ -130,6 +136,7 @@ class ContextReader:
         by_name: dict[str, list[str]] = {}
         by_folder: dict[str, list[str]] = {}
         unclear = tuple(i for i, rel in enumerate(allowed) if rel not in clear)
+        self.notes.extend(linked_vendor_notes(self.root, files))
         for rel in allowed:
             folder, _, name = rel.rpartition("/")
             by_name.setdefault(name, []).append(rel)

@@ -16,6 +16,8 @@ MAX_FACT_LINES = 400  # per section of the facts piece; the rest is counted
 
 def generated_line(fc: FileChange, why: str) -> str:
     """One line for a change to a generated, vendored, minified or lock file."""
+    if why.startswith("generated (") and why.endswith(")"):
+        why = why[len("generated (") : -1]  # "generated: … (name: *.pb.go)"
     if fc.added is None:
         return f"generated: {fc.path} changed ({fc.describe()}; {why})"
     return f"generated: {fc.added + (fc.deleted or 0)} lines changed in {fc.path} ({why})"
@@ -25,7 +27,24 @@ def generated_piece(changes: Sequence[tuple[FileChange, str]]) -> Piece | None:
     """The changes to generated files, one line each (their diffs are never sent)."""
     if not changes:
         return None
-    text = "\n".join(generated_line(fc, why) for fc, why in changes)
+    lines: list[str] = []
+    vendored: dict[tuple[str, str], list[FileChange]] = {}
+    for fc, why in changes:
+        if why.startswith("vendored (") and why.endswith("/)"):
+            segment = why[len("vendored (") : -1]
+            folder = fc.path[: ("/" + fc.path).find("/" + segment)] + segment
+            vendored.setdefault((folder, why), []).append(fc)
+        else:
+            lines.append(generated_line(fc, why))
+    for (folder, why), group in sorted(vendored.items()):
+        if len(group) == 1:
+            lines.append(generated_line(group[0], why))
+        else:  # a vendored folder is one line, however many files changed in it
+            n = sum((fc.added or 0) + (fc.deleted or 0) for fc in group)
+            lines.append(
+                f"generated: {n} lines changed in {len(group):,} files in {folder} ({why})"
+            )
+    text = "\n".join(lines)
     return Piece(
         "Generated, vendored and lock files changed (their diffs are not sent)",
         redact(text)[0],

@@ -20,6 +20,7 @@ from pathlib import PurePosixPath
 
 from cowork.context.diff import FileChange, Hunk
 from cowork.context.index import FileFacts, language_of
+from cowork.kinds.base import CHANGES, NEIGHBOURS, TARGET
 from cowork.kinds.summarize import is_test_file
 
 # Ranks, in reading order.
@@ -37,6 +38,7 @@ RANK_NAMES = (
 # A language is one of the workspace's main ones when it has this share of its code files.
 _MAIN_SHARE = 0.15
 NEAR = 3  # lines from a definition that a hunk may be and still be "at" it
+_MIN_LINES = 12  # a diff is not cut to fewer lines than this (its outline comes next)
 
 _BUILD_NAMES = frozenset(
     {
@@ -131,13 +133,35 @@ def rank_of(path: str, main: frozenset[str]) -> int:
     return DATA
 
 
+def priority_of(rank: int) -> int:
+    """The context priority of a diff of this rank: source and tests with the change
+    itself, build files with the code around it, docs, CI and data after the callers
+    and tests of the source (a changelog never crowds out who calls what changed)."""
+    if rank <= TEST:
+        return TARGET
+    return CHANGES if rank == BUILD else NEIGHBOURS
+
+
 def order(
     changes: Iterable[FileChange], main: frozenset[str], users: dict[str, int] | None = None
 ) -> list[FileChange]:
     """`changes` in reading order: by rank, then by how many other files use what
-    changed in them (`users`, by path), then by path."""
+    changed in them (`users`, by path), then by path; changelogs last of the docs."""
     used = users or {}
-    return sorted(changes, key=lambda fc: (rank_of(fc.path, main), -used.get(fc.path, 0), fc.path))
+    return sorted(
+        changes,
+        key=lambda fc: (
+            rank_of(fc.path, main),
+            _is_changelog(fc.path),
+            -used.get(fc.path, 0),
+            fc.path,
+        ),
+    )
+
+
+def _is_changelog(path: str) -> bool:
+    stem = PurePosixPath(path).stem.upper().replace("-", "_")
+    return stem in ("CHANGELOG", "CHANGES", "NEWS", "HISTORY", "RELEASE_NOTES", "RELEASES")
 
 
 # -- shrinking a diff ------------------------------------------------------------------------
@@ -152,6 +176,7 @@ class _Judged:
 
 
 _WORD_SPLIT = re.compile(r"(\w+)")
+_IDENTIFIER = re.compile(r"[^\W\d]\w*")  # a renamed name, not a changed number
 
 
 def _trivial(hunk: Hunk) -> str | None:
@@ -173,7 +198,7 @@ def _trivial(hunk: Hunk) -> str | None:
         for x, y in zip(a, b, strict=True):
             if x == y:
                 continue
-            if not (_WORD_SPLIT.fullmatch(x) and _WORD_SPLIT.fullmatch(y)):
+            if not (_IDENTIFIER.fullmatch(x) and _IDENTIFIER.fullmatch(y)):
                 return None
             if renames.setdefault(x, y) != y:
                 return None
@@ -221,24 +246,58 @@ def shrink_steps(
             "deletion-only, whitespace-only and rename-only hunks as notes",
             lambda j: j.trivial,
         ),
-        (
-            "also hunks far from any definition as notes",
-            lambda j: j.trivial or (None if j.near_definition else "far from any definition"),
-        ),
-        (
-            "only hunks inside definitions that other files use",
-            lambda j: j.trivial or (None if j.in_called else "not in a definition other files use"),
-        ),
     ]
+    if spans:  # code: what lies far from definitions, then what no other file calls
+        steps += [
+            (
+                "also hunks far from any definition as notes",
+                lambda j: j.trivial or (None if j.near_definition else "far from any definition"),
+            ),
+            (
+                "only hunks inside definitions that other files use",
+                lambda j: (
+                    j.trivial or (None if j.in_called else "not in a definition other files use")
+                ),
+            ),
+        ]
     out: list[tuple[str, str]] = []
     last = fc.patch()
+    why_of: Callable[[_Judged], str | None] = steps[0][1]
     for label, why_of in steps:
-        parts = [fc.header]
-        for j in judged:
-            why = why_of(j)
-            parts.append(_note(j.hunk, why) if why else j.hunk.text())
-        text = "".join(parts)
+        text = _form(fc, judged, why_of)
         if len(text) < len(last):
             out.append((label, text))
             last = text
+    # Then fewer of the hunks still shown, halving: the first ones (a file's opening
+    # changes), so a long document keeps what fits rather than nothing.
+    last_why = why_of
+    kept = [j for j in judged if last_why(j) is None]
+    k = len(kept) // 2
+    while k >= 1:
+        first = {id(j) for j in kept[:k]}
+
+        def cut(j: _Judged, first: set[int] = first) -> str | None:
+            return last_why(j) or (None if id(j) in first else "cut for the budget")
+
+        text = _form(fc, judged, cut)
+        if len(text) < len(last):
+            out.append((f"only the first {k} of its {len(judged)} hunks", text))
+            last = text
+        k //= 2
+    # Last, the first lines of what is left: a single long hunk (a rewritten document)
+    # keeps its beginning.
+    lines = last.split("\n")
+    n = len(lines) // 2
+    while n >= _MIN_LINES:
+        text = "\n".join(lines[:n]) + f"\n… ({len(lines) - n} more lines cut for the budget)\n"
+        out.append((f"only its first {n} lines", text))
+        n //= 2
     return out
+
+
+def _form(fc: FileChange, judged: list[_Judged], why_of: Callable[[_Judged], str | None]) -> str:
+    parts = [fc.header]
+    for j in judged:
+        why = why_of(j)
+        parts.append(_note(j.hunk, why) if why else j.hunk.text())
+    return "".join(parts)

@@ -184,7 +184,8 @@ def collect(request: GatherRequest, reader: ContextReader, *, callers: bool) -> 
     _read_versions(f, read, reader)  # every file read is in provenance (with redactions)
     reader.check_cancelled()
     for fc in deep:
-        _api_changes(f, fc)
+        if not is_test_file(fc.path):  # a test's functions are nobody's API
+            _api_changes(f, fc)
         version = f.new.get(fc.path)
         if version is not None:
             f.touched[fc.path] = _touched_definitions(fc, version.facts)
@@ -266,8 +267,8 @@ def _with_work_tree(cs: ChangeSet, reader: ContextReader) -> list[FileChange]:
     for rel in gitfacts.untracked(reader.root):
         if rel in by_path:
             continue
-        if reader.why_excluded(rel) is not None:
-            by_path[rel] = FileChange(rel, "A")  # listed as not shown, never read
+        if reader.why_excluded(rel) is not None or reader.why_generated(rel) is not None:
+            by_path[rel] = FileChange(rel, "A")  # listed as not shown, never read (whole)
             continue
         text = reader.text(rel)
         if text is None:
@@ -614,7 +615,7 @@ def _diff_piece(fc: FileChange, f: ChangeFacts) -> Piece:
     return Piece(
         title,
         redact(patch)[0],
-        TARGET,
+        change_rank.priority_of(change_rank.rank_of(fc.path, f.main)),
         source=fc.path,
         outline=redact(outline)[0],
         smaller=tuple((label, redact(text)[0]) for label, text in steps),
