@@ -542,3 +542,28 @@ def test_macro_wrapped_cpp_and_guarded_ruby_classes() -> None:
     )
     assert [(d.kind, d.name) for d in ruby.definitions] == [("class", "SlimTest")]
     assert ruby.imports == [("./test_helper", 1), ("slim", 4)]
+
+
+def test_doc_comments_become_the_first_line_of_a_definition() -> None:
+    cs = outline(
+        "Store.cs",
+        "namespace N\n{\n    /// <summary>\n    /// Stores carts in Redis.\n    /// </summary>\n"
+        "    public class Store {}\n}\n",
+    )
+    assert [(d.name, d.doc) for d in cs.definitions] == [("Store", "Stores carts in Redis.")]
+    go = outline(
+        "m.go",
+        "// Copyright 2024 Example\n\npackage m\n\n// Sum adds up quantities.\n// It never fails.\n"
+        "func Sum() int { return 0 }\n\nfunc Bare() {}\n",
+    )
+    assert [(d.name, d.doc) for d in go.definitions] == [
+        ("Sum", "Sum adds up quantities."),
+        ("Bare", None),
+    ]
+    ts = outline(
+        "a.ts",
+        "/**\n * Fetches an order.\n * @param id the order\n */\nexport function get(id: string) {}\n",
+    )
+    assert ts.definitions[0].doc == "Fetches an order."
+    rb = outline("a.rb", "# Sends mail.\nclass Mailer\nend\n")
+    assert rb.definitions[0].doc == "Sends mail."

@@ -3,6 +3,7 @@ that turn syntax nodes into `Definition`s (one module per language family uses t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,12 +62,53 @@ def definition(
         kind=kind,
         name=name,
         signature=signature(node, body),
-        doc=None,
+        doc=doc_comment(node),
         line=line(node),
         end_line=int(node.end_point[0]) + 1,
         children=tuple(children),
         exported=exported,
     )
+
+
+_COMMENTS = {"comment", "line_comment", "block_comment", "multiline_comment"}
+# Nodes that wrap a declaration and own the comment above it (`export function f`,
+# Go's `type (…)`, a C++ template, a decorated class).
+_WRAPPERS = {
+    "export_statement",
+    "type_declaration",
+    "template_declaration",
+    "decorated_definition",
+    "lexical_declaration",
+    "variable_declaration",
+    "expression_statement",
+    "assignment_expression",
+}
+_COMMENT_MARKS = re.compile(r"^\s*(?:/\*\*?|\*/|\*|///?|//!|#+|--)\s?")
+
+
+def doc_comment(node: Any) -> str | None:
+    """The first line of the comment right above `node` (Go, JSDoc, `///`, KDoc, `#`),
+    as a docstring would give it; None when none touches it."""
+    while node.parent is not None and node.parent.type in _WRAPPERS:
+        node = node.parent
+    prev, top = node.prev_named_sibling, None
+    row = node.start_point[0]
+    while prev is not None and prev.type in _COMMENTS and prev.end_point[0] >= row - 1:
+        top, row = prev, prev.start_point[0]
+        prev = prev.prev_named_sibling
+    if top is None:
+        return None
+    lines: list[str] = []
+    sibling = top
+    while sibling is not None and sibling.type in _COMMENTS and sibling.end_byte <= node.start_byte:
+        lines += text(sibling).splitlines()
+        sibling = sibling.next_named_sibling
+    for raw in lines:
+        cleaned = _COMMENT_MARKS.sub("", raw).strip().rstrip("*/").strip()
+        cleaned = re.sub(r"</?\w+[^>]*>", "", cleaned).strip()  # C#'s <summary> tags
+        if cleaned and not cleaned.startswith("@"):
+            return cleaned
+    return None
 
 
 def descendants(node: Any, node_type: str) -> list[Any]:
