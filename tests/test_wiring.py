@@ -175,3 +175,17 @@ def test_ruby_and_php_routes() -> None:
     laravel = "<?php\nRoute::get('users', [UserController::class, 'index']);\n"
     assert sites("i.php", "php", slim) == {(ROUTE, "POST /orders/{id}", 2)}
     assert sites("web.php", "php", laravel) == {(ROUTE, "GET /users", 2)}
+
+
+def test_yaml_aliases_are_walked_once() -> None:
+    """A "billion laughs" manifest and a recursive anchor end at once, without edges."""
+    bomb = (
+        "apiVersion: v1\nkind: Deployment\nmetadata:\n  name: x\nspec:\n  a: &a [lol, lol, lol]\n"
+    )
+    previous = "a"
+    for i in range(1, 30):
+        bomb += f"  b{i}: &b{i} [*{previous}, *{previous}, *{previous}]\n"
+        previous = f"b{i}"
+    recursive = "apiVersion: v1\nkind: Deployment\nmetadata:\n  name: y\nspec: &s\n  env: *s\n"
+    out = manifests.read([("k8s/bomb.yaml", bomb), ("k8s/recursive.yaml", recursive)])
+    assert out.env == [] and set(out.services) == {"x", "y"}

@@ -52,10 +52,14 @@ def get(node: yaml.Node | None, key: str) -> yaml.Node | None:
 
 
 def walk(node: yaml.Node | None, key: str) -> Iterator[yaml.Node]:
-    """Every value under `key` anywhere below `node`."""
-    stack = [node]
+    """Every value under `key` anywhere below `node`, each node visited once: an alias
+    repeats a node, and a "billion laughs" document repeats it exponentially."""
+    stack, seen = [node], set()
     while stack:
         n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
         if isinstance(n, yaml.MappingNode):
             for k, v in n.value:
                 if scalar(k) == key:
