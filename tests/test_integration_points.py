@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from boutique import SERVICES, boutique_repo, line_of
+from boutique import PROTO, SERVICES, boutique_repo, line_of
 from conftest import server_env, start_session, stop_session
 from fakeapi import FakeAnthropic
+from repos import commit, git
 
 KEY = "sk-ant-test-0123456789abcdef"
 GO, CS, JS, PY = (
@@ -188,3 +189,31 @@ async def test_research_fills_the_fit_column_with_facts(shop: Path) -> None:
     assert f"`{at(GO, 'google.golang.org/grpc')}`" in grpc and f"`{at(PY, 'import grpc')}`" in grpc
     redis = next(line for line in report.splitlines() if line.startswith("- **Redis**"))
     assert "`StackExchange.Redis` (`src/cartservice/cartservice.csproj:4`)" in redis
+
+
+async def test_review_of_a_changed_rpc_lists_who_calls_and_serves_it(shop: Path) -> None:
+    git(shop, "checkout", "-q", "-b", "priced-cart")
+    old = "rpc GetCart(GetCartRequest) returns (Cart) {}"
+    commit(
+        shop,
+        "GetCart returns the cart with its prices",
+        {
+            "protos/demo.proto": PROTO.replace(
+                old, "rpc GetCart(GetCartRequest) returns (PricedCart) {}"
+            )
+        },
+    )
+    session = await start_session(shop, env=server_env())
+    try:
+        answer = await session.command("cowork.reviewChanges", {"base": "main"})
+        done = await session.wait_for(answer["taskId"], "done", "failed")
+    finally:
+        await stop_session(session)
+    assert done["state"] == "done", done["error"]
+    report = Path(done["artifactUri"].removeprefix("file://")).read_text()
+    changed = "(changed in `protos/demo.proto`)"
+    assert f"- `{at(GO, '.GetCart(')}` uses `CartService.GetCart` {changed}" in report
+    assert f"- `{at(JS, 'cart.getCart(')}` uses `CartService.GetCart` {changed}" in report
+    implemented = at(CS, "public override Task<Cart> GetCart(")
+    assert f"- `{implemented}` uses `CartService.GetCart (serves it)` {changed}" in report
+    assert "No other workspace file uses the changed definitions." not in report

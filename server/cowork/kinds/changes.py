@@ -29,7 +29,7 @@ from cowork.context.outline import Definition
 from cowork.context.privacy import redact
 from cowork.context.workspace import MAX_FILE_BYTES, relative_to
 from cowork.errors import InputError, TaskFailure
-from cowork.kinds import change_facts, change_rank
+from cowork.kinds import change_facts, change_rank, rpc_callers
 from cowork.kinds.base import (
     CALLERS,
     CHANGES,
@@ -195,7 +195,26 @@ def collect(request: GatherRequest, reader: ContextReader, *, callers: bool) -> 
         if callers:
             _find_callers(f, deep, graph, reader)
         _find_tests(f, deep, graph, reader)
+    if callers:
+        _find_rpc_callers(f, reader)
     return f
+
+
+def _find_rpc_callers(f: ChangeFacts, reader: ContextReader) -> None:
+    """Callers of each rpc a changed `.proto` adds, removes or changes (`rpc_callers`)."""
+    for fc in f.shown:
+        if not fc.path.endswith(".proto"):
+            continue
+        version = f.new.get(fc.path)
+        lines = [t for h in fc.hunks for t in h.lines if t[:1] in "+-"]
+        rpcs = rpc_callers.changed_rpcs(fc.path, version.text if version else None, lines)
+        for use in rpc_callers.rpc_uses(reader, fc.path, rpcs):
+            facts = reader.facts(use.path)
+            within = _innermost(facts, use.line) if facts is not None else None
+            name = use.name if use.role == "calls" else f"{use.name} (serves it)"
+            f.callers.append(
+                CallSite(use.path, use.line, name, use.target, within.signature if within else None)
+            )
 
 
 def _nothing_to_compare(cs: ChangeSet, root: Path) -> str:
