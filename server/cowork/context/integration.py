@@ -154,11 +154,13 @@ def gather(
     owner: Callable[[str], str | None],
     generated: Callable[[str], str | None],
     given: dict[str, str],
+    scan_file: Callable[[str, str | None], list[wr.Site] | None] | None = None,
 ) -> Integration:
     """The integration points of `code` files ((path, language)), protocol `specs` and
     `deploy` manifests; `read` gives a file's text, `owner` the given path (its shown
     name) holding a file, `generated` why a file is generated, `given` the given paths'
-    service names (folder name -> shown name)."""
+    service names (folder name -> shown name); `scan_file` the sites of a code file
+    (None: unreadable) when the caller remembers them, else `read` and `wiring.scan`."""
     out = Integration()
     for path in specs:
         text = read(path)
@@ -181,21 +183,21 @@ def gather(
     names = _Names(given, wiring.services)
     known = {p.service for p in out.protocols if p.kind == "gRPC"}
     sites: list[wr.Site] = []
-    by_path: dict[str, str] = {}
     for path, language in code:
-        text = read(path)
-        if text is None:
-            continue
         why = generated(path)
         if why is not None:
             out.skipped.append((path, why))
             continue
-        by_path[path] = text
-        for site in wr.scan(path, language, text):
+        if scan_file is not None:
+            found_sites = scan_file(path, language)
+        else:
+            text = read(path)
+            found_sites = wr.scan(path, language, text) if text is not None else None
+        for site in found_sites or []:
             if site.role in (wr.SERVES, wr.CALLS) and known and site.name not in known:
                 continue  # `new proto.Thing(` in JS names no service the protos define
             sites.append(site)
-    _grpc(out, sites, by_path, owner, names)
+    _grpc(out, sites, read, owner, names)
     _http(out, sites, owner, names)
     _env(out, sites, wiring, owner, names)
     for name, (evidence, ports) in sorted(wiring.ports.items()):
@@ -221,7 +223,7 @@ def gather(
 def _grpc(
     out: Integration,
     sites: list[wr.Site],
-    texts: dict[str, str],
+    read: Callable[[str], str | None],
     owner: Callable[[str], str | None],
     names: _Names,
 ) -> None:
@@ -242,7 +244,7 @@ def _grpc(
         targets = {owner(x.path) or x.path for x in servers.get(s.name, [])}
         if not targets:
             targets = {names.match(s.name) or s.name}
-        uses = wr.rpc_uses(texts.get(s.path, ""), rpcs.get(s.name, []))
+        uses = wr.rpc_uses(read(s.path) or "", rpcs.get(s.name, []))
         for target in sorted(targets - {source}):
             for rpc, line in uses or [("", s.line)]:
                 how = f"gRPC `{s.name}.{rpc}`" if rpc else f"gRPC `{s.name}` (client)"

@@ -4,9 +4,11 @@ belong to which given path, the integration points among them, generated modules
 from __future__ import annotations
 
 import posixpath
+import threading
+from collections import OrderedDict
 from pathlib import Path, PurePosixPath
 
-from cowork.context import integration
+from cowork.context import integration, wiring
 from cowork.context.generated import HEAD_BYTES, generated_reason
 from cowork.context.index import language_of
 from cowork.context.manifests import is_compose
@@ -99,7 +101,37 @@ def integration_of(
         owner,
         lambda rel: generated_reason(rel, head(reader.root, rel)),
         {integration.service_name(p): p or "." for p in paths},
+        lambda rel, language: _sites(reader, rel, language),
     )
+
+
+# Sites found in a file, by (path, content hash): a worker scans an unchanged file once.
+_SCANNED: OrderedDict[tuple[str, str], list[wiring.Site]] = OrderedDict()
+_SCANNED_KEPT = 50_000
+_SCANNED_LOCK = threading.Lock()  # the CLI gathers in threads
+
+
+def _sites(reader: ContextReader, rel: str, language: str | None) -> list[wiring.Site] | None:
+    """The integration sites of `rel` (None when it cannot be read), remembered by content.
+    `outline` records the file in provenance: its facts reach the model."""
+    facts = reader.outline(rel)
+    if facts is None or facts.unreadable is not None:
+        return None
+    key = (rel, facts.sha256)
+    with _SCANNED_LOCK:
+        known = _SCANNED.get(key)
+        if known is not None:
+            _SCANNED.move_to_end(key)
+            return known
+    text = reader.text(rel)
+    if text is None:
+        return None
+    found = wiring.scan(rel, language, text)
+    with _SCANNED_LOCK:
+        _SCANNED[key] = found
+        while len(_SCANNED) > _SCANNED_KEPT:
+            _SCANNED.popitem(last=False)
+    return found
 
 
 def generated_module(reader: ContextReader, importer: str, module: str) -> bool:
