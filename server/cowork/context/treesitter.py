@@ -23,7 +23,7 @@ from cowork.context.tsnodes import descendants as _descendants
 from cowork.context.tsnodes import signature as _signature
 from cowork.context.tsnodes import text as _text
 
-__all__ = ["LANGUAGES", "CodeOutline", "code_outline", "language_of"]
+__all__ = ["LANGUAGES", "LANGUAGE_NAMES", "CodeOutline", "code_outline", "language_of"]
 
 # file suffix -> tree-sitter language name
 LANGUAGES: dict[str, str] = {
@@ -51,6 +51,22 @@ LANGUAGES: dict[str, str] = {
     ".hh": "cpp",
     ".hpp": "cpp",
     ".hxx": "cpp",
+}
+
+# How the report names a tree-sitter language.
+LANGUAGE_NAMES = {
+    "csharp": "C#",
+    "cpp": "C++",
+    "c": "C",
+    "javascript": "JavaScript",
+    "typescript": "TypeScript",
+    "tsx": "TypeScript (TSX)",
+    "go": "Go",
+    "java": "Java",
+    "kotlin": "Kotlin",
+    "rust": "Rust",
+    "ruby": "Ruby",
+    "php": "PHP",
 }
 
 # A `.h` header that uses one of these is parsed as C++.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import posixpath
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
@@ -15,6 +14,7 @@ from cowork.context import git as gitfacts
 from cowork.context.graph import ImportGraph, graph_for, import_candidates
 from cowork.context.index import FileFacts
 from cowork.context.outline import Definition
+from cowork.context.treesitter import LANGUAGE_NAMES
 from cowork.context.workspace import relative_to
 from cowork.errors import InputError
 from cowork.kinds.base import (
@@ -29,6 +29,7 @@ from cowork.kinds.base import (
     Piece,
     shown,
 )
+from cowork.kinds.test_reach import indirect_tests
 
 HISTORY_COMMITS = 10
 MAX_NEIGHBOURS = 20
@@ -205,7 +206,10 @@ class Summarize:
         conventional = test_names_for(m.rel)
         m.tests += [f for f in reader.named(conventional) if f not in m.tests and f != m.rel]
         m.tests.sort()
-        m.indirect_tests = _indirect_tests(m, graph, reader)
+        if m.facts is not None:
+            m.indirect_tests = indirect_tests(
+                m.rel, {d.name for d in public(m.facts)}, m.tests, graph, reader, is_test_file
+            )
         m.importers.sort()
 
     def _withheld(self, m: ModuleFacts, graph: ImportGraph, reader: ContextReader) -> None:
@@ -274,54 +278,6 @@ class Summarize:
         return pieces
 
 
-_MAX_INDIRECT_CANDIDATES = 200
-# How the report names a tree-sitter language.
-_LANGUAGE_NAMES = {
-    "csharp": "C#",
-    "cpp": "C++",
-    "c": "C",
-    "javascript": "JavaScript",
-    "typescript": "TypeScript",
-    "tsx": "TypeScript (TSX)",
-    "go": "Go",
-    "java": "Java",
-    "kotlin": "Kotlin",
-    "rust": "Rust",
-    "ruby": "Ruby",
-    "php": "PHP",
-}
-
-
-def _indirect_tests(
-    m: ModuleFacts, graph: ImportGraph, reader: ContextReader
-) -> list[tuple[str, list[str]]]:
-    """Test files that import a file of the module's package (its `__init__`, a facade,
-    a server beside it) — or share its Go package folder — and use its public names."""
-    if m.facts is None:
-        return []
-    names = {d.name for d in public(m.facts)}
-    if not names:
-        return []
-    folder = posixpath.dirname(m.rel)
-    package = [f for f in graph.files if posixpath.dirname(f) == folder and f != m.rel]
-    candidates: dict[str, None] = {}
-    for f in package:
-        for edge in graph.importers_of(f):
-            if is_test_file(edge.source):
-                candidates.setdefault(edge.source)
-        if f.endswith("_test.go"):  # Go tests live in the package itself
-            candidates.setdefault(f)
-    found: list[tuple[str, list[str]]] = []
-    for test in list(candidates)[:_MAX_INDIRECT_CANDIDATES]:
-        if test in m.tests or test == m.rel or not reader.may_mention(test, names):
-            continue
-        text = reader.text(test)
-        used = sorted(names & set(re.findall(r"\w+", text))) if text else []
-        if used:
-            found.append((test, used[:5]))
-    return sorted(found)
-
-
 def workspace_overview(files: list[str], git: gitfacts.GitInfo) -> str:
     """A few lines about the whole workspace: the stable, cacheable part of a prompt."""
     tops: dict[str, int] = {}
@@ -362,7 +318,7 @@ def render(m: ModuleFacts) -> str:
     elif f.language == "python":
         out += ["The module has no docstring; its responsibility is inferred from its API.", ""]
     else:
-        shown_language = _LANGUAGE_NAMES.get(f.language, f.language)
+        shown_language = LANGUAGE_NAMES.get(f.language, f.language)
         out += [f"A {shown_language} file; its responsibility is inferred from its API below.", ""]
 
     if parsed and f is not None:
