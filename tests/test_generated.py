@@ -84,11 +84,14 @@ def test_gitattributes_mark_and_unmark_files() -> None:
         "!neg linguist-generated\n"
         "bad?attr l@b\n"
         "*.md text eol=lf\n"
+        "[z-a].c linguist-generated\n"
     )
-    assert len(parsed.notes) == 4
+    assert len(parsed.notes) == 5
     assert all("line ignored" in n for n in parsed.notes)
     assert "line 7" in parsed.notes[0]
-    rules = GeneratedRules(parsed.rules, globs=["schema/*.json"])
+    assert "'[z-a].c' is not a valid pattern" in parsed.notes[4]
+    # a bad glob in the setting is skipped, never fatal
+    rules = GeneratedRules(parsed.rules, globs=["schema/*.json", "[z-a]", "\\"])
     assert rules.reason("api/gen/client.ts") == "generated (.gitattributes: linguist-generated)"
     assert rules.reason("tests/__snapshots__/a.snap") == "not diffed (.gitattributes: -diff)"
     assert rules.reason("assets/logo.bin") == "not diffed (.gitattributes: binary)"

@@ -108,7 +108,8 @@ def pack(
     cuts: list[Cut] = []
     used = 0
     order = sorted(range(len(pieces)), key=lambda i: (pieces[i].priority, i))
-    floors = _group_floors(pieces, order, estimator, render)
+    counted: dict[int, list[int]] = {}  # piece index -> cost of each of its forms
+    floors = _group_floors(pieces, order, estimator, render, counted)
     dropped_groups: set[str] = set()
     for index in order:
         piece = pieces[index]
@@ -121,8 +122,12 @@ def pack(
         pending = floors[index][1] if index in floors else 0
         chosen: tuple[Piece, str | None, int] | None = None
         costs: list[int] = []
+        known = counted.get(index, [])
         for n, (form, action) in enumerate(forms):
-            form_cost = cost if n == 0 else estimator.count(render(form))
+            if n < len(known):
+                form_cost = known[n]
+            else:
+                form_cost = cost if n == 0 else estimator.count(render(form))
             costs.append(form_cost)
             last = n == len(forms) - 1
             if used + form_cost + pending <= room or (last and used + form_cost <= room):
@@ -167,9 +172,11 @@ def _group_floors(
     order: list[int],
     estimator: TokenEstimator,
     render: Callable[[Piece], str],
+    counted: dict[int, list[int]],
 ) -> dict[int, tuple[int, int]]:
     """For each grouped piece: (its smallest form's cost, the smallest forms' cost of
-    the group's pieces ranked after it) -- the room it leaves them."""
+    the group's pieces ranked after it) -- the room it leaves them. A piece with a
+    single form has its cost put in `counted`, not to be counted again."""
     out: dict[int, tuple[int, int]] = {}
     by_group: dict[str, list[int]] = {}
     for i in order:
@@ -179,7 +186,10 @@ def _group_floors(
     for members in by_group.values():
         after = 0
         for i in reversed(members):
-            floor = estimator.count(render(_forms(pieces[i])[-1][0]))
+            forms = _forms(pieces[i])
+            floor = estimator.count(render(forms[-1][0]))
+            if len(forms) == 1:
+                counted[i] = [floor]
             out[i] = (floor, after)
             after += floor
     return out

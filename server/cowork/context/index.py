@@ -144,6 +144,7 @@ class WorkspaceIndex:
         # (`graph._Memo`: the module that builds it owns its shape).
         self.graph_cache: object | None = None
         self.map_cache: object | None = None  # the workspace map (kinds/workspace_map.py)
+        self.changes_cache: object | None = None  # the last review/docs (kinds/change_memo.py)
         # What the reader worked out from one listing (reader.py owns its shape).
         self.inventory_cache: object | None = None
         self.facts_cache: object | None = None

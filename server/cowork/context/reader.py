@@ -70,9 +70,8 @@ class ContextReader:
         self.rules = Exclusions(exclude)
         # Generated, vendored and lock files: the built-in rules, the `generated` globs,
         # and each folder's `.gitattributes` (by folder, with its parents' rules).
-        self._generated_globs = tuple(generated)
-        self._folder_rules: dict[str, GeneratedRules] = {}
         self.notes: list[str] = []  # what the user should know of the gathering (provenance)
+        self._generated = gitattributes.FolderRules(root, tuple(generated), self.notes)
         self._cancelled = cancelled
         self.files: dict[str, FileRef] = {}
         self.excluded: dict[str, str] = {}
@@ -216,10 +215,12 @@ class ContextReader:
         generated: dict[str, str] = {}
         for rel, facts in raw:
             why = None
-            if facts is not None and not self._rules_for(rel).unmarked(rel):
+            if facts is not None:
                 why = facts.generated
                 if why is None and facts.unreadable and facts.unreadable.startswith("larger"):
                     why = content_reason(rel, self._head(rel))
+                if why is not None and self._rules_for(rel).unmarked(rel):
+                    why = None
             if why is not None:
                 generated[rel] = why
                 facts = None
@@ -229,54 +230,11 @@ class ContextReader:
     # -- generated, vendored, minified and lock files -------------------------------
 
     def _generated_key(self, files: list[str]) -> tuple[object, ...]:
-        """What the generated-file verdicts of `files` depend on besides their paths:
-        the `generated` globs and every `.gitattributes` as it is now."""
-        stats = self._listing.stats
-        attrs = tuple(
-            (rel, stats[rel].st_mtime_ns, stats[rel].st_size)
-            for rel in files
-            if rel.endswith(".gitattributes") and rel in stats
-        )
-        return (self._generated_globs, attrs)
+        """What the generated-file verdicts of `files` depend on besides their paths."""
+        return self._generated.key(files, self._listing.stats)
 
     def _rules_for(self, rel: str) -> GeneratedRules:
-        return self._rules_in(rel.rpartition("/")[0])
-
-    def _rules_in(self, folder: str) -> GeneratedRules:
-        """The rules for files in `folder`: its parents' and its own `.gitattributes`."""
-        rules = self._folder_rules.get(folder)
-        if rules is not None:
-            return rules
-        if folder:
-            parent = self._rules_in(folder.rpartition("/")[0])
-        else:
-            parent = GeneratedRules((), self._generated_globs)
-        rules = parent
-        vendored = folder and GeneratedRules().path_reason(folder + "/_") is not None
-        if not vendored:  # a copied-in folder's own attributes are not this workspace's
-            where = f"{folder}/.gitattributes" if folder else ".gitattributes"
-            parsed = self._read_attributes(where)
-            if parsed is not None and parsed.rules:
-                rules = GeneratedRules([*parent.attributes, *parsed.rules], self._generated_globs)
-        self._folder_rules[folder] = rules
-        return rules
-
-    def _read_attributes(self, where: str) -> gitattributes.Parsed | None:
-        path = os.path.join(self.root, where)
-        try:
-            if not os.path.isfile(path) or os.path.islink(path):
-                return None
-            with open(path, "rb") as handle:
-                data = handle.read(MAX_FILE_BYTES + 1)
-        except OSError as exc:
-            self.notes.append(f"{where} could not be read ({exc.strerror}); its rules are ignored")
-            return None
-        text = data[:MAX_FILE_BYTES].decode("utf-8", "replace")
-        parsed = gitattributes.parse(text, where)
-        if len(data) > MAX_FILE_BYTES:
-            parsed.notes.append(f"{where}: only its first {MAX_FILE_BYTES:,} bytes were read")
-        self.notes.extend(n for n in parsed.notes if n not in self.notes)
-        return parsed
+        return self._generated.rules_for(rel)
 
     def _generated_path(self, rel: str) -> str | None:
         return self._rules_for(rel).path_reason(rel)
@@ -290,6 +248,11 @@ class ContextReader:
         if why is not None or rules.unmarked(rel):
             return why
         if head is None:
+            memo = self._facts_memo
+            if memo is not None and rel in memo.raw_by_path and rel not in self.overlays:
+                known = memo.raw_by_path[rel]  # parsed already: its first lines were judged
+                if known is not None and known.unreadable is None:
+                    return known.generated
             head = self._head(rel)
         return content_reason(rel, head) if head else None
 

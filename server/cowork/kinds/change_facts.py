@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from cowork.context.budget import Piece
 from cowork.context.diff import FileChange
 from cowork.context.privacy import redact
-from cowork.kinds.base import TARGET
+from cowork.kinds.base import TARGET, ContextReader
 
 MAX_FACT_LINES = 400  # per section of the facts piece; the rest is counted
 
@@ -81,7 +81,8 @@ def facts_piece(api: list[str], callers: list[str] | None, tests: list[str], fil
         f"{len(api)} API lines, {len(callers or [])} call sites, {len(tests)} related tests "
         "(listed in the offline report)"
     )
-    return Piece(title, redact("\n".join(out))[0], TARGET, outline=outline)
+    # redacted with every other piece by the gatherer (its signatures may hold secrets)
+    return Piece(title, "\n".join(out), TARGET, outline=outline)
 
 
 def stats_outline(lines: Iterable[str]) -> str:
@@ -93,3 +94,25 @@ def stats_outline(lines: Iterable[str]) -> str:
         top = "/".join(folder.split("/")[:2])
         counts[top] = counts.get(top, 0) + 1
     return "\n".join(f"{folder}/: {n} files changed" for folder, n in sorted(counts.items()))
+
+
+def why_generated(fc: FileChange, reader: ContextReader) -> str | None:
+    """Why this change is to a generated, vendored, minified or lock file, or None.
+    Recorded in provenance. Secrets are judged first: their reason is the one shown."""
+    if fc.submodule:
+        return None
+    for path in fc.paths:
+        if reader.rules.reason(path) is not None:
+            return None
+        why = reader.why_generated(path, _patch_head(fc) if fc.status == "D" else None)
+        if why is not None:
+            reader.excluded.setdefault(path, why)
+            return why
+    return None
+
+
+def _patch_head(fc: FileChange) -> str:
+    """The first lines of a deleted file, from its patch (the file is gone)."""
+    if not fc.hunks or fc.hunks[0].old_start > 1:
+        return ""
+    return "\n".join(line[1:] for line in fc.hunks[0].lines[:60])

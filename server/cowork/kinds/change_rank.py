@@ -11,6 +11,7 @@ then every hunk except those inside definitions that other files call.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections import Counter
@@ -39,6 +40,7 @@ RANK_NAMES = (
 _MAIN_SHARE = 0.15
 NEAR = 3  # lines from a definition that a hunk may be and still be "at" it
 _MIN_LINES = 12  # a diff is not cut to fewer lines than this (its outline comes next)
+SHRINK_FROM_LINES = 40  # a smaller patch goes whole or as its outline
 
 _BUILD_NAMES = frozenset(
     {
@@ -95,8 +97,23 @@ _CI_NAMES = frozenset(
 _CI_FOLDERS = (".github/", ".circleci/", ".buildkite/", ".gitlab/", ".azure-pipelines/")
 
 
+_main_memo: tuple[object, frozenset[str]] | None = None
+
+
 def main_languages(paths: Iterable[str]) -> frozenset[str]:
-    """The languages of at least a sixth or so of the workspace's code files (tests aside)."""
+    """The languages of at least a sixth or so of the workspace's code files (tests aside).
+    Remembered for the very list last asked about (a reader's inventory is kept while
+    the workspace's files stay the same)."""
+    global _main_memo
+    if _main_memo is not None and _main_memo[0] is paths:
+        return _main_memo[1]
+    found = _main_languages(paths)
+    if isinstance(paths, list):
+        _main_memo = (paths, found)
+    return found
+
+
+def _main_languages(paths: Iterable[str]) -> frozenset[str]:
     by_suffix = Counter(os.path.splitext(p)[1] for p in paths if not is_test_file(p))
     counts: Counter[str] = Counter()
     for suffix, n in by_suffix.items():
@@ -107,6 +124,13 @@ def main_languages(paths: Iterable[str]) -> frozenset[str]:
     return frozenset(lang for lang, n in counts.items() if total and n >= total * _MAIN_SHARE)
 
 
+@functools.lru_cache(maxsize=1 << 14)
+def code_language(path: str) -> str | None:
+    """`language_of(path)`, memoised."""
+    return language_of(path)
+
+
+@functools.lru_cache(maxsize=1 << 14)
 def rank_of(path: str, main: frozenset[str]) -> int:
     """The rank of a changed file (lower is read first)."""
     p = PurePosixPath(path)
@@ -160,7 +184,7 @@ def order(
 
 
 def _is_changelog(path: str) -> bool:
-    stem = PurePosixPath(path).stem.upper().replace("-", "_")
+    stem = path.rpartition("/")[2].partition(".")[0].upper().replace("-", "_")
     return stem in ("CHANGELOG", "CHANGES", "NEWS", "HISTORY", "RELEASE_NOTES", "RELEASES")
 
 
@@ -232,12 +256,16 @@ def _note(hunk: Hunk, why: str) -> str:
 
 
 def shrink_steps(
-    fc: FileChange, facts: FileFacts | None, called: set[str]
+    fc: FileChange,
+    facts: FileFacts | None,
+    called: set[str],
+    clean: Callable[[str], str] = lambda text: text,
 ) -> list[tuple[str, str]]:
     """Smaller forms of `fc`'s patch, each smaller than the one before: (what was cut,
     text). `facts` are of the new version (None: no definitions known); `called` the
-    names of its definitions that other files use."""
-    if not fc.hunks:
+    names of its definitions that other files use; `clean` redacts each hunk's text
+    (the forms are made of them). A patch of a few lines has none: its outline will do."""
+    if not fc.hunks or sum(len(h.lines) for h in fc.hunks) < SHRINK_FROM_LINES:
         return []
     spans = _spans(facts)
     judged = [_judge(h, spans, called) for h in fc.hunks]
@@ -261,10 +289,12 @@ def shrink_steps(
             ),
         ]
     out: list[tuple[str, str]] = []
-    last = fc.patch()
+    texts = {id(j): clean(j.hunk.text()) for j in judged}
+    header = clean(fc.header)
+    last = header + "".join(texts.values())
     why_of: Callable[[_Judged], str | None] = steps[0][1]
     for label, why_of in steps:
-        text = _form(fc, judged, why_of)
+        text = _form(header, judged, texts, why_of, clean)
         if len(text) < len(last):
             out.append((label, text))
             last = text
@@ -279,7 +309,7 @@ def shrink_steps(
         def cut(j: _Judged, first: set[int] = first) -> str | None:
             return last_why(j) or (None if id(j) in first else "cut for the budget")
 
-        text = _form(fc, judged, cut)
+        text = _form(header, judged, texts, cut, clean)
         if len(text) < len(last):
             out.append((f"only the first {k} of its {len(judged)} hunks", text))
             last = text
@@ -295,9 +325,15 @@ def shrink_steps(
     return out
 
 
-def _form(fc: FileChange, judged: list[_Judged], why_of: Callable[[_Judged], str | None]) -> str:
-    parts = [fc.header]
+def _form(
+    header: str,
+    judged: list[_Judged],
+    texts: dict[int, str],
+    why_of: Callable[[_Judged], str | None],
+    clean: Callable[[str], str],
+) -> str:
+    parts = [header]
     for j in judged:
         why = why_of(j)
-        parts.append(_note(j.hunk, why) if why else j.hunk.text())
+        parts.append(clean(_note(j.hunk, why)) if why else texts[id(j)])
     return "".join(parts)
