@@ -89,10 +89,10 @@ def test_http_routes_requests_and_address_variables() -> None:
 
 
 def test_rpc_uses_in_each_spelling() -> None:
-    text = "a.GetCart(x)\nb.getCart(y)\nc.empty_cart(z)\n"
+    text = "a.GetCart(x)\nb.getCart(y)\nc.\n\t\tempty_cart(z)\n"
     assert wiring.rpc_uses(text, ["GetCart", "EmptyCart", "AddItem"]) == [
         ("GetCart", 1),
-        ("EmptyCart", 3),
+        ("EmptyCart", 4),  # the line of the name, where a broken call chain goes on
     ]
 
 

@@ -253,8 +253,9 @@ def rpc_uses(text: str, rpcs: list[str]) -> list[tuple[str, int]]:
     found = []
     for rpc in rpcs:
         spellings = {rpc, rpc[:1].lower() + rpc[1:], re.sub(r"(?<!^)(?=[A-Z])", "_", rpc).lower()}
-        pattern = re.compile(r"\.(" + "|".join(map(re.escape, spellings)) + r")\s*\(")
+        # `client.\n\t\tGetCart(` as gofmt breaks a long chain
+        pattern = re.compile(r"\.\s*(" + "|".join(map(re.escape, spellings)) + r")\s*\(")
         m = pattern.search(text)
         if m:
-            found.append((rpc, _line(text, m.start())))
+            found.append((rpc, _line(text, m.start(1))))
     return found
