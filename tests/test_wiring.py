@@ -78,6 +78,8 @@ def test_http_routes_requests_and_address_variables() -> None:
     assert (ROUTE, "ANY /product/{id}", 1) in found or (ROUTE, "GET /product/{id}", 1) in found
     assert (REQUEST, "GET /api/products", 2) in found
     assert (ENV, "PRODUCT_CATALOG_SERVICE_ADDR", 3) in found
+    mux = 'r.HandleFunc(baseUrl+"/cart/empty", svc.emptyCartHandler).Methods(http.MethodPost)\n'
+    assert sites("main.go", "go", mux) == {(ROUTE, "POST /cart/empty", 1)}
     csharp = '[HttpGet("api/cart/{userId}")]\npublic Cart Get(string userId) => null;\n'
     assert sites("c.cs", "csharp", csharp) == {(ROUTE, "GET /api/cart/{userId}", 1)}
     spring = '@PostMapping("/orders")\npublic Order create() { return null; }\n'

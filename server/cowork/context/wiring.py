@@ -118,7 +118,8 @@ _ROUTES: list[_Pattern] = [
     ),
     # Go net/http, gorilla/mux: HandleFunc("/x", …).Methods("GET"); chi/echo: r.Get("/x", …)
     _p(
-        r'\.(?:HandleFunc|Handle)\s*\(\s*"(?P<route>/[^"]*)"(?:[^\n]*?\.Methods\(\s*"(?P<verb>\w+))?',
+        r'\.(?:HandleFunc|Handle)\s*\(\s*(?:\w+\s*\+\s*)?"(?P<route>/[^"]*)"'
+        r'(?:[^\n]*?\.Methods\(\s*(?:"|http\.Method)(?P<verb>\w+))?',
         "Handle",
     ),
     _p(
