@@ -89,6 +89,10 @@ async def test_architecture_brief_of_four_services_finds_every_edge(shop: Path) 
     assert (
         f"  - called by: `{at(GO, 'NewCartServiceClient')}`, `{at(JS, 'new shopProto')}`" in report
     )
+    # The HTTP routes each service declares.
+    assert f"- `{FRONTEND}`: `GET /api/cart/:userId` (`{at(JS, 'app.get(')}`)" in report
+    program = "src/cartservice/Program.cs"
+    assert f"- `{CART}`: `GET /_healthz` (`{at(program, 'MapGet')}`)" in report
     # Entry points say what they start.
     assert f"Entry points: `{GO}` (registers gRPC `CheckoutService`; starts gRPC server)." in report
     assert "Entry points: `src/cartservice/Program.cs` (registers gRPC `CartService`" in report

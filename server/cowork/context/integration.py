@@ -46,6 +46,7 @@ class Integration:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # generated: (path, why)
     copies: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # same service
     elsewhere: int = 0  # edges between services none of the given paths is
+    routes: dict[str, list[str]] = field(default_factory=dict)  # service -> "GET /x (`p:l`)"
 
     def render(self) -> list[str]:
         """The report's lines (Markdown), also the compact piece sent to a model."""
@@ -85,6 +86,13 @@ class Integration:
             out.append(
                 f"- … and {self.elsewhere} edges between other services (none of them given)"
             )
+        if self.routes:
+            out += ["", "### HTTP routes served", ""]
+            for service, routes in sorted(self.routes.items()):
+                shown = ", ".join(routes[:15]) + (
+                    f" and {len(routes) - 15} more" if len(routes) > 15 else ""
+                )
+                out.append(f"- `{service}`: {shown}")
         if self.deployment:
             out += ["", "### Deployment", ""] + [f"- {d}" for d in self.deployment]
         if self.notes:
@@ -255,6 +263,10 @@ def _http(
     out: Integration, sites: list[wr.Site], owner: Callable[[str], str | None], names: _Names
 ) -> None:
     routes = [s for s in sites if s.role == wr.ROUTE]
+    for r in routes:
+        out.routes.setdefault(owner(r.path) or r.path, []).append(
+            f"`{r.name}` (`{r.path}:{r.line}`)"
+        )
     for p in out.protocols:
         if p.kind != "HTTP":
             continue
