@@ -157,6 +157,7 @@ def _verify(repo: git.Repo, ref: str, where: Path | str) -> str:
 
 # -- base resolution ------------------------------------------------------------------
 
+BIG_FILE = "8m"  # see `_diff`
 _DIFF_FORMAT = (
     "--no-color",
     "--no-ext-diff",
@@ -389,7 +390,9 @@ def _diff(repo: git.Repo, base: str, head: str | None, prefix: str) -> tuple[Fil
     sides = [base] if head is None else [base, head]
 
     def run() -> bytes:
-        out: bytes = repo.git(c=SAFE_CONFIG).diff(
+        # A file over 8 MB is diffed as binary: git never reads a 50 MB generated file
+        # to write a patch nobody will be sent.
+        out: bytes = repo.git(c=[*SAFE_CONFIG, f"core.bigFileThreshold={BIG_FILE}"]).diff(
             *_DIFF_FORMAT,
             relative,
             *sides,

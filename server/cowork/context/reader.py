@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -260,8 +261,12 @@ class ContextReader:
         """The first few KB of `rel`'s text, for judging it (never sent from here)."""
         if rel in self.overlays:
             return self.overlays[rel][:HEAD_BYTES]
+        path = os.path.join(self.root, rel)
         try:
-            with open(os.path.join(self.root, rel), "rb") as handle:
+            # a regular file of the workspace only: never a link out, a pipe or a device
+            if os.path.islink(path) or not stat.S_ISREG(os.stat(path).st_mode):
+                return ""
+            with open(path, "rb") as handle:
                 data = handle.read(HEAD_BYTES)
         except OSError:
             return ""
