@@ -51,14 +51,14 @@ def test_edges_in_every_language(tmp_path: Path) -> None:
     assert ("requests", "third-party") in g.external["pkg/core.py"]
     assert ("os", "standard library") in g.external["pkg/core.py"]
     assert edges(g, "web/src/app.ts") == ["web/src/lib/helpers.ts"]
-    assert ("react", "package") in g.external["web/src/app.ts"]
+    assert ("react", "third-party") in g.external["web/src/app.ts"]
     assert edges(g, "web/src/main.js") == ["web/src/lib/index.ts"]
     assert edges(g, "cmd/server/main.go") == ["store/store.go"]
     assert edges(g, "svc/src/main/java/com/shop/App.java") == [
         "svc/src/main/java/com/shop/model/Item.java"
     ]
     assert edges(g, "engine/src/lib.rs") == ["engine/src/parser.rs"]
-    assert ("serde", "crate") in g.external["engine/src/lib.rs"]
+    assert ("serde", "third-party") in g.external["engine/src/lib.rs"]
 
 
 def test_second_pass_reparses_only_the_changed_file(tmp_path: Path) -> None:

@@ -2,15 +2,16 @@
 
 Resolution is by the workspace's own layout — no interpreter, compiler or
 build tool runs: Python modules by package folders, relative JS/TS specifiers
-by file and index lookup, Go import paths through go.mod's module path, Java
-imports by package path, Rust `mod`/`crate::` paths by the source tree.
+(ES modules and `require`) by file and index lookup, Go import paths through each
+go.mod's module path, Java/Kotlin imports by package path, C# `using` by the
+namespaces files declare, PHP `use` by PSR-4-like path suffixes, Ruby
+`require_relative` and C/C++ `#include "…"` by path, Rust `mod`/`crate::` paths
+by the source tree. What does not resolve is named whole and sorted by `deps`.
 """
 
 from __future__ import annotations
 
 import posixpath
-import re
-import sys
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,11 +20,20 @@ from pathlib import PurePosixPath
 from cowork.context import outline as py
 from cowork.context.index import FileFacts, Import
 from cowork.context.reader import ContextReader
+from cowork.context.resolver import (
+    JS_SUFFIXES,
+    GoModules,
+    Resolver,
+    go_module_path,
+    go_modules,
+    python_kind,
+    resolve_one,
+)
+
+__all__ = ["Edge", "ImportGraph", "build", "go_module_path", "graph_for", "python_kind"]
 
 # A graph is patched rather than built again while at most 1 file in this many changed.
 _PATCH_AT_MOST = 20
-
-_JS_SUFFIXES = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs")
 
 
 @dataclass(frozen=True)
@@ -52,162 +62,17 @@ class ImportGraph:
         return next((name for name, p in self.python_modules.items() if p == path), None)
 
 
-def python_kind(module: str) -> str:
-    """ "standard library" or "third-party" for a module outside the workspace."""
-    top = module.split(".")[0]
-    return (
-        "standard library"
-        if top in sys.stdlib_module_names or top == "__future__"
-        else "third-party"
-    )
-
-
-class _Resolver:
-    def __init__(self, files: list[str], go_module: str | None) -> None:
-        self.files = set(files)
-        self.package_dirs = {posixpath.dirname(f) for f in files if f.endswith("__init__.py")}
-        self.py_modules: dict[str, str] = {}
-        for f in sorted(files):
-            if f.endswith(".py"):
-                name = py.module_name(f, self.package_dirs)
-                if name:
-                    self.py_modules.setdefault(name, f)
-        self.go_module = go_module
-        self.go_dirs: dict[str, list[str]] = defaultdict(list)
-        self.java_classes: dict[str, str] = {}
-        for f in files:
-            if f.endswith(".go") and not f.endswith("_test.go"):
-                self.go_dirs[posixpath.dirname(f)].append(f)
-            elif f.endswith(".java"):
-                # a/src/main/java/com/x/Y.java -> com.x.Y, found by package suffix at lookup
-                self.java_classes[f.removesuffix(".java").replace("/", ".")] = f
-        # Every dotted suffix of each class (and of its package) to its files, so that a
-        # lookup by suffix is one dict access instead of a scan of every class.
-        self.java_suffix: dict[str, list[str]] = defaultdict(list)
-        self.java_package: dict[str, list[str]] = defaultdict(list)
-        for cls, f in self.java_classes.items():
-            parts = cls.split(".")
-            for k in range(len(parts)):
-                self.java_suffix[".".join(parts[k:])].append(f)
-            package = cls.rsplit(".", 1)[0]  # as the scan this replaced took it
-            for k in range(len(package) + 1):  # any string suffix, as str.endswith takes it
-                self.java_package[package[k:]].append(f)
-        self._module_names: dict[str, str] = {}
-
-    def python(self, source: str, imp: Import) -> tuple[list[str], str]:
-        importer = self._module_names.get(source)
-        if importer is None:
-            importer = self._module_names[source] = py.module_name(source, self.package_dirs)
-        names, base = py.resolve_import(
-            importer,
-            source.endswith("__init__.py"),
-            py.ImportRef(imp.spec, imp.names, imp.level, imp.line),
-        )
-        found = [self.py_modules[n] for n in names if n in self.py_modules]
-        if found:
-            return found, base
-        if base in self.py_modules:
-            return [self.py_modules[base]], base
-        return [], base
-
-    def javascript(self, source: str, spec: str) -> list[str]:
-        if not spec.startswith("."):
-            return []
-        base = posixpath.normpath(posixpath.join(posixpath.dirname(source), spec))
-        candidates = (
-            [base] + [base + s for s in _JS_SUFFIXES] + [f"{base}/index{s}" for s in _JS_SUFFIXES]
-        )
-        # "./x.js" in TypeScript sources names x.ts
-        stem, ext = posixpath.splitext(base)
-        if ext in (".js", ".mjs", ".cjs", ".jsx"):
-            candidates += [stem + s for s in _JS_SUFFIXES]
-        return (
-            [next(c for c in candidates if c in self.files)]
-            if any(c in self.files for c in candidates)
-            else []
-        )
-
-    def go(self, spec: str) -> list[str]:
-        if not self.go_module or not (
-            spec == self.go_module or spec.startswith(self.go_module + "/")
-        ):
-            return []
-        folder = spec[len(self.go_module) :].lstrip("/")
-        return sorted(self.go_dirs.get(folder, []))
-
-    def java(self, spec: str) -> list[str]:
-        name = spec.removesuffix(".*")
-        if spec.endswith(".*"):
-            return sorted(self.java_package.get(name, ()))
-        hits = self.java_suffix.get(name, [])
-        if not hits and "." in name:  # static import: a.C.member
-            hits = self.java_suffix.get(name.rsplit(".", 1)[0], [])
-        return sorted(hits)
-
-    def rust(self, source: str, spec: str) -> list[str]:
-        here = posixpath.dirname(source)
-        if spec.startswith("mod "):
-            name = spec[4:]
-            stem = PurePosixPath(source).stem
-            folder = here if stem in ("lib", "main", "mod") else posixpath.join(here, stem)
-            options = [posixpath.join(folder, f"{name}.rs"), posixpath.join(folder, name, "mod.rs")]
-            return [o for o in options if o in self.files][:1]
-        if spec.startswith("crate::"):
-            parts = re.split(r"::", spec.removeprefix("crate::"))
-            src = self._crate_root(source)
-            for n in range(len(parts), 0, -1):
-                rel = posixpath.join(src, *parts[:n])
-                for option in (rel + ".rs", posixpath.join(rel, "mod.rs")):
-                    if option in self.files:
-                        return [option]
-        return []
-
-    def _crate_root(self, source: str) -> str:
-        parts = source.split("/")
-        return (
-            "/".join(parts[: parts.index("src") + 1])
-            if "src" in parts
-            else posixpath.dirname(source)
-        )
-
-
-def go_module_path(go_mod_text: str | None) -> str | None:
-    if not go_mod_text:
-        return None
-    m = re.search(r"^module\s+(\S+)", go_mod_text, re.M)
-    return m.group(1) if m else None
-
-
 _Resolved = tuple[list[Edge], list[tuple[str, str]]]  # a file's edges, its external imports
 
 
-def _resolve(resolver: _Resolver, f: FileFacts) -> _Resolved:
+def _resolve(resolver: Resolver, f: FileFacts) -> _Resolved:
     """The import edges and external imports of one file."""
     edges: list[Edge] = []
     external: list[tuple[str, str]] = []
     for imp in f.imports:
-        if f.language == "python":
-            targets, name = resolver.python(f.path, imp)
-            if not targets and name and name != "__future__":
-                external.append((name, python_kind(name)))
-        elif f.language in ("typescript", "tsx", "javascript"):
-            targets = resolver.javascript(f.path, imp.spec)
-            if not targets and not imp.spec.startswith("."):
-                external.append((imp.spec, "package"))
-        elif f.language == "go":
-            targets = resolver.go(imp.spec)
-            if not targets:
-                external.append((imp.spec, "package"))
-        elif f.language == "java":
-            targets = resolver.java(imp.spec)
-            if not targets:
-                external.append((imp.spec, "package"))
-        elif f.language == "rust":
-            targets = resolver.rust(f.path, imp.spec)
-            if not targets and not imp.spec.startswith(("mod ", "crate::", "self::", "super::")):
-                external.append((imp.spec.split("::")[0], "crate"))
-        else:
-            targets = []
+        targets, outside = resolve_one(resolver, f, imp)
+        if not targets and outside is not None and outside not in external:
+            external.append(outside)
         edges += (Edge(f.path, t, imp.line, imp.spec) for t in targets if t != f.path)
     return edges, external
 
@@ -220,33 +85,41 @@ class _Memo:
     key: tuple[tuple[str, str], ...]  # (path, sha256) of every file
     source: object  # the reader's `all_facts` list it was built from
     graph: ImportGraph
-    layout: tuple[tuple[str, ...], str | None]  # what the resolver depends on
-    resolver: _Resolver
+    layout: tuple[tuple[str, ...], GoModules, tuple[tuple[str, str], ...]]  # the resolver's inputs
+    resolver: Resolver
     by_file: dict[str, tuple[str, _Resolved]]  # path -> (sha256, resolved)
 
 
 def build(
-    facts: Iterable[FileFacts], files: list[str], go_mod_text: str | None = None
+    facts: Iterable[FileFacts],
+    files: list[str],
+    go_mod_text: str | None = None,
+    go_mods: dict[str, str] | None = None,
 ) -> ImportGraph:
-    """The import graph of the workspace from each file's facts."""
-    return _build(list(facts), files, go_module_path(go_mod_text), None, None)[0]
+    """The import graph of the workspace from each file's facts; `go_mod_text` is the
+    top folder's go.mod, `go_mods` every go.mod by path (a repository of services)."""
+    texts = dict(go_mods or {})
+    if go_mod_text is not None:
+        texts.setdefault("go.mod", go_mod_text)
+    return _build(list(facts), files, go_modules(texts.items()), None, None)[0]
 
 
 def _build(
     facts: list[FileFacts],
     files: list[str],
-    go_module: str | None,
+    go_mods: GoModules,
     memo: _Memo | None,
     source: object,
 ) -> tuple[ImportGraph, _Memo]:
-    layout = (tuple(files), go_module)
+    packages = tuple((f.path, f.package) for f in facts if f.package)
+    layout = (tuple(files), go_mods, packages)
     if memo is not None and memo.layout == layout:
         resolver, old = memo.resolver, memo.by_file
         changed = [f for f in facts if old[f.path][0] != f.sha256]
         if len(changed) * _PATCH_AT_MOST <= len(facts):
             return _patched(memo, facts, changed, source)
     else:
-        resolver, old = _Resolver(files, go_module), {}
+        resolver, old = Resolver(files, go_mods, packages), {}
     graph = ImportGraph(files=files, python_modules=resolver.py_modules)
     by_file: dict[str, tuple[str, _Resolved]] = {}
     for f in facts:
@@ -339,8 +212,8 @@ def import_candidates(
         base = posixpath.normpath(posixpath.join(posixpath.dirname(source), imp.spec))
         return [
             base,
-            *(base + s for s in _JS_SUFFIXES),
-            *(f"{base}/index{s}" for s in _JS_SUFFIXES),
+            *(base + s for s in JS_SUFFIXES),
+            *(f"{base}/index{s}" for s in JS_SUFFIXES),
         ]
     return []
 
@@ -358,11 +231,17 @@ def graph_for(reader: ContextReader) -> ImportGraph:
     if memo is not None and memo.key == key:
         memo.source = source
         return memo.graph
-    go_mod = reader.facts("go.mod")
-    go_mod_text = None
-    if go_mod is not None:
-        go_mod_text = reader.text("go.mod")
+    texts = []
+    for f in facts:
+        if f.path == "go.mod" or f.path.endswith("/go.mod"):
+            # Read for analysis only: a module path and requirements are not sent.
+            text = reader.overlays.get(f.path)
+            try:
+                text = text if text is not None else (reader.root / f.path).read_text("utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            texts.append((f.path, text))
     graph, reader.index.graph_cache = _build(
-        facts, [f.path for f in facts], go_module_path(go_mod_text), memo, source
+        facts, [f.path for f in facts], go_modules(texts), memo, source
     )
     return graph

@@ -64,6 +64,9 @@ class FileFacts:
     all_names: tuple[str, ...] | None = None  # a Python module's literal __all__
     # Why the file's first lines say it is generated or minified (names: see the reader).
     generated: str | None = None
+    # The namespace/package the file declares (C#, Java, Kotlin, PHP), to tell the
+    # workspace's own imports from third-party ones.
+    package: str | None = None
 
 
 def language_of(path: str) -> str | None:
@@ -100,7 +103,7 @@ def parse(path: str, text: str, sha: str, size: int) -> FileFacts:
         assert c is not None
         return FileFacts(
             path,
-            language,
+            c.language,  # a `.h` header may turn out to be C++
             sha,
             size,
             lines,
@@ -108,6 +111,7 @@ def parse(path: str, text: str, sha: str, size: int) -> FileFacts:
             tuple(Import(spec, line) for spec, line in c.imports),
             None,
             c.syntax_error,
+            package=c.package,
         )
     return FileFacts(path, None, sha, size, lines)
 

@@ -1,4 +1,6 @@
-"""Outlines and imports of TypeScript/JavaScript, Go, Java and Rust files via tree-sitter.
+"""Outlines and imports of source files via tree-sitter: TypeScript/JavaScript (ES
+modules and CommonJS), Go, Java and Rust here; C, C++ and C# in `ts_c`; Kotlin,
+Ruby and PHP in `ts_more`.
 
 The grammars come compiled inside `tree-sitter-language-pack` (0.x bundles
 them; 1.x downloads at run time, which these machines cannot). Parsers are
@@ -7,12 +9,21 @@ made per thread: a tree-sitter Parser must not be shared between threads.
 
 from __future__ import annotations
 
+import re
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import Any
 
+from cowork.context import ts_c, ts_more
 from cowork.context.outline import Definition
+from cowork.context.tsnodes import CodeOutline
+from cowork.context.tsnodes import definition as _definition
+from cowork.context.tsnodes import descendants as _descendants
+from cowork.context.tsnodes import signature as _signature
+from cowork.context.tsnodes import text as _text
+
+__all__ = ["LANGUAGES", "LANGUAGE_NAMES", "CodeOutline", "code_outline", "language_of"]
 
 # file suffix -> tree-sitter language name
 LANGUAGES: dict[str, str] = {
@@ -27,18 +38,41 @@ LANGUAGES: dict[str, str] = {
     ".go": "go",
     ".java": "java",
     ".rs": "rust",
+    ".cs": "csharp",
+    ".kt": "kotlin",
+    ".kts": "kotlin",
+    ".rb": "ruby",
+    ".php": "php",
+    ".c": "c",
+    ".h": "c",  # C++ when the header uses C++ (see `code_outline`)
+    ".cc": "cpp",
+    ".cpp": "cpp",
+    ".cxx": "cpp",
+    ".hh": "cpp",
+    ".hpp": "cpp",
+    ".hxx": "cpp",
 }
 
-_MAX_SIGNATURE = 200
+# How the report names a tree-sitter language.
+LANGUAGE_NAMES = {
+    "csharp": "C#",
+    "cpp": "C++",
+    "c": "C",
+    "javascript": "JavaScript",
+    "typescript": "TypeScript",
+    "tsx": "TypeScript (TSX)",
+    "go": "Go",
+    "java": "Java",
+    "kotlin": "Kotlin",
+    "rust": "Rust",
+    "ruby": "Ruby",
+    "php": "PHP",
+}
+
+# A `.h` header that uses one of these is parsed as C++.
+_CPP_HEADER = re.compile(r"^\s*(namespace|class|template\s*<|using\s+namespace)\b", re.M)
+
 _local = threading.local()
-
-
-@dataclass
-class CodeOutline:
-    language: str
-    definitions: list[Definition] = field(default_factory=list)
-    imports: list[tuple[str, int]] = field(default_factory=list)  # (specifier as written, line)
-    syntax_error: str | None = None
 
 
 def language_of(path: str) -> str | None:
@@ -52,39 +86,6 @@ def _parser(language: str) -> Any:
 
         parsers[language] = get_parser(language)  # type: ignore[arg-type]
     return parsers[language]
-
-
-def _text(node: Any) -> str:
-    return bytes(node.text).decode("utf-8", "replace")
-
-
-def _signature(node: Any) -> str:
-    """The declaration up to its body, on one line."""
-    body = node.child_by_field_name("body")
-    end = body.start_byte if body is not None else node.end_byte
-    raw = bytes(node.text)[: end - node.start_byte].decode("utf-8", "replace")
-    one_line = " ".join(raw.split()).rstrip(" {=;")
-    return one_line if len(one_line) <= _MAX_SIGNATURE else one_line[: _MAX_SIGNATURE - 1] + "…"
-
-
-def _definition(
-    node: Any,
-    kind: str,
-    exported: bool,
-    children: tuple[Definition, ...] = (),
-    name: str | None = None,
-) -> Definition:
-    name_node = node.child_by_field_name("name")
-    return Definition(
-        kind=kind,
-        name=name or (_text(name_node) if name_node is not None else "?"),
-        signature=_signature(node),
-        doc=None,
-        line=node.start_point[0] + 1,
-        end_line=node.end_point[0] + 1,
-        children=children,
-        exported=exported,
-    )
 
 
 # -- TypeScript / JavaScript -------------------------------------------------------
@@ -101,7 +102,10 @@ _JS_KINDS = {
 
 
 def _js(root: Any, out: CodeOutline) -> None:
+    commonjs: set[str] = set()  # names `module.exports` / `exports.x` make public
     for node in root.named_children:
+        if node.type == "expression_statement" and _commonjs(node, out, commonjs):
+            continue
         exported = node.type == "export_statement"
         decl = node.child_by_field_name("declaration") if exported else node
         if exported and decl is None:
@@ -141,6 +145,74 @@ def _js(root: Any, out: CodeOutline) -> None:
                         f"{_text(name)} = {_signature(value)}" if name is not None else d.signature
                     )
                     out.definitions.append(replace(d, signature=sig))
+    if commonjs:
+        out.definitions = [
+            replace(d, exported=True) if d.name in commonjs and not d.exported else d
+            for d in out.definitions
+        ]
+
+
+def _exports_target(left: Any) -> str | None:
+    """`module.exports` -> "", `exports.x` / `module.exports.x` -> "x", else None."""
+    if left.type != "member_expression":
+        return None
+    written = _text(left).replace(" ", "")
+    if written == "module.exports":
+        return ""
+    for prefix in ("module.exports.", "exports."):
+        rest = written.removeprefix(prefix)
+        if rest != written and rest.isidentifier():
+            return rest
+    return None
+
+
+def _commonjs(node: Any, out: CodeOutline, exported: set[str]) -> bool:
+    """Record a CommonJS export statement (`module.exports = …`, `exports.x = …`);
+    False when `node` is no such statement."""
+    assign = node.named_children[0] if node.named_children else None
+    if assign is None or assign.type != "assignment_expression":
+        return False
+    left, right = assign.child_by_field_name("left"), assign.child_by_field_name("right")
+    target = _exports_target(left) if left is not None else None
+    if target is None or right is None:
+        return False
+    _js_requires(node, out)
+    if target and right.type in ("function_expression", "function", "arrow_function"):
+        d = _definition(
+            assign, "function", True, name=target, body=right.child_by_field_name("body")
+        )
+        out.definitions.append(d)
+    elif target and right.type == "class":
+        out.definitions.append(_definition(assign, "class", True, name=target))
+    elif target and right.type == "identifier":
+        exported.add(_text(right))
+    elif not target and right.type == "object":
+        for prop in right.named_children:
+            if prop.type == "shorthand_property_identifier":
+                exported.add(_text(prop))
+            elif prop.type == "pair":
+                key, value = prop.child_by_field_name("key"), prop.child_by_field_name("value")
+                if value is not None and value.type == "identifier":
+                    exported.add(_text(value))
+                elif (
+                    key is not None
+                    and value is not None
+                    and value.type
+                    in (
+                        "function_expression",
+                        "function",
+                        "arrow_function",
+                    )
+                ):
+                    out.definitions.append(_definition(prop, "function", True, name=_text(key)))
+    elif not target and right.type == "identifier":
+        exported.add(_text(right))
+    elif not target and right.type in ("function_expression", "function", "class"):
+        name_node = right.child_by_field_name("name")
+        kind = "class" if right.type == "class" else "function"
+        name = _text(name_node) if name_node is not None else "module.exports"
+        out.definitions.append(_definition(right, kind, True, name=name))
+    return True
 
 
 def _js_requires(node: Any, out: CodeOutline) -> None:
@@ -228,6 +300,8 @@ def _java(root: Any, out: CodeOutline) -> None:
             out.imports.append((target.removeprefix("static ").strip(), node.start_point[0] + 1))
         elif node.type in _JAVA_KINDS:
             out.definitions.append(_java_type(node))
+        elif node.type == "package_declaration":
+            out.package = " ".join(_text(node).removeprefix("package").rstrip(";").split())
 
 
 # -- Rust ----------------------------------------------------------------------------
@@ -283,16 +357,6 @@ def _rust(root: Any, out: CodeOutline) -> None:
             )
 
 
-def _descendants(node: Any, node_type: str) -> list[Any]:
-    found, stack = [], [node]
-    while stack:
-        n = stack.pop()
-        if n.type == node_type:
-            found.append(n)
-        stack.extend(reversed(n.named_children))
-    return found
-
-
 _WALKERS = {
     "typescript": _js,
     "tsx": _js,
@@ -300,6 +364,8 @@ _WALKERS = {
     "go": _go,
     "java": _java,
     "rust": _rust,
+    **ts_c.WALKERS,
+    **ts_more.WALKERS,
 }
 
 
@@ -308,7 +374,11 @@ def code_outline(path: str, text: str) -> CodeOutline | None:
     language = language_of(path)
     if language is None:
         return None
+    if language == "c" and path.lower().endswith(".h") and _CPP_HEADER.search(text):
+        language = "cpp"
     out = CodeOutline(language)
+    if language in ("c", "cpp"):
+        text = ts_c.without_macro_lines(text)
     tree = _parser(language).parse(text.encode("utf-8"))
     if tree.root_node.has_error:
         first = _descendants(tree.root_node, "ERROR")

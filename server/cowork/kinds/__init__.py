@@ -9,7 +9,8 @@ from cowork.kinds.base import Kind
 from cowork.kinds.change import Change, change_schema
 from cowork.kinds.changes import Docs, Review
 from cowork.kinds.findings import review_schema
-from cowork.kinds.overview import Architecture, Research
+from cowork.kinds.overview import Architecture
+from cowork.kinds.research import Research
 from cowork.kinds.summarize import Summarize
 
 KINDS: dict[str, Kind] = {

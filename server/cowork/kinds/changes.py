@@ -29,7 +29,7 @@ from cowork.context.outline import Definition
 from cowork.context.privacy import redact
 from cowork.context.workspace import MAX_FILE_BYTES, relative_to
 from cowork.errors import InputError, TaskFailure
-from cowork.kinds import change_facts, change_memo, change_rank, signatures
+from cowork.kinds import change_facts, change_memo, change_rank, rpc_callers, signatures
 from cowork.kinds.base import (
     CALLERS,
     CHANGES,
@@ -248,7 +248,29 @@ def collect(
         if callers:
             _find_callers(f, deep, graph, reader)
         _find_tests(f, deep, graph, reader)
+    if callers:
+        _find_rpc_callers(f, reader)
     return f
+
+
+def _find_rpc_callers(f: ChangeFacts, reader: ContextReader) -> None:
+    """Callers of each rpc a changed `.proto` adds, removes or changes (`rpc_callers`)."""
+    for fc in f.shown:
+        if not fc.path.endswith(".proto"):
+            continue
+        version = f.new.get(fc.path)
+        lines = [t for h in fc.hunks for t in h.lines if t[:1] in "+-"]
+        new_text = version.text if version is not None and version.text else None
+        if new_text is None and fc.status != "D":
+            new_text = reader.text(fc.path)  # beyond the files read whole
+        rpcs = rpc_callers.changed_rpcs(fc.path, new_text, lines)
+        for use in rpc_callers.rpc_uses(reader, fc.path, rpcs):
+            facts = reader.facts(use.path)
+            within = _innermost(facts, use.line) if facts is not None else None
+            name = use.name if use.role == "calls" else f"{use.name} (serves it)"
+            f.callers.append(
+                CallSite(use.path, use.line, name, use.target, within.signature if within else None)
+            )
 
 
 def _nothing_to_compare(cs: ChangeSet, root: Path) -> str:

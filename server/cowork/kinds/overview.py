@@ -8,6 +8,7 @@ from typing import Any
 
 from cowork import uris
 from cowork.brief import Brief
+from cowork.context.generated import generated_reason
 from cowork.context.graph import graph_for
 from cowork.context.index import language_of
 from cowork.context.workspace import relative_to
@@ -23,12 +24,28 @@ from cowork.kinds.base import (
     optional_str,
     str_list,
 )
-from cowork.kinds.summarize import outline_text, public
+from cowork.kinds.service_wiring import generated_module as _generated_module
+from cowork.kinds.service_wiring import head as _head
+from cowork.kinds.service_wiring import integration_of as _integration
+from cowork.kinds.service_wiring import is_protocol as _is_protocol
+from cowork.kinds.service_wiring import owner_of as _owner
+from cowork.kinds.service_wiring import under as _under
+from cowork.kinds.summarize import is_test_file, public
 
 # An entry point is a code file with one of these names, in any language: `main.go`,
 # `index.ts`, `Main.java`, `src/main.rs` as well as `__main__.py`.
-_ENTRY_STEMS = {"__main__", "main", "app", "server", "cli", "wsgi", "asgi", "index", "manage"}
-_PROTOCOL_SUFFIXES = {".proto", ".graphql", ".gql", ".avsc", ".thrift"}
+_ENTRY_STEMS = {
+    "__main__",
+    "main",
+    "app",
+    "server",
+    "cli",
+    "wsgi",
+    "asgi",
+    "index",
+    "manage",
+    "program",  # C#'s Program.cs
+}
 _CONFIG_NAMES = {
     "Dockerfile",
     "docker-compose.yml",
@@ -57,22 +74,9 @@ def _paths(params: dict[str, Any], root: Path, *, required: bool) -> list[str]:
     return rels
 
 
-def _under(files: list[str], rel: str) -> list[str]:
-    if not rel:
-        return files
-    return [f for f in files if f == rel or f.startswith(rel.rstrip("/") + "/")]
-
-
 def _is_entry(rel: str) -> bool:
     p = PurePosixPath(rel)
     return p.stem.lower() in _ENTRY_STEMS and language_of(rel) is not None
-
-
-def _is_protocol(rel: str) -> bool:
-    name = PurePosixPath(rel).name.lower()
-    return PurePosixPath(rel).suffix in _PROTOCOL_SUFFIXES or name.startswith(
-        ("openapi", "swagger", "asyncapi")
-    )
 
 
 def _is_config(rel: str) -> bool:
@@ -97,12 +101,6 @@ def _shared(files: list[str], paths: list[str]) -> list[str]:
         and not PurePosixPath(f).name.startswith(".")  # tools' settings, not the services'
         and (_is_config(f) or _is_protocol(f))
     ]
-
-
-def _owner(paths: list[str], rel: str) -> str | None:
-    """Which of the given paths holds `rel` (the innermost)."""
-    holders = [p for p in paths if not p or rel == p or rel.startswith(p.rstrip("/") + "/")]
-    return max(holders, key=len) if holders else None
 
 
 class Architecture:
@@ -146,6 +144,22 @@ class Architecture:
         pieces: list[Piece] = []  # the workspace map comes with every task
         edges: dict[tuple[str, str], list[str]] = {}
         shared: dict[str, set[str]] = {}
+        wired = _integration(reader, files, paths)
+        copies = {e.rpartition(":")[0] for where in wired.copies.values() for e in where}
+        copies -= {d.path for d in wired.protocols}  # a file with a first definition is sent
+        generated = dict(wired.skipped)
+        # How the services talk, before what each offers: the review is about the seams.
+        rendered = wired.render()
+        at = rendered.index("### Connections between services")
+        pieces.append(
+            Piece(
+                "Integration points between services",
+                "\n".join(rendered),
+                TARGET,
+                # Under a tight budget the edges stay; the protocol listing goes first.
+                outline="\n".join(rendered[at:]),
+            )
+        )
         for rel in paths:
             reader.check_cancelled()
             members = _under(files, rel)
@@ -155,22 +169,65 @@ class Architecture:
             protocols = [m for m in members if _is_protocol(m)]
             configs = [m for m in members if _is_config(m)]
             if entries:
-                out.append("Entry points: " + ", ".join(f"`{e}`" for e in entries) + ".")
+                out.append(
+                    "Entry points: "
+                    + ", ".join(
+                        f"`{e}`"
+                        + (
+                            f" ({'; '.join(dict.fromkeys(wired.starts[e]))})"
+                            if e in wired.starts
+                            else ""
+                        )
+                        for e in entries
+                    )
+                    + "."
+                )
+            starting = [f for f in members if f in wired.starts and f not in entries]
+            if starting:
+                out.append(
+                    "Serving code: "
+                    + ", ".join(
+                        f"`{f}` ({'; '.join(dict.fromkeys(wired.starts[f]))})" for f in starting
+                    )
+                    + "."
+                )
             if protocols:
                 out.append("Protocols and schemas: " + ", ".join(f"`{p}`" for p in protocols) + ".")
             if configs:
                 out.append("Configuration: " + ", ".join(f"`{c}`" for c in configs) + ".")
             api: list[str] = []
+            own: list[str] = []  # an entry point's unexported definitions (a script's handlers)
             outward: dict[str, int] = {}
-            external: set[str] = set()
-            for member in members[:_MAX_FILES_PER_PATH]:
+            external: dict[str, set[str]] = {}
+            skipped = [m for m in members if m in generated]
+            for m in members:
+                if m not in generated and language_of(m) is not None:
+                    why = generated_reason(m, _head(reader.root, m))
+                    if why is not None:
+                        generated[m] = why
+                        skipped.append(m)
+            if skipped:
+                out.append(
+                    f"Generated or vendored, not outlined: {len(skipped)} files ("
+                    + ", ".join(f"`{m}` ({generated[m]})" for m in skipped[:5])
+                    + (" …" if len(skipped) > 5 else "")
+                    + ")."
+                )
+            for member in [m for m in members if m not in generated][:_MAX_FILES_PER_PATH]:
                 facts = reader.outline(member)
                 if facts is None:
                     continue
-                api += [
-                    f"`{d.signature}` (`{member}:{d.line}`)" + (f" — {d.doc}" if d.doc else "")
-                    for d in public(facts)
-                ]
+                if not is_test_file(member):  # tests are no one's API
+                    api += [
+                        f"`{d.signature}` (`{member}:{d.line}`)" + (f" — {d.doc}" if d.doc else "")
+                        for d in public(facts)
+                    ]
+                    if member in entries or member in wired.starts:
+                        own += [
+                            f"`{d.signature}` (`{member}:{d.line}`)"
+                            for d in facts.definitions
+                            if not d.public
+                        ]
                 for edge in graph.imports_of(member):
                     owner = _owner(paths, edge.target)
                     if owner is not None and owner != rel:
@@ -180,11 +237,10 @@ class Architecture:
                     elif owner is None:
                         top = edge.target.split("/")[0]
                         outward[top] = outward.get(top, 0) + 1
-                external.update(
-                    n.split(".")[0]
-                    for n, kind in graph.external.get(member, [])
-                    if kind != "standard library"
-                )
+                for n, kind in graph.external.get(member, []):
+                    if kind == "third-party" and _generated_module(reader, member, n):
+                        n, kind = f"{n} (generated)", "workspace"
+                    external.setdefault(kind, set()).add(n)
             if len(members) > _MAX_FILES_PER_PATH:
                 out.append(f"Only the first {_MAX_FILES_PER_PATH} files were read.")
             if outward:
@@ -193,11 +249,22 @@ class Architecture:
                     + ", ".join(f"`{t}` ({n})" for t, n in sorted(outward.items()))
                     + "."
                 )
-            if external:
-                out.append(
-                    "External dependencies: " + ", ".join(f"`{e}`" for e in sorted(external)) + "."
-                )
-            out += ["", "Public API:", ""] + ([f"- {a}" for a in api[:60]] or ["- (none found)"])
+            for kind in ("third-party", "standard library", "workspace"):
+                if external.get(kind):
+                    names = sorted(external[kind])
+                    out.append(
+                        f"Dependencies, {kind}: "
+                        + ", ".join(f"`{e}`" for e in names[:30])
+                        + (f" and {len(names) - 30} more" if len(names) > 30 else "")
+                        + "."
+                    )
+            if not api and own:
+                # Nothing exported (a Node script, a Go main): what its entry points define.
+                out += ["", "Public API: nothing exported; the entry points define:", ""]
+                api = own
+            else:
+                out += ["", "Public API:", ""]
+            out += [f"- {a}" for a in api[:60]] or ["- (none found)"]
             if len(api) > 60:
                 out.append(f"- … and {len(api) - 60} more")
             out.append("")
@@ -211,12 +278,15 @@ class Architecture:
             )
             for proto in protocols + configs:
                 shared.setdefault(PurePosixPath(proto).name, set()).add(name)
+                if proto in copies:
+                    continue  # the same services as a definition sent once, below
                 text = reader.text(proto)
                 if text is not None:
                     pieces.append(
                         Piece(f"{proto}", text, CHANGES, source=proto, outline=text[:2000])
                     )
-        out += ["## Integration points", ""]
+        out += ["## Integration points", "", *wired.render()]
+        out += ["", "### Imports between the given paths", ""]
         out += [
             f"- `{a}` imports from `{b}` ({len(where)} imports, e.g. `{where[0]}`)"
             for (a, b), where in sorted(edges.items())
@@ -230,6 +300,11 @@ class Architecture:
                 for n, owners in sorted(common.items())
             ]
             out += [f"- `{f}`, above the given paths" for f in above]
+        sent = {p.source for p in pieces if p.source}
+        for proto in dict.fromkeys(d.path for d in wired.protocols):
+            text = reader.text(proto) if proto not in sent else None
+            if text is not None:  # the contract the services share, wherever it is kept
+                pieces.append(Piece(proto, text, NEIGHBOURS, source=proto, outline=text[:2000]))
         for path in above:
             text = reader.text(path)
             if text is not None:
@@ -250,77 +325,7 @@ class Architecture:
         return Collected(pieces, "\n".join(out) + "\n")
 
 
-class Research:
-    name = "research"
+# Research lives in research.py; importable from here as before.
+from cowork.kinds.research import Research  # noqa: E402
 
-    def validate(self, params: dict[str, Any], root: Path) -> dict[str, Any]:
-        question = optional_str(params, "question")
-        if not question or not question.strip():
-            raise InputError('cowork.research needs {"question": "…"}: the question to weigh')
-        return {
-            "question": question.strip(),
-            "options": str_list(params, "options"),
-            "uris": str_list(params, "uris"),
-            "paths": _paths(params, root, required=False),
-        }
-
-    def title(self, params: dict[str, Any]) -> str:
-        q = params["question"]
-        return f"Research: {q[:60]}{'…' if len(q) > 60 else ''}"
-
-    def default_brief(self, params: dict[str, Any], root: Path) -> Brief:
-        return Brief(
-            kind=self.name,
-            title=self.title(params),
-            goal=f"{params['question']}\n\nWeigh the options for this codebase specifically.",
-            context=[p or "." for p in params["paths"]]
-            + [f"option: {o}" for o in params["options"]],
-            output_format="A trade-off table (option × criteria), a recommendation with its "
-            "assumptions, and what to prototype to decide.",
-            out_of_scope="Options that need a rewrite of unrelated parts.",
-            params={k: v for k, v in params.items() if k in ("question", "options", "uris")},
-        )
-
-    def gather(self, request: GatherRequest, reader: ContextReader) -> Collected:
-        files = reader.inventory
-        params = request.params
-        out = ["# Research", "", f"**Question:** {params['question']}", "", "## Options", ""]
-        out += [f"{i}. {o}" for i, o in enumerate(params["options"], 1)] or [
-            "None given: list the candidate approaches in the brief."
-        ]
-        pieces: list[Piece] = []  # the workspace map (every task has it) is the outline
-        out += ["", "## Files named", ""]
-        for rel in params["paths"]:
-            members = _under(files, rel)
-            if not members and (reader.root / rel).is_file():
-                members = [rel]  # named, but not in the inventory: gitignored or a secret
-            for member in members[:_MAX_FILES_PER_PATH]:
-                text = reader.text(member)
-                if text is None:
-                    why = reader.withheld(member) or reader.excluded.get(member, "unreadable")
-                    out.append(f"- `{member}`: not sent ({why})")
-                    continue
-                facts = reader.outline(member)
-                pieces.append(
-                    Piece(
-                        member,
-                        text,
-                        TARGET,
-                        source=member,
-                        outline=outline_text(facts) if facts else None,
-                    )
-                )
-                count = len(public(facts)) if facts else 0
-                out.append(f"- `{member}`: {count} public definitions")
-        if not params["paths"]:
-            out.append("None.")
-        out += [
-            "",
-            "## Trade-offs",
-            "",
-            "| option | fit with this codebase | cost | risk |",
-            "| --- | --- | --- | --- |",
-        ]
-        out += [f"| {o} | ? | ? | ? |" for o in params["options"]]
-        out += ["", "*(The offline provider cannot weigh options; a model fills this table.)*"]
-        return Collected(pieces, "\n".join(out) + "\n")
+__all__ = ["Architecture", "Research"]

@@ -14,6 +14,7 @@ from cowork.context import git as gitfacts
 from cowork.context.graph import ImportGraph, graph_for, import_candidates
 from cowork.context.index import FileFacts
 from cowork.context.outline import Definition
+from cowork.context.treesitter import LANGUAGE_NAMES
 from cowork.context.workspace import relative_to
 from cowork.errors import InputError
 from cowork.kinds.base import (
@@ -28,6 +29,7 @@ from cowork.kinds.base import (
     Piece,
     shown,
 )
+from cowork.kinds.test_reach import indirect_tests
 
 HISTORY_COMMITS = 10
 MAX_NEIGHBOURS = 20
@@ -43,6 +45,8 @@ class ModuleFacts:
     importers: list[tuple[str, int]] = field(default_factory=list)  # (path, line)
     withheld: list[tuple[str, str]] = field(default_factory=list)  # imported, not sent: (path, why)
     tests: list[str] = field(default_factory=list)
+    # Tests that reach the module through its package (a facade, a server): (path, names used).
+    indirect_tests: list[tuple[str, list[str]]] = field(default_factory=list)
     history: list[gitfacts.Commit] = field(default_factory=list)
     git: gitfacts.GitInfo = field(default_factory=lambda: gitfacts.GitInfo(is_repo=False))
     todo_count: int = 0
@@ -54,7 +58,7 @@ def is_test_file(rel: str) -> bool:
     name = p.name
     return (
         name.startswith("test_")
-        or p.stem.endswith(("_test", "Test", "Tests"))
+        or p.stem.endswith(("_test", "Test", "Tests", "_spec", "Spec"))
         or ".test." in name
         or ".spec." in name
         or name == "conftest.py"
@@ -74,6 +78,17 @@ def test_names_for(rel: str) -> set[str]:
         f"{stem}.spec{suffix}",
         f"{stem}Test.java",
         f"{stem}Tests.java",
+        f"{stem}Test.kt",
+        f"{stem}Tests.cs",
+        f"{stem}Test.cs",
+        f"{stem}_spec.rb",
+        f"{stem}_test.rb",
+        f"test_{stem}.rb",
+        f"{stem}Test.php",
+        f"{stem}_test.cc",
+        f"{stem}_test.cpp",
+        f"test_{stem}.c",
+        f"{stem}_test.c",
         f"{stem}.rs" if "tests" in p.parts else "",
     } - {""}
 
@@ -191,6 +206,10 @@ class Summarize:
         conventional = test_names_for(m.rel)
         m.tests += [f for f in reader.named(conventional) if f not in m.tests and f != m.rel]
         m.tests.sort()
+        if m.facts is not None:
+            m.indirect_tests = indirect_tests(
+                m.rel, {d.name for d in public(m.facts)}, m.tests, graph, reader, is_test_file
+            )
         m.importers.sort()
 
     def _withheld(self, m: ModuleFacts, graph: ImportGraph, reader: ContextReader) -> None:
@@ -207,7 +226,7 @@ class Summarize:
                 if why is not None and (path, why) not in m.withheld:
                     m.withheld.append((path, why))
                     names.add(imp.spec)
-        for group in ("third-party", "package"):
+        for group in ("third-party", "workspace"):
             kept = [entry for entry in m.imports.get(group, []) if entry[0] not in names]
             if kept:
                 m.imports[group] = kept
@@ -234,7 +253,8 @@ class Summarize:
         if m.importers:
             lines = [f"{p}:{line}" for p, line in m.importers]
             pieces.append(Piece(f"Who imports {m.rel}", "\n".join(lines), CALLERS))
-        for path in m.tests[:MAX_NEIGHBOURS]:
+        indirect = [p for p, _ in m.indirect_tests]
+        for path in (m.tests + indirect)[:MAX_NEIGHBOURS]:
             test_text = reader.text(path)
             f = reader.outline(path) if test_text is not None else None
             if test_text is not None:
@@ -298,7 +318,8 @@ def render(m: ModuleFacts) -> str:
     elif f.language == "python":
         out += ["The module has no docstring; its responsibility is inferred from its API.", ""]
     else:
-        out += [f"A {f.language} file; its responsibility is inferred from its API below.", ""]
+        shown_language = LANGUAGE_NAMES.get(f.language, f.language)
+        out += [f"A {shown_language} file; its responsibility is inferred from its API below.", ""]
 
     if parsed and f is not None:
         offered = public(f)
@@ -316,7 +337,7 @@ def render(m: ModuleFacts) -> str:
         out += ["## Collaborators", "", "### Imports", ""]
         if not m.imports:
             out.append("None.")
-        for group in ("workspace", "third-party", "standard library", "package", "crate"):
+        for group in ("workspace", "third-party", "standard library"):
             items = m.imports.get(group, [])
             if items:
                 shown_items = ", ".join(
@@ -336,7 +357,13 @@ def render(m: ModuleFacts) -> str:
         out.append("")
 
     out += ["## Tests", ""]
-    out += [f"- `{t}`" for t in m.tests] if m.tests else ["No tests found (by import or by name)."]
+    out += [f"- `{t}`" for t in m.tests]
+    out += [
+        f"- `{t}` (indirect: imports its package and uses {', '.join(f'`{n}`' for n in names)})"
+        for t, names in m.indirect_tests
+    ]
+    if not m.tests and not m.indirect_tests:
+        out.append("No tests found (by import, by name or through its package).")
     out += ["", "## Recent history", ""]
     if not m.git.is_repo:
         out.append("The workspace is not a git repository: no history.")
@@ -363,7 +390,7 @@ def _risks(m: ModuleFacts) -> list[str]:
     f = m.facts
     if f is not None and f.syntax_error:
         risks.append(f"It does not parse ({f.syntax_error}).")
-    if not m.tests:
+    if not m.tests and not m.indirect_tests:
         risks.append("No tests were found for it: changes here are unguarded.")
     if len(m.importers) >= 5:
         risks.append(

@@ -1,0 +1,143 @@
+"""The facts an architecture brief gathers about how services are wired: which files
+belong to which given path, the integration points among them, generated modules."""
+
+from __future__ import annotations
+
+import posixpath
+import threading
+from collections import OrderedDict
+from pathlib import Path, PurePosixPath
+
+from cowork.context import integration, wiring
+from cowork.context.generated import HEAD_BYTES, generated_reason
+from cowork.context.index import language_of
+from cowork.context.manifests import is_compose
+from cowork.context.reader import ContextReader
+
+_PROTOCOL_SUFFIXES = {".proto", ".graphql", ".gql", ".avsc", ".thrift"}
+# Code files per given path scanned for integration points (a line scan, no parsing).
+_MAX_SCANNED_PER_PATH = 2000
+_MAX_SPECS = 200
+_MAX_MANIFESTS = 300
+# Folders that usually hold deployment manifests, wherever they sit.
+_DEPLOY_DIRS = {
+    "k8s",
+    "kubernetes",
+    "kubernetes-manifests",
+    "manifests",
+    "deploy",
+    "deployment",
+    "deployments",
+    "helm",
+    "charts",
+    "kustomize",
+    "release",
+    "infra",
+}
+
+
+def under(files: list[str], rel: str) -> list[str]:
+    """The files of `files` at or below `rel` (all of them for the workspace, "")."""
+    if not rel:
+        return files
+    return [f for f in files if f == rel or f.startswith(rel.rstrip("/") + "/")]
+
+
+def is_protocol(rel: str) -> bool:
+    """Whether `rel` is a protocol or schema definition (protobuf, GraphQL, OpenAPI…)."""
+    name = PurePosixPath(rel).name.lower()
+    return PurePosixPath(rel).suffix in _PROTOCOL_SUFFIXES or name.startswith(
+        ("openapi", "swagger", "asyncapi")
+    )
+
+
+def owner_of(paths: list[str], rel: str) -> str | None:
+    """Which of the given paths holds `rel` (the innermost)."""
+    holders = [p for p in paths if not p or rel == p or rel.startswith(p.rstrip("/") + "/")]
+    return max(holders, key=len) if holders else None
+
+
+def head(root: Path, rel: str) -> str:
+    """The first bytes of a file, enough for a generated-code header."""
+    try:
+        with open(root / rel, "rb") as f:
+            return f.read(HEAD_BYTES).decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def integration_of(
+    reader: ContextReader, files: list[str], paths: list[str]
+) -> integration.Integration:
+    """Integration points among the given paths: their code, every protocol definition
+    in the workspace, and the deployment manifests that name them."""
+    code: list[tuple[str, str | None]] = []
+    for rel in paths:
+        members = [m for m in under(files, rel) if language_of(m) is not None]
+        code += [(m, language_of(m)) for m in members[:_MAX_SCANNED_PER_PATH]]
+    specs = [f for f in files if is_protocol(f)][:_MAX_SPECS]
+    deploy = [
+        f
+        for f in files
+        if is_compose(f)
+        or (
+            f.endswith((".yaml", ".yml"))
+            and (
+                any(part in _DEPLOY_DIRS for part in PurePosixPath(f).parts[:-1])
+                or owner_of([p for p in paths if p], f) is not None
+            )
+        )
+    ][:_MAX_MANIFESTS]
+
+    def owner(rel: str) -> str | None:
+        held = owner_of(paths, rel)
+        return None if held is None else held or "."
+
+    return integration.gather(
+        code,
+        specs,
+        deploy,
+        reader.text,
+        owner,
+        lambda rel: generated_reason(rel, head(reader.root, rel)),
+        {integration.service_name(p): p or "." for p in paths},
+        lambda rel, language: _sites(reader, rel, language),
+    )
+
+
+# Sites found in a file, by (path, content hash): a worker scans an unchanged file once.
+_SCANNED: OrderedDict[tuple[str, str], list[wiring.Site]] = OrderedDict()
+_SCANNED_KEPT = 50_000
+_SCANNED_LOCK = threading.Lock()  # the CLI gathers in threads
+
+
+def _sites(reader: ContextReader, rel: str, language: str | None) -> list[wiring.Site] | None:
+    """The integration sites of `rel` (None when it cannot be read), remembered by content.
+    `outline` records the file in provenance: its facts reach the model."""
+    facts = reader.outline(rel)
+    if facts is None or facts.unreadable is not None:
+        return None
+    key = (rel, facts.sha256)
+    with _SCANNED_LOCK:
+        known = _SCANNED.get(key)
+        if known is not None:
+            _SCANNED.move_to_end(key)
+            return known
+    text = reader.text(rel)
+    if text is None:
+        return None
+    found = wiring.scan(rel, language, text)
+    with _SCANNED_LOCK:
+        _SCANNED[key] = found
+        while len(_SCANNED) > _SCANNED_KEPT:
+            _SCANNED.popitem(last=False)
+    return found
+
+
+def generated_module(reader: ContextReader, importer: str, module: str) -> bool:
+    """Whether a Python import that did not resolve names a generated module beside
+    the importer (`demo_pb2`): the workspace's own code, kept out of the graph."""
+    if not importer.endswith(".py"):
+        return False
+    rel = posixpath.join(posixpath.dirname(importer), *module.split(".")) + ".py"
+    return "generated" in reader.excluded.get(rel, "")
