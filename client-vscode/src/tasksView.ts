@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { rerunFor, type HandoffLog } from './pure/handoffs';
 import { taskItemModel } from './pure/taskItem';
 import type { TaskRecord } from './pure/taskRecord';
+import { nestRevisions } from './pure/taskTree';
 import type { Tasks } from './tasks';
 
 export const TASKS_VIEW = 'cowork.tasks';
@@ -40,7 +41,8 @@ export class TasksView implements vscode.TreeDataProvider<TaskRecord>, vscode.Di
   }
 
   getChildren(element?: TaskRecord): TaskRecord[] {
-    return element === undefined ? this.tasks.store.list() : [];
+    const tree = nestRevisions(this.tasks.store.list());
+    return element === undefined ? tree.roots : tree.children.get(element.taskId) ?? [];
   }
 
   getTreeItem(task: TaskRecord): vscode.TreeItem {
@@ -49,7 +51,11 @@ export class TasksView implements vscode.TreeDataProvider<TaskRecord>, vscode.Di
       hasBrief:
         task.briefUri !== null || this.handoffs.briefUri(task.taskId) !== undefined || task.artifactUri !== null || task.workspace !== null,
     });
-    const item = new vscode.TreeItem(model.label, vscode.TreeItemCollapsibleState.None);
+    const revised = this.getChildren(task).length > 0; // its later versions, nested
+    const item = new vscode.TreeItem(
+      model.label,
+      revised ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None,
+    );
     item.id = model.id;
     item.description = model.description;
     item.tooltip = new vscode.MarkdownString(model.tooltip);
