@@ -223,24 +223,30 @@ def _mapping(text: str) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def link_revision(previous: Path, revised: Path) -> None:
-    """Note in the previous version's front matter which file revises it
-    (`revisedBy`), the rest of it unchanged. Nothing when it is gone or unreadable."""
+def update_front_matter(path: Path, changes: dict[str, Any]) -> dict[str, Any] | None:
+    """Set `changes` in the artifact's front matter, the rest of the file unchanged;
+    the front matter as it was, or None when the file is gone or has none."""
     try:
-        text = previous.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except OSError:
-        return
+        return None
     match = re.match(r"\A---\n(.*?)\n---\n", text, re.S)
     if not match:
-        return
+        return None
     try:
         data = yaml.safe_load(match.group(1))
     except yaml.YAMLError:
-        return
+        return None
     if not isinstance(data, dict):
-        return
-    data["revisedBy"] = revised.name
-    write_atomic(previous, front_matter(data) + text[match.end() :])
+        return None
+    write_atomic(path, front_matter({**data, **changes}) + text[match.end() :])
+    return data
+
+
+def link_revision(previous: Path, revised: Path) -> None:
+    """Note in the previous version's front matter which file revises it
+    (`revisedBy`), the rest of it unchanged. Nothing when it is gone or unreadable."""
+    update_front_matter(previous, {"revisedBy": revised.name})
 
 
 def artifact_root(path: Path) -> Path | None:

@@ -99,6 +99,11 @@ def _parser() -> argparse.ArgumentParser:
     revise.add_argument("--model")
     revise.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
 
+    mark = sub.add_parser(
+        "mark-reviewed", help="record that you reviewed an artifact (status: reviewed)"
+    )
+    mark.add_argument("artifact", type=Path)
+
     tasks = sub.add_parser("tasks", help="the workspace's tasks, newest first")
     tasks.add_argument("--workspace", type=Path)
     tasks.add_argument("--json", action="store_true")
@@ -221,6 +226,23 @@ def _report(task: Task, args: argparse.Namespace, root: Path, found: list[Findin
     return EXIT_OK
 
 
+async def _mark_reviewed(args: argparse.Namespace) -> int:
+    engine = TaskEngine(config.Settings())
+    try:
+        task = await engine.mark_reviewed(args.artifact.resolve())
+    finally:
+        await engine.close()
+    print(f"cowork: {task.title}: marked reviewed by {(task.reviewed or {}).get('by')}")
+    return EXIT_OK
+
+
+def _state(t: Task) -> str:
+    """The state column: a finished draft nobody reviewed yet says so."""
+    if t.state is TaskState.DONE:
+        return "reviewed" if t.reviewed else "draft"
+    return t.state.value
+
+
 async def _tasks(args: argparse.Namespace) -> int:
     root = (args.workspace or find_workspace_root(Path.cwd())).resolve()
     if not state_db(root).exists():
@@ -239,7 +261,7 @@ async def _tasks(args: argparse.Namespace) -> int:
         cost = f"${t.usage.cost_usd:.4f}" if t.usage.cost_usd else "-"
         where = uris.to_path(t.artifact_uri) if t.artifact_uri else (t.error or "")
         print(
-            f"{t.task_id}  {t.created_at}  {t.state.value:<11} {t.kind:<12} "
+            f"{t.task_id}  {t.created_at}  {_state(t):<11} {t.kind:<12} "
             f"{_tokens(t.usage):>26} {cost:>9}  {t.title}  {where}"
         )
         if isinstance(where, Path) and where.is_file():
@@ -309,6 +331,8 @@ def main(argv: list[str] | None = None) -> int:
             return _serve(args)
         if args.command in ("run", "revise"):
             return asyncio.run(_run(args))
+        if args.command == "mark-reviewed":
+            return asyncio.run(_mark_reviewed(args))
         return asyncio.run(_tasks(args))
     except InputError as exc:
         print(f"cowork: {exc}", file=sys.stderr)

@@ -339,6 +339,32 @@ class TaskEngine:
             revision=revision.to_json(),
         )
 
+    async def mark_reviewed(self, path: Path) -> Task:
+        """Record that a person reviewed the artifact at `path`: `status: reviewed` (and
+        who and when, from git's config) in its front matter and in its task's record."""
+        root = artifacts.artifact_root(path)
+        if root is None:
+            raise InputError(f"{path} is not an artifact (not in a .cowork/artifacts folder)")
+        try:
+            data = await asyncio.to_thread(artifacts.read_provenance, path)
+        except (OSError, ValueError) as exc:
+            raise InputError(f"cannot read {path.name}: {exc}") from None
+        await self.open_workspace(root, resume=False)  # the CLI has not loaded it yet
+        task = self._tasks.get(str(data.get("taskId")))
+        if task is None:
+            raise InputError(f"{path.name} belongs to no task of this workspace's history")
+        if task.state is not TaskState.DONE or data.get("status") in ("writing", "incomplete"):
+            raise InputError(f"{path.name} is not a finished draft (task {task.state.value})")
+        who = await asyncio.to_thread(_reviewer, root)
+        at = now()
+        changed = {"status": "reviewed", "reviewedBy": who, "reviewedAt": at}
+        if await asyncio.to_thread(artifacts.update_front_matter, path, changed) is None:
+            raise InputError(f"{path.name} has no front matter to mark")
+        task.reviewed = {"by": who, "at": at}
+        await self._save(task, f"marked reviewed by {who}")
+        self._emit_change(task)
+        return task
+
     async def estimate(
         self, request: TaskRequest, brief: Brief, overlays: dict[str, str] | None = None
     ) -> Estimate:
@@ -934,6 +960,22 @@ def _completed(provenance: dict[str, Any], completion: Completion, finished: str
         "batch": None,
         "usage": completion.usage.to_json(),
     }
+
+
+def _reviewer(root: Path) -> str:
+    """Who is reviewing: git's `user.name <user.email>`, else the login name."""
+    import subprocess
+
+    def config(key: str) -> str:
+        found = subprocess.run(
+            ["git", "config", key], cwd=root, capture_output=True, text=True, check=False
+        )
+        return found.stdout.strip()
+
+    name, email = config("user.name"), config("user.email")
+    if name:
+        return f"{name} <{email}>" if email else name
+    return os.environ.get("USER") or os.environ.get("USERNAME") or "unknown"
 
 
 def _revision(task: Task) -> Revision | None:

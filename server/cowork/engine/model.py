@@ -158,6 +158,7 @@ class Task:
     batch: BatchWait | None = None  # while waiting on the batch `batch_id`; not in the record
     resumed: int = 0  # how many times this task was re-run after an interruption
     owner_pid: int | None = None
+    reviewed: dict[str, str] | None = None  # {"by", "at"} once a person marked it reviewed
 
     @property
     def kind(self) -> str:
@@ -182,6 +183,8 @@ class Task:
             "params": self.request.command_args(),
             "briefUri": self.request.brief_uri,
             "parentId": self.request.parent_id,
+            "reviewed": self.reviewed is not None,
+            "reviewedBy": (self.reviewed or {}).get("by"),
             "workspace": self.request.workspace,
         }
 

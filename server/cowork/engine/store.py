@@ -57,6 +57,8 @@ ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     # request) and the brief the task was dispatched from, so a client can run it again.
     ("tasks", "params", "TEXT"),
     ("tasks", "brief_uri", "TEXT"),
+    # Who marked the artifact reviewed, and when (JSON), else NULL: still a draft.
+    ("tasks", "reviewed", "TEXT"),
 )
 
 
@@ -94,15 +96,16 @@ class Store:
             self._db.execute(
                 """INSERT INTO tasks (task_id, kind, title, state, request, created_at, started_at,
                        finished_at, artifact_uri, error, usage, provider, model, batch_id, resumed,
-                       owner_pid, batch_wait, params, brief_uri)
-                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                       owner_pid, batch_wait, params, brief_uri, reviewed)
+                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
                    ON CONFLICT(task_id) DO UPDATE SET
                        title=excluded.title, state=excluded.state, started_at=excluded.started_at,
                        finished_at=excluded.finished_at, artifact_uri=excluded.artifact_uri,
                        error=excluded.error, usage=excluded.usage, provider=excluded.provider,
                        model=excluded.model, batch_id=excluded.batch_id, resumed=excluded.resumed,
                        owner_pid=excluded.owner_pid, batch_wait=excluded.batch_wait,
-                       params=excluded.params, brief_uri=excluded.brief_uri""",
+                       params=excluded.params, brief_uri=excluded.brief_uri,
+                       reviewed=excluded.reviewed""",
                 (
                     task.task_id,
                     task.kind,
@@ -123,6 +126,7 @@ class Store:
                     json.dumps(task.batch.to_json()) if task.batch else None,
                     json.dumps(task.request.args) if task.request.args is not None else None,
                     task.request.brief_uri,
+                    json.dumps(task.reviewed) if task.reviewed else None,
                 ),
             )
             if event:
@@ -141,7 +145,8 @@ class Store:
         rows = self._db.execute(
             "SELECT task_id, title, state, request, created_at, started_at, finished_at, "
             "artifact_uri, error, usage, provider, model, batch_id, resumed, owner_pid, "
-            "batch_wait, params, brief_uri FROM tasks ORDER BY created_at DESC, rowid DESC"
+            "batch_wait, params, brief_uri, reviewed FROM tasks "
+            "ORDER BY created_at DESC, rowid DESC"
         ).fetchall()
         return [
             Task(
@@ -161,6 +166,7 @@ class Store:
                 resumed=r[13],
                 owner_pid=r[14],
                 batch=BatchWait.from_json(json.loads(r[15])) if r[15] else None,
+                reviewed=json.loads(r[18]) if r[18] else None,
             )
             for r in rows
         ]

@@ -172,6 +172,7 @@ def create_server() -> CoworkServer:
         findings,
         lifecycle,
         progress,
+        reviewed,
         revisions,
         settings,
         staleness,
@@ -190,6 +191,7 @@ def create_server() -> CoworkServer:
         briefs,
         brieflint,
         revisions,
+        reviewed,
         changes,
         actions,
     )

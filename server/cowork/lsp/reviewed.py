@@ -1,0 +1,49 @@
+"""Reviewed, not just drafted: `cowork.markReviewed` and the code lens that offers it
+on an artifact whose front matter still says `status: draft`."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from lsprotocol import types
+
+from cowork import artifacts, uris
+from cowork.errors import InputError
+from cowork.lsp.commands import check_keys, clear_errors, one_object
+from cowork.lsp.server import CoworkServer
+
+COMMAND = "cowork.markReviewed"
+_DRAFT = re.compile(r"\A---\n(?:.*\n)*?status:\s*draft\s*\n", re.M)
+
+
+def lenses(server: CoworkServer, uri: str) -> list[types.CodeLens]:
+    if not uri.startswith("file:"):
+        return []
+    document = server.workspace.text_documents.get(uri)
+    if document is None or not _DRAFT.match(document.source[:2000]):
+        return []
+    try:
+        if artifacts.artifact_root(uris.to_path(uri)) is None:
+            return []
+    except InputError:
+        return []
+    top = types.Range(types.Position(0, 0), types.Position(0, 0))
+    mark = types.Command("✓ Mark as reviewed", COMMAND, arguments=[{"uri": uri}])
+    return [types.CodeLens(range=top, command=mark)]
+
+
+def register(server: CoworkServer) -> None:
+    server.documents.lenses.append(lambda uri: lenses(server, uri))
+
+    @server.command(COMMAND)
+    @clear_errors
+    async def mark_reviewed(ls: CoworkServer, *args: Any) -> dict[str, Any]:
+        arg = one_object(COMMAND, args)
+        check_keys(COMMAND, arg, frozenset({"uri"}))
+        uri = arg.get("uri")
+        if not isinstance(uri, str):
+            raise InputError(f'{COMMAND} needs {{"uri": "file:///…/.cowork/artifacts/….md"}}')
+        await ls.engine.loaded()
+        task = await ls.engine.mark_reviewed(uris.to_path(uri))
+        return task.to_record()
