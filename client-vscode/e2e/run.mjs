@@ -31,6 +31,8 @@ const updateScreenshot = process.argv.includes('--update-screenshot');
 const keep = process.argv.includes('--keep');
 const seconds = () => ((Date.now() - started) / 1000).toFixed(1);
 const log = (message) => console.log(`[e2e ${seconds()}s] ${message}`);
+// The idle status bar: "cowork", with the count of drafts not yet marked reviewed.
+const IDLE = /^cowork( · \d+ to review)?$/;
 
 function preconditions() {
   const missing = [];
@@ -96,7 +98,7 @@ async function scenarioSummarize(wb, page) {
   const preview = await wb.artifactPreview('Summary: calc.py');
   answerFirst(preview, 'Summary: calc.py');
   log(`  first screen of the preview starts: ${JSON.stringify(preview.firstScreen.slice(0, 80))}`);
-  await wb.statusBar(/^cowork$/, 'idle "cowork"');
+  await wb.statusBar(IDLE, 'idle "cowork"');
   await screenshot(page, '01-summarize-done');
   // cowork.notifications.autoCloseSeconds is 8 in the fixture.
   await waitUntil('the "is done" notification to close by itself', async () => !(await toast.isVisible()), 20_000);
@@ -210,7 +212,7 @@ async function scenarioReload(wb) {
   log('scenario 2d: previews come back after a window reload');
   await wb.runCommand('Developer: Reload Window');
   await wb.ready();
-  await wb.statusBar(/^cowork$/, 'idle "cowork" after the reload', 60_000);
+  await wb.statusBar(IDLE, 'idle "cowork" after the reload', 60_000);
   const tab = await wb.tab(/^Review · feature\/subtract/, 'the review preview, restored', SHORT);
   await wb.clickTab(tab);
   await wb.artifactPreview("Review: this branch's changes", SHORT);
@@ -254,7 +256,7 @@ async function scenarioCancel(wb, page, fixture) {
   await wb.contextMenuItem(running.row, 'Cancel');
   const cancelled = await wb.taskRow('Summary of calc.py', 'cancelled', SHORT);
   log(`  Tasks view: "${cancelled.label}" — ${cancelled.state}`);
-  await wb.statusBar(/^cowork$/, 'idle "cowork" again');
+  await wb.statusBar(IDLE, 'idle "cowork" again');
   await screenshot(page, '03-cancelled');
 
   log('  re-run the cancelled task from its context menu, then cancel it from the palette');
@@ -268,7 +270,7 @@ async function scenarioCancel(wb, page, fixture) {
     const states = rows.filter((r) => r.label === 'Summary of calc.py').map((r) => r.state);
     return states.filter((s) => s === 'cancelled').length === 2 && !states.includes('running');
   });
-  await wb.statusBar(/^cowork$/, 'idle "cowork" after the second cancel');
+  await wb.statusBar(IDLE, 'idle "cowork" after the second cancel');
 }
 
 async function scenarioFailure(wb, page, fixture) {
@@ -319,7 +321,7 @@ async function scenarioApiKey(wb, page, server, dirs) {
     SHORT,
   );
   log(`  server restarted: pid ${before.join(',')} -> ${restarted.pid}`);
-  await wb.statusBar(/^cowork$/, 'idle "cowork" after the restart');
+  await wb.statusBar(IDLE, 'idle "cowork" after the restart');
   const leaks = filesContaining(key, [path.join(dirs.userData, 'logs'), path.join(dirs.userData, 'User'), dirs.workspace]);
   if (leaks.length > 0) {
     throw new Error(`the API key was written to: ${leaks.join(', ')}`);
@@ -408,7 +410,7 @@ async function scenarioFreshInstall(vsix, sessions) {
   await visible(progress, 'the "installing the language server" progress notification', 60_000);
   log(`  notification: ${(await progress.first().innerText()).replace(/\s+/g, ' ').trim()}`);
   await screenshot(page, '07-installing');
-  await wb.statusBar(/^cowork$/, 'idle "cowork": the installed server running', INSTALL_MS);
+  await wb.statusBar(IDLE, 'idle "cowork": the installed server running', INSTALL_MS);
   const storage = path.join(fixture.dirs.userData, 'User', 'globalStorage');
   let running;
   await waitUntil('a cowork server running from the managed environment', async () => {
@@ -488,7 +490,7 @@ async function main() {
       const { wb, server } = session;
       page = session.page;
       // "cowork" alone is the idle text, shown only once the extension has started its server.
-      await wb.statusBar(/^cowork$/, 'idle "cowork" (extension active, server running)', 60_000);
+      await wb.statusBar(IDLE, 'idle "cowork" (extension active, server running)', 60_000);
       log('workbench ready, cowork server running');
 
       // In order: each one starts from the workbench the one before left.

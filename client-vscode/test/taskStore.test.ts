@@ -11,7 +11,7 @@ test('updates report the previous record and lists are newest first', () => {
   const second = store.update(record({ taskId: 'old', state: 'running', createdAt: '2026-01-01T00:00:00Z' }));
   assert.equal(second.previous?.state, 'queued');
   assert.deepEqual(store.list().map((t) => t.taskId), ['new', 'old']);
-  assert.deepEqual(store.counts(), { running: 2, queued: 0 });
+  assert.deepEqual(store.counts(), { running: 2, queued: 0, drafts: 0 });
 });
 
 test('a notification that overtakes the snapshot answer is not undone by it', () => {
@@ -29,5 +29,13 @@ test('a snapshot replaces what the store knew (a restarted server)', () => {
   store.beginSnapshot();
   store.applySnapshot([record({ taskId: 'kept', state: 'interrupted' })]);
   assert.deepEqual(store.list().map((t) => t.taskId), ['kept']);
-  assert.deepEqual(store.counts(), { running: 0, queued: 0 });
+  assert.deepEqual(store.counts(), { running: 0, queued: 0, drafts: 0 });
+});
+
+test('finished drafts are counted until they are marked reviewed', () => {
+  const store = new TaskStore();
+  store.update(record({ taskId: 'a', reviewed: false }));
+  store.update(record({ taskId: 'b', reviewed: true }));
+  store.update(record({ taskId: 'c', reviewed: null })); // an older server: unknown, not counted
+  assert.equal(store.counts().drafts, 1);
 });

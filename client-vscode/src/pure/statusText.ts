@@ -24,10 +24,16 @@ export function statusModel(counts: Counts, server: ServerState): StatusModel {
   if (counts.queued > 0) {
     parts.push(`${counts.queued} queued`);
   }
+  const toReview = counts.drafts > 0 ? ` · ${counts.drafts} to review` : '';
+  const drafts =
+    counts.drafts > 0 ? `; ${counts.drafts} draft${counts.drafts === 1 ? '' : 's'} not yet marked reviewed` : '';
   if (parts.length === 0) {
-    return { text: 'cowork', tooltip: 'cowork: no task running — click for the tasks view' };
+    return { text: `cowork${toReview}`, tooltip: `cowork: no task running${drafts} — click for the tasks view` };
   }
   const icon = counts.running > 0 ? '$(sync~spin)' : '$(clock)';
   const summary = parts.join(', ');
-  return { text: `${icon} cowork ${summary}`, tooltip: `cowork: ${summary} — click for the tasks view` };
+  return {
+    text: `${icon} cowork ${summary}${toReview}`,
+    tooltip: `cowork: ${summary}${drafts} — click for the tasks view`,
+  };
 }

@@ -8,6 +8,8 @@ export interface Transition {
 export interface Counts {
   running: number;
   queued: number;
+  /** Finished drafts nobody has marked reviewed yet (when the server says). */
+  drafts: number;
 }
 
 /**
@@ -69,13 +71,16 @@ export class TaskStore {
   counts(): Counts {
     let running = 0;
     let queued = 0;
+    let drafts = 0;
     for (const task of this.tasks.values()) {
       if (task.state === 'running') {
         running += 1;
       } else if (task.state === 'queued') {
         queued += 1;
+      } else if (task.state === 'done' && task.reviewed === false && task.artifactUri !== null) {
+        drafts += 1;
       }
     }
-    return { running, queued };
+    return { running, queued, drafts };
   }
 }
