@@ -51,6 +51,13 @@ def _parser() -> argparse.ArgumentParser:
             "hour) and wait for it here; anthropic provider only",
         )
         k.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+        k.add_argument(
+            "--max-cost",
+            type=float,
+            metavar="USD",
+            help="fail, with the figures, when the estimated cost is over this "
+            "(cowork.maxCostUsdPerTask)",
+        )
 
     k = kinds.add_parser("summarize", help="summarise one module")
     k.add_argument("path", type=Path)
@@ -164,6 +171,8 @@ async def _run(args: argparse.Namespace) -> int:
     overrides = {k: v for k, v in (("provider", args.provider), ("model", args.model)) if v}
     if getattr(args, "batch", False):
         overrides["batch"] = "always"
+    if getattr(args, "max_cost", None) is not None:
+        overrides["maxCostUsdPerTask"] = args.max_cost
     settings, errors = config.load((overrides, "the command line"))
     for message in errors:
         print(f"cowork: {message}", file=sys.stderr)

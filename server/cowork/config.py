@@ -42,6 +42,8 @@ class Settings:
     # Rounds an answer cut by the output token limit is asked to go on.
     max_continuations: int = 2
     # What a `change` task runs in its worktree: only ever the user's own setting.
+    # Above this estimated cost a task asks before it is sent (None: no cap).
+    max_cost_usd_per_task: float | None = None
     test_command: str | None = None
     test_timeout_seconds: int = 600
     worktree_retention_days: int = 7
@@ -97,6 +99,17 @@ def _nonempty_str(value: Any) -> Any:
     return value.strip()
 
 
+def _dollars(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            value = float(value.strip().lstrip("$"))
+        except ValueError:
+            raise ValueError("expected a number of US dollars, e.g. 0.5") from None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+        raise ValueError("expected a number of US dollars, e.g. 0.5")
+    return float(value)
+
+
 def _globs(value: Any) -> Any:
     if isinstance(value, str):
         value = [value]
@@ -139,6 +152,7 @@ _FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "prices": ("prices", _prices),
     "requestTimeoutSeconds": ("request_timeout_seconds", _int_range(1, 3600)),
     "maxContinuations": ("max_continuations", _int_range(0, 10)),
+    "maxCostUsdPerTask": ("max_cost_usd_per_task", _dollars),
     "testCommand": ("test_command", _nonempty_str),
     "testTimeoutSeconds": ("test_timeout_seconds", _int_range(1, 86_400)),
     "worktreeRetentionDays": ("worktree_retention_days", _int_range(1, 3650)),

@@ -29,7 +29,7 @@ from cowork import artifacts, kinds, providers, uris
 from cowork.brief import Brief
 from cowork.config import Settings
 from cowork.context.budget import LocalEstimator, ScaledEstimator
-from cowork.engine import batches, change_flow
+from cowork.engine import batches, change_flow, costcap
 from cowork.engine.draft import Draft
 from cowork.engine.gatherer import CancelFlag, Gatherer, fit
 from cowork.engine.model import (
@@ -48,7 +48,13 @@ from cowork.kinds.findings import Finding, finish_answer
 from cowork.kinds.prompt import build_prompt, reserved_tokens
 from cowork.processes import pid_alive
 from cowork.providers import pricing
-from cowork.providers.base import BatchProvider, Completion, GenerationRequest, Provider
+from cowork.providers.base import (
+    MAX_OUTPUT_TOKENS,
+    BatchProvider,
+    Completion,
+    GenerationRequest,
+    Provider,
+)
 from cowork.revision import Revision, next_version, offline_section, revision_of
 
 log = logging.getLogger(__name__)
@@ -103,6 +109,7 @@ class TaskEngine:
         # Tasks waiting on a batch, by id: not counted against max_concurrent_tasks.
         self._collecting: dict[str, asyncio.Task[None]] = {}
         self._ask_batch: batches.BatchQuestion | None = None
+        self._ask_cost: costcap.CostQuestion | None = None
         self._overlays: dict[str, dict[str, str]] = {}
         self._waiters: dict[str, list[asyncio.Future[Task]]] = {}
         self._change_listeners: list[ChangeListener] = []
@@ -182,6 +189,11 @@ class TaskEngine:
 
     def _emit_progress(self, task: Task, message: str, percentage: int | None = None) -> None:
         _tell(self._progress_listeners, "task progress", task, message, percentage)
+
+    def set_cost_question(self, ask: costcap.CostQuestion) -> None:
+        """How to ask whether a task over `maxCostUsdPerTask` runs anyway (the LSP
+        layer's; without one, such a task fails with the figures)."""
+        self._ask_cost = ask
 
     def set_batch_question(self, ask: batches.BatchQuestion) -> None:
         """How to ask the user whether a task goes as a batch (setting `batch: ask`):
@@ -544,13 +556,19 @@ class TaskEngine:
             gathered = await self._fit_by_provider(
                 provider, brief, gathered, settings, _revision(task)
             )
-            if await batches.use_batch(
+            batched = await batches.use_batch(
                 task,
                 settings.batch,
                 provider,
                 self._ask_batch,
                 lambda message: self._emit_progress(task, message, 35),
-            ):
+            )
+            if provider.name != "offline":
+                task.estimate = costcap.estimate(
+                    settings, gathered.tokens + gathered.reserved, MAX_OUTPUT_TOKENS, batch=batched
+                )
+                await costcap.check(task, settings, task.estimate, self._ask_cost)
+            if batched:
                 assert isinstance(provider, BatchProvider)  # use_batch checked
                 await self._submit_batch(task, provider, brief, gathered, settings)
                 return  # the task waits on its batch, out of the running slots
@@ -943,6 +961,10 @@ def _provenance(task: Task, brief: Brief, gathered: Gathered) -> dict[str, Any]:
             "budget": gathered.budget,
         },
         "usage": None,
+        "cost": {
+            "estimatedUsd": round(task.estimate.usd, 6) if task.estimate else None,
+            "actualUsd": None,
+        },
     }
 
 
@@ -959,6 +981,7 @@ def _completed(provenance: dict[str, Any], completion: Completion, finished: str
         },
         "batch": None,
         "usage": completion.usage.to_json(),
+        "cost": (provenance.get("cost") or {}) | {"actualUsd": round(completion.usage.cost_usd, 6)},
     }
 
 

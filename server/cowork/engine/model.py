@@ -159,6 +159,7 @@ class Task:
     resumed: int = 0  # how many times this task was re-run after an interruption
     owner_pid: int | None = None
     reviewed: dict[str, str] | None = None  # {"by", "at"} once a person marked it reviewed
+    estimate: Any = None  # costcap.Estimate of this run, for provenance; not stored
 
     @property
     def kind(self) -> str:

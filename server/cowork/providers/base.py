@@ -24,6 +24,10 @@ class Prompt:
         )
 
 
+# The output limit of a request (and what a cost estimate assumes it may use).
+MAX_OUTPUT_TOKENS = 8000
+
+
 @dataclass(frozen=True)
 class GenerationRequest:
     prompt: Prompt
@@ -31,7 +35,7 @@ class GenerationRequest:
     # A deterministic analysis made from the gathered facts; the offline
     # provider's answer, and a fallback a person can compare a model against.
     offline_report: str
-    max_output_tokens: int = 8000
+    max_output_tokens: int = MAX_OUTPUT_TOKENS
     # A JSON schema the answer must follow (a review's findings); None for Markdown.
     output_schema: dict[str, Any] | None = None
     # How many times an answer cut by the output limit is asked to go on.
