@@ -32,6 +32,7 @@ class Settings:
     batch: str = "never"
     open_artifact_on_completion: bool = True
     min_finding_severity: str = "information"
+    min_finding_confidence: str = "medium"
     exclude: tuple[str, ...] = ()
     # Globs of generated or vendored files, over the built-in rules and .gitattributes.
     generated: tuple[str, ...] = ()
@@ -147,6 +148,7 @@ _FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "batch": ("batch", _choice(BATCH_MODES)),
     "openArtifactOnCompletion": ("open_artifact_on_completion", _boolean),
     "minFindingSeverity": ("min_finding_severity", _choice(SEVERITIES)),
+    "minFindingConfidence": ("min_finding_confidence", _choice(("high", "medium", "low"))),
     "exclude": ("exclude", _globs),
     "generated": ("generated", _globs),
     "prices": ("prices", _prices),

@@ -44,7 +44,7 @@ from cowork.engine.store import Store
 from cowork.errors import CoworkError, InputError, TaskFailure
 from cowork.kinds import schema_for
 from cowork.kinds.base import Gathered, GatherRequest
-from cowork.kinds.findings import Finding, finish_answer
+from cowork.kinds.findings import Finding, fingerprint, finish_answer
 from cowork.kinds.prompt import build_prompt, reserved_tokens
 from cowork.processes import pid_alive
 from cowork.providers import pricing
@@ -143,7 +143,9 @@ class TaskEngine:
         for root, store in list(self._stores.items()):
             found = await self._db(store.finding, finding_id)
             if found is not None:
-                await self._db(store.dismiss, finding_id)
+                text = await asyncio.to_thread(_text_of, root / found.finding.path)
+                mark = fingerprint(found.finding, text)
+                await self._db(store.dismiss, finding_id, mark, now())
                 found.dismissed = True
                 self._emit_findings(root)
                 return found
@@ -165,12 +167,43 @@ class TaskEngine:
         root = Path(task.request.workspace)
         if task.kind == "review":  # a review that found nothing clears the previous one's
             store = await self._store(root)
+            found = await self._not_dismissed(store, root, found)
             await self._db(store.save_findings, task.task_id, found)
         await self._finish(task, TaskState.DONE, detail=detail)
         if task.kind == "review":
             self._emit_findings(root)
 
     # -- listeners ---------------------------------------------------------------
+
+    async def _not_dismissed(self, store: Store, root: Path, found: list[Finding]) -> list[Finding]:
+        """`found` without the findings a person dismissed in an earlier review (same
+        file, category and lines' text, wherever the lines moved)."""
+        gone = {row[0] for row in await self._db(store.dismissed)}
+        if not gone or not found:
+            return found
+
+        def keep() -> list[Finding]:
+            texts = {p: _text_of(root / p) for p in {f.path for f in found}}
+            return [f for f in found if fingerprint(f, texts[f.path]) not in gone]
+
+        return await asyncio.to_thread(keep)
+
+    async def _with_dismissed(self, brief: Brief, root: Path) -> Brief:
+        """A review's brief tells the model which findings were dismissed already."""
+        if not state_db(root).exists():
+            return brief
+        store = await self._store(root)
+        rows = await self._db(store.dismissed)
+        if not rows:
+            return brief
+        listed = "\n".join(
+            f"- `{path}` ({category}): {message}" for _, path, category, message in rows[-50:]
+        )
+        said = (
+            f"{brief.out_of_scope.rstrip()}\n\nFindings a person already considered and "
+            f"dismissed: do not raise them again.\n{listed}"
+        )
+        return dataclasses.replace(brief, out_of_scope=said)
 
     def on_change(self, listener: ChangeListener) -> None:
         self._change_listeners.append(listener)
@@ -530,6 +563,8 @@ class TaskEngine:
                 if task.request.brief
                 else spec.default_brief(task.request.params, root)
             )
+            if task.kind == "review":
+                brief = await self._with_dismissed(brief, root)
             self._emit_progress(task, "Gathering context", 5)
             gather_request = GatherRequest(
                 root=root,
@@ -983,6 +1018,14 @@ def _completed(provenance: dict[str, Any], completion: Completion, finished: str
         "usage": completion.usage.to_json(),
         "cost": (provenance.get("cost") or {}) | {"actualUsd": round(completion.usage.cost_usd, 6)},
     }
+
+
+def _text_of(path: Path) -> str | None:
+    """A file's text, None when it cannot be read (a finding's lines are then unknown)."""
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
 
 
 def _reviewer(root: Path) -> str:

@@ -40,6 +40,13 @@ CREATE TABLE IF NOT EXISTS findings (
     dismissed INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS findings_task ON findings(task_id);
+CREATE TABLE IF NOT EXISTS dismissed (
+    fingerprint TEXT PRIMARY KEY,
+    path TEXT NOT NULL,
+    category TEXT NOT NULL,
+    message TEXT NOT NULL,
+    at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS task_events (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     task_id TEXT NOT NULL,
@@ -195,11 +202,28 @@ class Store:
         found = self._findings("f.finding_id = ?", (finding_id,))
         return found[0] if found else None
 
-    def dismiss(self, finding_id: str) -> None:
+    def dismiss(self, finding_id: str, fingerprint: str | None = None, at: str = "") -> None:
+        """Mark a finding dismissed; with its `fingerprint`, later reviews leave out any
+        finding with the same one."""
         with self._db:
             self._db.execute(
                 "UPDATE findings SET dismissed = 1 WHERE finding_id = ?", (finding_id,)
             )
+            found = self.finding(finding_id)
+            if fingerprint and found is not None:
+                f = found.finding
+                self._db.execute(
+                    "INSERT OR IGNORE INTO dismissed (fingerprint, path, category, message, at) "
+                    "VALUES (?,?,?,?,?)",
+                    (fingerprint, f.path, f.category, f.message, at),
+                )
+
+    def dismissed(self) -> list[tuple[str, str, str, str]]:
+        """(fingerprint, path, category, message) of every finding dismissed for good."""
+        rows = self._db.execute(
+            "SELECT fingerprint, path, category, message FROM dismissed ORDER BY at"
+        ).fetchall()
+        return [(r[0], r[1], r[2], r[3]) for r in rows]
 
     def _findings(self, where: str, args: tuple[str, ...]) -> list[StoredFinding]:
         rows = self._db.execute(

@@ -21,6 +21,7 @@ Severity = Literal["error", "warning", "information", "hint"]
 DEFAULT_CATEGORY = "review"  # a finding no rule names (a model's, without a category)
 MAX_MESSAGE = 100  # characters of a finding's one-line message; the rest goes to its detail
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "information", "hint")
+CONFIDENCES = ("high", "medium", "low")
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,8 @@ class Finding:
     # What kind of finding: a stable kebab-case rule name (the offline checks' own,
     # e.g. `debug-statement`; a model's category), shown as the diagnostic's code.
     category: str = DEFAULT_CATEGORY
+    # How sure whoever raised it is: the offline checks are rules (high); a model says.
+    confidence: str = "high"
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -62,6 +65,26 @@ def category_name(text: str | None) -> str:
     return slug[:40].rstrip("-") or DEFAULT_CATEGORY
 
 
+def confident_enough(confidence: str, minimum: str) -> bool:
+    """Whether `confidence` is `minimum` or surer (an unknown one counts as medium)."""
+
+    def rank(c: str) -> int:
+        return CONFIDENCES.index(c) if c in CONFIDENCES else 1
+
+    return rank(confidence) <= rank(minimum)
+
+
+def fingerprint(f: Finding, text: str | None) -> str:
+    """What identifies a finding across reviews: its file, category and the text of the
+    lines it concerns (whitespace folded), not their numbers; `text` is the file's."""
+    import hashlib
+
+    lines = (text or "").splitlines()
+    concerned = lines[f.line - 1 : (f.end_line or f.line)] if lines else []
+    folded = " ".join(" ".join(concerned).split()) or f.message
+    return hashlib.sha256(f"{f.path}\0{f.category}\0{folded}".encode()).hexdigest()[:32]
+
+
 def at_least(severity: str, minimum: str) -> bool:
     """Whether `severity` is `minimum` or more severe."""
     order: tuple[str, ...] = SEVERITIES
@@ -84,6 +107,10 @@ class _FindingOut(BaseModel):
         default=None,
         description="A short kebab-case name for the kind of finding, such as "
         "`error-handling`, `naming`, `security`, `missing-test`; null when none fits.",
+    )
+    confidence: str | None = Field(
+        default=None,
+        description="How sure you are that this is a real problem: high, medium or low.",
     )
     message: str = Field(
         description="One line under 100 characters, what to do first: "
@@ -126,12 +153,22 @@ def parse_review(text: str) -> tuple[str, list[Finding]] | None:
             end_line=f.end_line if f.end_line and f.end_line >= f.line else None,
             suggestion=f.suggestion,
             category=category_name(f.category),
+            confidence=_confidence(f.confidence),
         )
         for f in answer.findings
     ]
     # A path outside the workspace names no file of it: listed by no diagnostic.
     inside = [f for f in findings if not f.path.startswith(("/", "../")) and f.path != ".."]
     return answer.summary.strip(), inside
+
+
+def _confidence(text: str | None) -> str:
+    """A model's confidence as one of CONFIDENCES: none given counts as high (the
+    finding stands as raised); a word it does not know, as medium."""
+    if text is None:
+        return "high"
+    word = text.strip().lower()
+    return word if word in CONFIDENCES else "medium"
 
 
 def render_findings(findings: list[Finding]) -> str:
@@ -141,7 +178,8 @@ def render_findings(findings: list[Finding]) -> str:
     out = ["## Findings", ""]
     for f in sorted(findings, key=lambda f: (SEVERITIES.index(f.severity), f.path, f.line)):
         where = f"{f.path}:{f.line}" + (f"-{f.end_line}" if f.end_line else "")
-        out.append(f"- **{f.severity}** `{where}`: {f.message}")
+        sure = f" ({f.confidence} confidence)" if f.confidence != "high" else ""
+        out.append(f"- **{f.severity}**{sure} `{where}`: {f.message}")
         if f.detail:
             out += ["", *[f"  {line}" if line else "" for line in f.detail.splitlines()]]
         if f.suggestion is not None:

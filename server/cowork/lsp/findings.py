@@ -24,7 +24,7 @@ from cowork.config import Settings
 from cowork.engine.engine import TaskEngine
 from cowork.engine.model import StoredFinding
 from cowork.errors import InputError
-from cowork.kinds.findings import MAX_MESSAGE, at_least, shorten
+from cowork.kinds.findings import MAX_MESSAGE, at_least, confident_enough, shorten
 from cowork.lsp.server import CoworkServer
 
 log = logging.getLogger(__name__)
@@ -185,11 +185,13 @@ class Findings:
 
     async def publish(self, root: Path) -> None:
         server = self.server
-        minimum = server.settings_for(root).min_finding_severity
+        settings = server.settings_for(root)
         shown = [
             stored
             for stored in await server.engine.findings(root)
-            if not stored.dismissed and at_least(stored.finding.severity, minimum)
+            if not stored.dismissed
+            and at_least(stored.finding.severity, settings.min_finding_severity)
+            and confident_enough(stored.finding.confidence, settings.min_finding_confidence)
         ]
         # What the user sees is what the ranges are made from: open documents' text.
         open_texts = {
