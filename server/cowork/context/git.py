@@ -16,6 +16,7 @@ verified, on every call.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Callable
@@ -144,6 +145,21 @@ def file_history(root: Path, rel: str, max_count: int = 10) -> list[Commit]:
         return using(root, read)
     except NoRepository:
         return []
+
+
+def write_commit_graph(root: Path) -> str:
+    """Write git's commit-graph for every reachable commit, with changed-path Bloom
+    filters (which make `git log -- PATH` over a long history fast). Returns the
+    repository's git folder; ValueError outside a repository."""
+
+    def write(h: Handle) -> str:
+        h.repo.git(c=SAFE_CONFIG).commit_graph("write", "--reachable", "--changed-paths")
+        return os.path.abspath(h.repo.common_dir)
+
+    try:
+        return using(root, write)
+    except NoRepository:
+        raise ValueError(f"{root} is not a git repository: there is no history to index") from None
 
 
 def _verify(repo: git.Repo, ref: str, where: Path | str) -> str:

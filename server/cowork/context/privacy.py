@@ -10,7 +10,10 @@ password assignments are replaced by a marker naming what was there.
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -253,12 +256,26 @@ _FOLD_TO_ASCII = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u
 # of 12,000 characters, each held with its redacted copy: about 50 MB at worst for ASCII
 # text, a few MB usually.
 _CACHED_CHARS = 12_000
+_BIG: OrderedDict[bytes, list[tuple[int, int, str]]] = OrderedDict()
+_BIG_KEPT = 8_192
+_BIG_LOCK = threading.Lock()
 
 
 def redact(text: str) -> tuple[str, list[Redaction]]:
     """`text` with secret-looking strings replaced by `[REDACTED: kind]`, and where they were."""
     if len(text) > _CACHED_CHARS:
-        return _redact(text)
+        # Larger texts are remembered by content hash (hashing costs far less than the
+        # search), with only their spans: the text itself is not kept.
+        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        with _BIG_LOCK:
+            known = _BIG.get(digest)
+        if known is None:
+            known = spans(text)
+            with _BIG_LOCK:
+                _BIG[digest] = known
+                while len(_BIG) > _BIG_KEPT:
+                    _BIG.popitem(last=False)
+        return apply_spans(text, known)
     clean, found = _redact_cached(text)
     return clean, list(found)
 
@@ -270,6 +287,12 @@ def _redact_cached(text: str) -> tuple[str, tuple[Redaction, ...]]:
 
 
 def _redact(text: str) -> tuple[str, list[Redaction]]:
+    return apply_spans(text, spans(text))
+
+
+def spans(text: str) -> list[tuple[int, int, str]]:
+    """Where `redact` replaces what in `text`: (start, end, kind), in order. Plain data,
+    so that it can be kept by content hash (the index on disk)."""
     found: list[tuple[int, int, str]] = []
     low = (text if text.isascii() else text.translate(_FOLD_TO_ASCII)).lower()
     present = {n for n in _ALL_NEEDS if n in low}
@@ -285,9 +308,14 @@ def _redact(text: str) -> tuple[str, list[Redaction]]:
             if any(s < end and start < e for s, e, _ in found):
                 continue  # already covered by an earlier, more specific pattern
             found.append((start, end, kind))
+    found.sort()
+    return found
+
+
+def apply_spans(text: str, found: list[tuple[int, int, str]]) -> tuple[str, list[Redaction]]:
+    """`text` with the `spans` replaced by markers, and where they were."""
     if not found:
         return text, []
-    found.sort()
     out: list[str] = []
     redactions: list[Redaction] = []
     pos = 0
