@@ -152,8 +152,10 @@ def _collect_imports(body: list[ast.stmt], out: list[ImportRef]) -> None:
                     inner = getattr(node, name, None)
                     if inner:
                         stack.append(inner)
-                for holder in getattr(node, "handlers", None) or getattr(node, "cases", ()):
-                    stack.append(holder.body)
+                holders: list[ast.ExceptHandler] | list[ast.match_case] = (
+                    node.cases if isinstance(node, ast.Match) else getattr(node, "handlers", [])
+                )
+                stack.extend(holder.body for holder in holders)
 
 
 # Statements that hold other statements (`def`, `class`, `if`, `for`, `while`, `with`,
