@@ -317,7 +317,7 @@ def test_one_pair_of_cat_file_processes_per_worker(
 
     def work() -> None:
         assert gitfacts.info(root).branch == "feature"
-        assert [c.subject for c in gitfacts.file_history(root, "pkg/util.py")][0] == (
+        assert next(c.subject for c in gitfacts.file_history(root, "pkg/util.py")) == (
             "Count one more"
         )
         cs = gitfacts.changes(root, None)
@@ -350,5 +350,5 @@ def test_file_history_of_a_workspace_inside_a_repository(tmp_path: Path) -> None
     root = feature_branch(tmp_path / "repo")
     # The workspace is the package folder: paths are relative to it.
     history = gitfacts.file_history(root / "pkg", "util.py")
-    assert [c.subject for c in history][0] == "Count one more"
+    assert next(c.subject for c in history) == "Count one more"
     assert gitfacts.file_history(root, "pkg/util.py") == history
