@@ -20,6 +20,7 @@ from typing import Any
 from cowork import uris
 from cowork.brief import Brief
 from cowork.context import git as gitfacts
+from cowork.context.defspans import spans_of
 from cowork.context.diff import FileChange, text_change
 from cowork.context.git import ChangeSet
 from cowork.context.graph import ImportGraph, graph_for
@@ -314,11 +315,7 @@ def _all_definitions(facts: FileFacts) -> list[tuple[Definition, Definition | No
 
 def _innermost_pair(facts: FileFacts, line: int) -> tuple[Definition, Definition | None] | None:
     """The innermost definition holding `line`, with its class (or None)."""
-    best: tuple[Definition, Definition | None] | None = None
-    for d, owner in _all_definitions(facts):
-        if d.line <= line <= d.end_line and (best is None or d.line >= best[0].line):
-            best = (d, owner)
-    return best
+    return spans_of(facts).innermost(line)
 
 
 def _innermost(facts: FileFacts, line: int) -> Definition | None:
@@ -349,7 +346,7 @@ def _spans(fc: FileChange, facts: FileFacts) -> list[tuple[int, int]]:
     for hunk in fc.hunks:
         for line in hunk.touched():
             chosen: tuple[int, int] | None = None
-            holders = [d for d, _ in _all_definitions(facts) if d.line <= line <= d.end_line]
+            holders = [d for d, _ in spans_of(facts).holders(line)]
             for d in holders:  # outermost first
                 if d.end_line - d.line < MAX_DEF_LINES:
                     chosen = (d.line, d.end_line)
