@@ -199,31 +199,34 @@ def _report(task: Task, args: argparse.Namespace, root: Path, found: list[Findin
     return EXIT_OK
 
 
-async def _tasks(args: argparse.Namespace) -> int:
+def _tasks(args: argparse.Namespace) -> int:
+    from cowork.engine import sources
+    from cowork.engine.store import Store
+
     root = (args.workspace or find_workspace_root(Path.cwd())).resolve()
     if not state_db(root).exists():
         print(f"cowork: no tasks yet in {root}", file=sys.stderr)
         return EXIT_OK
-    engine = TaskEngine(config.Settings())
+    # From the task database alone: no artifact is read (staleness has its own table).
+    store = Store(state_db(root))
     try:
-        await engine.open_workspace(root, resume=False)
-        tasks = engine.tasks()
+        tasks = store.tasks()
+        if args.json:
+            print(json.dumps([t.to_record() for t in tasks], indent=2))
+            return EXIT_OK
+        for t in tasks:
+            cost = f"${t.usage.cost_usd:.4f}" if t.usage.cost_usd else "-"
+            where = uris.to_path(t.artifact_uri) if t.artifact_uri else (t.error or "")
+            print(
+                f"{t.task_id}  {t.created_at}  {t.state.value:<11} {t.kind:<12} "
+                f"{_tokens(t.usage):>26} {cost:>9}  {t.title}  {where}"
+            )
+            if t.state is TaskState.DONE and isinstance(where, Path) and where.is_file():
+                stale = sources.stale(store, root, t.task_id, where)
+                if stale:
+                    print(f"    {stale}")
     finally:
-        await engine.close()
-    if args.json:
-        print(json.dumps([t.to_record() for t in tasks], indent=2))
-        return EXIT_OK
-    for t in tasks:
-        cost = f"${t.usage.cost_usd:.4f}" if t.usage.cost_usd else "-"
-        where = uris.to_path(t.artifact_uri) if t.artifact_uri else (t.error or "")
-        print(
-            f"{t.task_id}  {t.created_at}  {t.state.value:<11} {t.kind:<12} "
-            f"{_tokens(t.usage):>26} {cost:>9}  {t.title}  {where}"
-        )
-        if isinstance(where, Path) and where.is_file():
-            stale = artifacts.stale(where)
-            if stale:
-                print(f"    {stale}")
+        store.close()
     return EXIT_OK
 
 
@@ -302,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_run(args))
         if args.command == "index":
             return _index(args)
-        return asyncio.run(_tasks(args))
+        return _tasks(args)
     except InputError as exc:
         print(f"cowork: {exc}", file=sys.stderr)
         return EXIT_USAGE

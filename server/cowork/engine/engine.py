@@ -40,6 +40,7 @@ from cowork.engine.model import (
     TaskRequest,
     TaskState,
 )
+from cowork.engine.sources import from_provenance
 from cowork.engine.store import Store
 from cowork.errors import CoworkError, InputError, TaskFailure
 from cowork.kinds.base import Gathered, GatherRequest
@@ -146,13 +147,19 @@ class TaskEngine:
         completion: Completion,
         found: list[Finding],
         detail: str | None = None,
+        *,
+        provenance: dict[str, Any] | None = None,
     ) -> None:
-        """Record a finished task: its artifact, usage and (for a review) findings, then
-        done. Done is the last await: a cancel after it must not undo the artifact."""
+        """Record a finished task: its artifact, usage, the files it was built from and
+        (for a review) findings, then done. Done is the last await: a cancel after it
+        must not undo the artifact."""
         task.artifact_uri = uris.from_path(written)
         task.usage = completion.usage
         task.provider, task.model = completion.provider, completion.model
         root = Path(task.request.workspace)
+        if provenance is not None:  # `cowork tasks` judges staleness from these
+            store = await self._store(root)
+            await self._db(store.record_sources, task.task_id, from_provenance(provenance))
         if task.kind == "review":  # a review that found nothing clears the previous one's
             store = await self._store(root)
             await self._db(store.save_findings, task.task_id, found)
@@ -486,7 +493,7 @@ class TaskEngine:
             written = await _uninterruptible(
                 self._loop.run_in_executor(writer, draft.finish, content)
             )
-            await self._done(task, written, completion, found)
+            await self._done(task, written, completion, found, provenance=provenance)
         except asyncio.CancelledError:
             if written is not None:
                 with contextlib.suppress(FileNotFoundError):
@@ -673,11 +680,19 @@ class TaskEngine:
             ended = True
             self._emit_progress(task, "Writing the artifact", 95)
             body, found = finish_answer(task.kind, False, completion.text, [])
-            content = artifacts.render(_completed(wait.provenance, completion, now()), body)
+            provenance = _completed(wait.provenance, completion, now())
+            content = artifacts.render(provenance, body)
             draft = await asyncio.to_thread(_draft_for, Path(task.request.workspace), task)
             written = await _uninterruptible(asyncio.to_thread(draft.finish, content))
             task.batch = None
-            await self._done(task, written, completion, found, f"batch {batch_id} collected")
+            await self._done(
+                task,
+                written,
+                completion,
+                found,
+                f"batch {batch_id} collected",
+                provenance=provenance,
+            )
         except asyncio.CancelledError:
             if written is not None:
                 with contextlib.suppress(FileNotFoundError):
