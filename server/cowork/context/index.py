@@ -13,6 +13,8 @@ CLI gathers in threads (the server in worker processes, one index each).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -23,13 +25,15 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 from cowork.context import diskindex, treesitter
 from cowork.context import outline as py
 from cowork.context.watch import EVERYTHING, Changes, WorkspaceWatch
 from cowork.context.workspace import MAX_FILE_BYTES, SKIP_DIRS, Listing, listing, restat
+
+T = TypeVar("T")
 
 # Files modified this recently before they were read are re-hashed next time: file
 # systems stamp writes with a coarse clock (a kernel tick; 2 s on FAT).
@@ -67,9 +71,17 @@ class FileFacts:
 
 
 def language_of(path: str) -> str | None:
-    if PurePosixPath(path).suffix == ".py":
+    name = path.rpartition("/")[2]
+    dot = name.rfind(".")
+    return _language_of_suffix(name[dot:] if dot > 0 else "")
+
+
+@functools.lru_cache(maxsize=256)
+def _language_of_suffix(suffix: str) -> str | None:
+    """By file suffix (as `PurePosixPath.suffix` gives it), memoised: asked per file."""
+    if suffix == ".py":
         return "python"
-    return treesitter.language_of(path)
+    return treesitter.language_of(f"file{suffix}")
 
 
 def parse(path: str, text: str, sha: str, size: int) -> FileFacts:
@@ -121,9 +133,24 @@ def _plain_definition(d: py.Definition) -> list[object]:
     ]
 
 
+_DEFINITION_FIELDS = tuple(f.name for f in dataclasses.fields(py.Definition))
+_IMPORT_FIELDS = tuple(f.name for f in dataclasses.fields(Import))
+_FACTS_FIELDS = tuple(f.name for f in dataclasses.fields(FileFacts))
+
+
+def _restore(cls: type[T], names: tuple[str, ...], values: tuple[object, ...]) -> T:
+    """An instance of frozen dataclass `cls` from its field values, its state set at once
+    as unpickling does (a new process restores thousands of outlines from the index;
+    the generated `__init__` sets each field through `object.__setattr__`)."""
+    made = object.__new__(cls)
+    made.__dict__.update(zip(names, values, strict=True))
+    return made
+
+
 def _definition(p: list[Any]) -> py.Definition:
-    return py.Definition(
-        p[0], p[1], p[2], p[3], p[4], p[5], tuple(_definition(c) for c in p[6]), p[7]
+    children = tuple([_definition(c) for c in p[6]]) if p[6] else ()
+    return _restore(
+        py.Definition, _DEFINITION_FIELDS, (p[0], p[1], p[2], p[3], p[4], p[5], children, p[7])
     )
 
 
@@ -147,18 +174,23 @@ def to_plain(facts: FileFacts) -> str:
 def from_plain(path: str, sha: str, size: int, data: str) -> FileFacts:
     """The facts `to_plain` kept, for `path` holding content `sha` of `size` bytes."""
     p = json.loads(data)
-    return FileFacts(
-        path,
-        p[0],
-        sha,
-        size,
-        p[1],
-        tuple(_definition(d) for d in p[2]),
-        tuple(Import(i[0], i[1], tuple(i[2]), i[3]) for i in p[3]),
-        p[4],
-        p[5],
-        p[6],
-        tuple(p[7]) if p[7] is not None else None,
+    imports = [_restore(Import, _IMPORT_FIELDS, (i[0], i[1], tuple(i[2]), i[3])) for i in p[3]]
+    return _restore(
+        FileFacts,
+        _FACTS_FIELDS,
+        (
+            path,
+            p[0],
+            sha,
+            size,
+            p[1],
+            tuple([_definition(d) for d in p[2]]),
+            tuple(imports),
+            p[4],
+            p[5],
+            p[6],
+            tuple(p[7]) if p[7] is not None else None,
+        ),
     )
 
 

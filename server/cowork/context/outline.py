@@ -183,6 +183,19 @@ def module_name(rel: str, is_package_dir: set[str]) -> str:
     (`is_package_dir` is the set of such folders, relative POSIX paths), so
     `server/cowork/engine.py` is `cowork.engine` when `server/` is no package.
     """
+    if "//" in rel or rel.startswith(("/", "./")) or "/./" in rel or rel.endswith("/"):
+        return _module_name_slow(rel, is_package_dir)
+    # String work: a new process names every Python file of the workspace.
+    folder, _, name = rel.rpartition("/")
+    stem = name.rsplit(".", 1)[0] if "." in name[1:] else name
+    parts = [] if stem == "__init__" else [stem]
+    while folder and folder in is_package_dir:
+        folder, _, leaf = folder.rpartition("/")
+        parts.append(leaf)
+    return ".".join(reversed(parts))
+
+
+def _module_name_slow(rel: str, is_package_dir: set[str]) -> str:
     path = PurePosixPath(rel)
     parts = [] if path.stem == "__init__" else [path.stem]
     folder = path.parent
