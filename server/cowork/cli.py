@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
-import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cowork import __version__, artifacts, config, uris
-from cowork.context.workspace import find_workspace_root
-from cowork.engine.engine import TaskEngine, state_db
-from cowork.engine.model import Task, TaskState, Usage
+from cowork import __version__, config
 from cowork.errors import InputError
-from cowork.export import sarif
-from cowork.kinds.findings import Finding
+
+# Each command imports what it needs when it runs: `cowork --version` and `cowork
+# tasks` do not pay for the engine, git or the parsers (a CLI run starts a process).
+if TYPE_CHECKING:
+    from cowork.engine.model import Task, Usage
+    from cowork.kinds.findings import Finding
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -109,6 +107,8 @@ def _read(path: Path | None) -> str | None:
 
 
 def _params(args: argparse.Namespace) -> dict[str, Any]:
+    from cowork import uris
+
     def uri(p: Path) -> str:
         return uris.from_path(p.absolute())
 
@@ -136,6 +136,10 @@ def _params(args: argparse.Namespace) -> dict[str, Any]:
 
 
 async def _run(args: argparse.Namespace) -> int:
+    from cowork.context.workspace import find_workspace_root
+    from cowork.engine.engine import TaskEngine
+    from cowork.engine.model import TaskState
+
     root = (args.workspace or find_workspace_root(Path.cwd())).resolve()
     overrides = {k: v for k, v in (("provider", args.provider), ("model", args.model)) if v}
     if args.batch:
@@ -165,6 +169,8 @@ class _BatchNotice:
         self._told: set[str] = set()
 
     def __call__(self, task: Task) -> None:
+        from cowork.engine.model import TaskState
+
         if task.batch_id and task.state is TaskState.RUNNING and task.task_id not in self._told:
             self._told.add(task.task_id)
             print(
@@ -176,6 +182,12 @@ class _BatchNotice:
 
 
 def _report(task: Task, args: argparse.Namespace, root: Path, found: list[Finding]) -> int:
+    import json
+
+    from cowork import artifacts, uris
+    from cowork.engine.model import TaskState
+    from cowork.export import sarif
+
     if task.state is not TaskState.DONE or not task.artifact_uri:
         print(f"cowork: {task.title} {task.state.value}: {task.error}", file=sys.stderr)
         return EXIT_FAILED
@@ -200,8 +212,13 @@ def _report(task: Task, args: argparse.Namespace, root: Path, found: list[Findin
 
 
 def _tasks(args: argparse.Namespace) -> int:
+    import json
+
+    from cowork import uris
+    from cowork.context.workspace import find_workspace_root
     from cowork.engine import sources
-    from cowork.engine.store import Store
+    from cowork.engine.model import TaskState
+    from cowork.engine.store import Store, state_db
 
     root = (args.workspace or find_workspace_root(Path.cwd())).resolve()
     if not state_db(root).exists():
@@ -232,6 +249,7 @@ def _tasks(args: argparse.Namespace) -> int:
 
 def _index(args: argparse.Namespace) -> int:
     from cowork.context import git as gitfacts
+    from cowork.context.workspace import find_workspace_root
     from cowork.engine.gatherer import build_index
 
     root = (args.workspace or find_workspace_root(Path.cwd())).resolve()
@@ -273,6 +291,8 @@ def _tokens(usage: Usage) -> str:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    import logging
+
     logging.basicConfig(
         level=args.log_level,
         stream=sys.stderr,
@@ -302,6 +322,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             return _serve(args)
         if args.command == "run":
+            import asyncio
+
             return asyncio.run(_run(args))
         if args.command == "index":
             return _index(args)

@@ -41,7 +41,7 @@ from cowork.engine.model import (
     TaskState,
 )
 from cowork.engine.sources import from_provenance
-from cowork.engine.store import Store
+from cowork.engine.store import Store, state_db
 from cowork.errors import CoworkError, InputError, TaskFailure
 from cowork.kinds.base import Gathered, GatherRequest
 from cowork.kinds.findings import Finding, finish_answer, schema_for
@@ -63,10 +63,6 @@ DRAFT_FLUSH_S = 0.2  # text arriving within this long reaches the draft on disk 
 
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def state_db(root: Path) -> Path:
-    return root / artifacts.COWORK_DIR / "state" / "tasks.db"
 
 
 def _tell(listeners: list[Callable[..., None]], what: str, *args: Any) -> None:

@@ -6,6 +6,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+from cowork.artifacts import COWORK_DIR
 from cowork.engine.model import BatchWait, StoredFinding, Task, TaskRequest, TaskState, Usage
 from cowork.kinds.findings import Finding
 
@@ -64,6 +65,11 @@ CREATE TABLE IF NOT EXISTS task_events (
 ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("tasks", "batch_wait", "TEXT"),  # a task waiting on a batch: BatchWait as JSON
 )
+
+
+def state_db(root: Path) -> Path:
+    """Where workspace `root` keeps its task database."""
+    return root / COWORK_DIR / "state" / "tasks.db"
 
 
 class Store:
