@@ -102,6 +102,7 @@ class DiskIndex:
         self._pending: dict[str, dict[tuple[str, ...], str]] = {t: {} for t in _TABLES}
         self._touched: dict[str, set[tuple[str, ...]]] = {t: set() for t in _TABLES}
         self._paths: dict[str, tuple[int, int, int, str]] | None = None
+        self._preloaded: dict[tuple[str, str], str] = {}  # facts of the recorded paths
         self._paths_pending: dict[str, tuple[int, int, int, str] | None] = {}
 
     # -- opening -------------------------------------------------------------------
@@ -114,6 +115,7 @@ class DiskIndex:
         # A forked child must not share its parent's connection.
         self._db, self._pid = None, os.getpid()
         self._paths = None
+        self._preloaded = {}
         for t in _TABLES:
             self._pending[t].clear()
             self._touched[t].clear()
@@ -202,6 +204,10 @@ class DiskIndex:
         pending = self._pending[table].get(key)
         if pending is not None:
             return pending
+        if table == "facts" and self._pid == os.getpid():
+            preloaded = self._preloaded.pop(key, None)  # type: ignore[arg-type]
+            if preloaded is not None:
+                return preloaded
         where = "sha = ? AND lang = ?" if table == "facts" else "sha = ?"
 
         def read(db: sqlite3.Connection) -> str | None:
@@ -220,14 +226,33 @@ class DiskIndex:
         if path in self._paths_pending:
             return self._paths_pending[path]
         if self._paths is None or self._pid != os.getpid():
-
-            def load(db: sqlite3.Connection) -> dict[str, tuple[int, int, int, str]]:
-                rows = db.execute("SELECT path, mtime_ns, size, ino, sha FROM paths")
-                return {r[0]: (r[1], r[2], r[3], r[4]) for r in rows}
-
-            self._paths = self._guard(load, {})
+            self._load_paths()
         assert self._paths is not None
         return self._paths.get(path)
+
+    def _load_paths(self) -> None:
+        """Every recorded path, with the facts of its content, in one query: a new process
+        asks for every file's facts, and one query per file would cost more than the
+        rest of the lookup."""
+        facts: dict[tuple[str, str], str] = {}
+
+        def load(db: sqlite3.Connection) -> dict[str, tuple[int, int, int, str]]:
+            rows = db.execute(
+                "SELECT p.path, p.mtime_ns, p.size, p.ino, p.sha, f.lang, f.data, f.used "
+                "FROM paths p LEFT JOIN facts f ON f.sha = p.sha"
+            )
+            out: dict[str, tuple[int, int, int, str]] = {}
+            stale = _now() - _DAY
+            for r in rows:
+                out[r[0]] = (r[1], r[2], r[3], r[4])
+                if r[6] is not None:
+                    facts[(r[4], r[5])] = r[6]
+                    if r[7] < stale:
+                        self._touched["facts"].add((r[4], r[5]))
+            return out
+
+        self._paths = self._guard(load, {})
+        self._preloaded = facts
 
     # -- writing -------------------------------------------------------------------
 
