@@ -974,6 +974,7 @@ class Timing:
     ms: list[float] = field(default_factory=list)
     result: Any = None
     error: str | None = None
+    cpu_ms: float | None = None  # CPU time of the measuring thread, when measured
 
     @property
     def median(self) -> float:
@@ -1028,8 +1029,14 @@ def _fresh_worker(fn: Callable[[], Any]) -> Timing:
     gitmemo.clear_caches()
     privacy._BIG.clear()
     privacy._redact_cached.cache_clear()
+    def run() -> Timing:
+        cpu = time.thread_time()
+        timing = _repeat(fn, 1)
+        timing.cpu_ms = (time.thread_time() - cpu) * 1000
+        return timing
+
     with ThreadPoolExecutor(1) as pool:  # a thread of its own: no git handle open yet
-        return pool.submit(_repeat, fn, 1).result()
+        return pool.submit(run).result()
 
 
 def _history(root: Path, rel: str) -> int:

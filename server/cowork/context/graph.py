@@ -84,15 +84,24 @@ class _Resolver:
         # Every dotted suffix of each class (and of its package) to its files, so that a
         # lookup by suffix is one dict access instead of a scan of every class.
         self.java_suffix: dict[str, list[str]] = defaultdict(list)
-        self.java_package: dict[str, list[str]] = defaultdict(list)
         for cls, f in self.java_classes.items():
             parts = cls.split(".")
             for k in range(len(parts)):
                 self.java_suffix[".".join(parts[k:])].append(f)
-            package = cls.rsplit(".", 1)[0]  # as the scan this replaced took it
-            for k in range(len(package) + 1):  # any string suffix, as str.endswith takes it
-                self.java_package[package[k:]].append(f)
+        self._java_package: dict[str, list[str]] | None = None
         self._module_names: dict[str, str] = {}
+
+    @property
+    def java_package(self) -> dict[str, list[str]]:
+        """Every string suffix of each class's package to its files, made on the first
+        wildcard import (`a.b.*`): a new process builds a resolver for every task."""
+        if self._java_package is None:
+            self._java_package = defaultdict(list)
+            for cls, f in self.java_classes.items():
+                package = cls.rsplit(".", 1)[0]  # as the scan this replaced took it
+                for k in range(len(package) + 1):  # any string suffix, as endswith takes it
+                    self._java_package[package[k:]].append(f)
+        return self._java_package
 
     def python(self, source: str, imp: Import) -> tuple[list[str], str]:
         importer = self._module_names.get(source)
