@@ -1029,6 +1029,7 @@ def _fresh_worker(fn: Callable[[], Any]) -> Timing:
     gitmemo.clear_caches()
     privacy._BIG.clear()
     privacy._redact_cached.cache_clear()
+
     def run() -> Timing:
         cpu = time.thread_time()
         timing = _repeat(fn, 1)
