@@ -1145,13 +1145,12 @@ def measure(config: Path) -> None:
         ratio = reviews.median / gits.median if gits.ms else float("nan")
         print(f"  ratio review / git: {ratio:.1f}x")
         print("\na second worker process (empty memory, index on disk warm), first task:")
-        print(
-            worker_summarize.row("summarize")
-            + f"  ({worker_summarize.median / warm.median:.1f}x warm)"
-        )
-        print(
-            worker_review.row("review") + f"  ({worker_review.median / reviews.median:.1f}x warm)"
-        )
+        for label, t, warm_ms in (
+            ("summarize", worker_summarize, warm.median),
+            ("review", worker_review, reviews.median),
+        ):
+            cpu = f"; {t.cpu_ms:.0f} ms of CPU, git aside" if t.cpu_ms is not None else ""
+            print(t.row(label) + f"  ({t.median / warm_ms:.1f}x warm{cpu})")
         print(f"\nhistory of {cfg['target']} (10 commits; its tenth-latest change is deep):")
         print(history.row("git rev-list, no commit-graph"))
         print(history_graph.row("git rev-list, commit-graph with changed paths"))
