@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import NamedTuple
 
 from cowork.context import outline as py
 from cowork.context.index import FileFacts, Import
@@ -26,8 +27,10 @@ _PATCH_AT_MOST = 20
 _JS_SUFFIXES = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs")
 
 
-@dataclass(frozen=True)
-class Edge:
+class Edge(NamedTuple):
+    """One import of a workspace file by another. A named tuple, not a dataclass: a new
+    process makes one per import of the workspace (150,000 in a 10,000-file one)."""
+
     source: str  # importing file
     target: str  # imported workspace file
     line: int  # where in `source`
