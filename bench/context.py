@@ -45,6 +45,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,7 +66,11 @@ TARGET_RSS_MB = 300.0
 BRANCH = "feature/rate-limits"
 GO_MODULE = "example.com/acme"
 START = 1_672_531_200  # 2023-01-01T00:00:00Z: the first commit
-STEP_S = 3 * 3600  # between commits
+STEP_S = 600  # between commits
+QUIET_AFTER = 1000  # the summarised module is not edited after this commit
+TARGET_CLI_S = 1.5  # a second whole-CLI run
+TARGET_CLI_FLOOR = 2.0  # ... within this many times `cowork --version`
+TARGET_SECOND_WORKER = 2.0  # a new worker's first task within this many times a warm one
 
 
 # Share of the source files per language; the rest of `--files` is docs and config.
@@ -151,17 +156,22 @@ def _picks(rng: random.Random, units: list[Unit], core: list[Unit], domain: str)
 class Generator:
     """The repository's files, in memory, as they are at the first commit."""
 
-    def __init__(self, n_files: int, seed: int = 7) -> None:
+    def __init__(self, n_files: int, seed: int = 7, n_big: int = 0, big_lines: int = 0) -> None:
         self.rng = random.Random(seed)
         self.tree = Tree()
         self._docs()
         sources = n_files - len(self.tree.files)
         budget = {lang: int(sources * share) for lang, share in LANGUAGES.items()}
         budget["python"] += sources - sum(budget.values())
+        budget["python"] -= n_big + (1 if n_big else 0)
         for lang, n in budget.items():
             before = len(self.tree.files)
             getattr(self, f"_{lang}")(n)
             self.tree.counts[lang] = len(self.tree.files) - before
+        self.big: list[str] = []
+        if n_big:
+            self._big(n_big, big_lines)
+            self.tree.counts["python"] += n_big + 1
         self.tree.counts["other"] = n_files - sum(self.tree.counts.values())
 
     def add(self, rel: str, text: str, unit: Unit | None = None) -> None:
@@ -213,6 +223,15 @@ class Generator:
             u = self.rng.choice(everything)
             stem = Path(u.rel).stem
             self.add(f"python/tests/{u.domain}/test_{stem}_{i}.py", _py_test(u, stem))
+
+    def _big(self, n: int, lines: int) -> None:
+        """Very large modules (legacy code that grew for years): `lines` lines each, many
+        classes and functions, importing the summarised module."""
+        self.add("python/acme/legacy/__init__.py", '"""Legacy code, kept for old clients."""\n')
+        for k in range(n):
+            rel = f"python/acme/legacy/ledger_{k}.py"
+            self.add(rel, _big_py_text(k, lines))
+            self.big.append(rel)
 
     # -- TypeScript --------------------------------------------------------------------
 
@@ -384,6 +403,69 @@ def _py_text(u: Unit, imports: list[Unit], i: int) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _big_py_text(k: int, lines: int) -> str:
+    out = [
+        f'"""Ledger, part {k}: the old posting rules, one class per account kind."""',
+        "",
+        "from __future__ import annotations",
+        "",
+        "import logging",
+        "from dataclasses import dataclass",
+        "",
+        "from acme.core import money",
+        "",
+        "log = logging.getLogger(__name__)",
+        "",
+        f"LIMIT = {100 + k}",
+    ]
+    n = 0
+    while len(out) < lines:
+        out += [
+            "",
+            "",
+            "@dataclass",
+            f"class Account{n}:",
+            f'    """Postings of account kind {n}."""',
+            "",
+            "    key: str",
+            "    amount: int = 0",
+            "",
+            "    def post(self, value: int) -> int:",
+            '        """Add `value` to the balance, within LIMIT."""',
+            "        if abs(value) > LIMIT:",
+            '            log.warning("large posting %s", value)',
+            "        self.amount += value",
+            "        return self.amount",
+            "",
+            "    def reverse(self, value: int) -> int:",
+            '        """Undo a posting."""',
+            "        self.amount -= value",
+            f"        return self.amount + {n % 7}",
+            "",
+            "    def describe(self) -> str:",
+            f'        return f"{{self.key}}: {{self.amount}} ({{money.__name__}} {n})"',
+            "",
+            "",
+            f"def settle_{n}(accounts: list[Account{n}]) -> int:",
+            f'    """Settle every account of kind {n}."""',
+            "    total = 0",
+            "    for account in accounts:",
+            "        total += account.post(-account.amount)",
+            "    return total",
+        ]
+        n += 1
+    return "\n".join(out) + "\n"
+
+
+def _edit_big(text: str, n: int) -> str:
+    """A review's change to a very large module: every 40th `reverse` retuned, spread
+    over the whole file (many hunks, each inside a definition)."""
+    parts = text.split("        self.amount -= value\n")
+    for i in range(0, len(parts) - 1, 40):
+        parts[i] += f"        value = value * {2 + (n + i) % 5} // 2  # retuned\n"
+    return "        self.amount -= value\n".join(parts)
 
 
 def _py_test(u: Unit, stem: str) -> str:
@@ -733,6 +815,7 @@ class Repo:
     touched: list[str]
     target: str  # the module to summarise
     edits: list[str]  # files the "one file changed" runs edit, one per run
+    big: list[str] = field(default_factory=list)  # the very large modules
     generate_s: float = 0.0
     checkout_s: float = 0.0
 
@@ -745,10 +828,12 @@ def _message(rng: random.Random, units: list[Unit], n: int) -> str:
     return subject + "\n"
 
 
-def generate_repo(root: Path, n_files: int, n_commits: int, n_touched: int) -> Repo:
+def generate_repo(
+    root: Path, n_files: int, n_commits: int, n_touched: int, n_big: int = 0, big_lines: int = 0
+) -> Repo:
     """Write the repository through `git fast-import` and check out the feature branch."""
     began = time.perf_counter()
-    gen = Generator(n_files)
+    gen = Generator(n_files, n_big=n_big, big_lines=big_lines)
     tree, rng = gen.tree, gen.rng
     files = tree.files
     env = {**os.environ, **GIT_ENV}
@@ -764,7 +849,9 @@ def generate_repo(root: Path, n_files: int, n_commits: int, n_touched: int) -> R
         first = rng.choice(tree.units)
         pool = by_domain[first.domain]
         picked = [first, *rng.sample(pool, min(len(pool), rng.randrange(0, 4)))]
-        if n % 40 == 0:
+        if n % 40 == 0 and n <= QUIET_AFTER:
+            # Then never again: its tenth-latest change lies deep in the history, as a
+            # stable core module's does in an old repository.
             picked.append(next(u for u in tree.units if u.rel == target))
         changes: dict[str, str] = {}
         for u in dict.fromkeys(picked):
@@ -787,6 +874,9 @@ def generate_repo(root: Path, n_files: int, n_commits: int, n_touched: int) -> R
             rel: _edit(rel, files[rel], n_commits + i, rng, review=True)
             for i, rel in enumerate(chunk, start=k * len(touched))
         }
+        if k == 0:
+            for rel in gen.big[:2]:  # the branch also reworks two very large modules
+                files[rel] = changes[rel] = _edit_big(files[rel], k)
         fi.commit(
             f"refs/heads/{BRANCH}",
             AUTHORS[1],
@@ -818,7 +908,8 @@ def generate_repo(root: Path, n_files: int, n_commits: int, n_touched: int) -> R
         counts=tree.counts,
         commits=n_commits,
         feature_commits=n_feature,
-        touched=touched,
+        touched=touched + gen.big[:2],
+        big=gen.big,
         target=target,
         edits=[r for r in importers if r not in touched] or [target],
         generate_s=generate_s,
@@ -896,6 +987,7 @@ class Timing:
     ms: list[float] = field(default_factory=list)
     result: Any = None
     error: str | None = None
+    cpu_ms: float | None = None  # CPU time of the measuring thread, when measured
 
     @property
     def median(self) -> float:
@@ -938,6 +1030,35 @@ def _profile(label: str, fn: Callable[[], Any]) -> None:
     stats.sort_stats("cumulative").print_stats(r"/cowork/", 15)
     print(f"-- profile: {label}: top functions by own time --")
     stats.strip_dirs().sort_stats("tottime").print_stats(12)
+
+
+def _fresh_worker(fn: Callable[[], Any]) -> Timing:
+    """`fn` as a new worker process first runs it: nothing of the workspace in memory
+    (index, git memos, redactions, open repositories), the index on disk as it is."""
+    from cowork.context import gitmemo, privacy
+    from cowork.engine import gatherer
+
+    gatherer._indexes.clear()
+    gitmemo.clear_caches()
+    privacy._BIG.clear()
+    privacy._redact_cached.cache_clear()
+
+    def run() -> Timing:
+        cpu = time.thread_time()
+        timing = _repeat(fn, 1)
+        timing.cpu_ms = (time.thread_time() - cpu) * 1000
+        return timing
+
+    with ThreadPoolExecutor(1) as pool:  # a thread of its own: no git handle open yet
+        return pool.submit(run).result()
+
+
+def _history(root: Path, rel: str) -> int:
+    from cowork.context import git as gitfacts
+    from cowork.context import gitmemo
+
+    gitmemo.clear_caches()
+    return len(gitfacts.file_history(root, rel, 10))
 
 
 def _verdict(label: str, ok: bool, shown: str) -> bool:
@@ -998,6 +1119,21 @@ def measure(config: Path) -> None:
         touched = _repeat(review, runs, lambda k: touch(runs + 1 + k))
         rss_self = _rss_mb(resource.RUSAGE_SELF)
         git_peak = _git_peak_mb(root, reviews.result.base if reviews.result else "main")
+        # A second worker process: nothing in memory, the index on disk warm.
+        worker_summarize = _fresh_worker(summarize)
+        worker_review = _fresh_worker(review)
+        # The summarised module's history, not remembered, without and with git's
+        # commit-graph (changed-path filters).
+        history = _repeat(lambda: _history(root, cfg["target"]), runs)
+        subprocess.run(
+            ["git", "commit-graph", "write", "--reachable", "--changed-paths"],
+            cwd=root,
+            check=True,
+            env={**os.environ, **GIT_ENV},
+        )
+        history_graph = _repeat(lambda: _history(root, cfg["target"]), runs)
+        (root / ".git/objects/info/commit-graph").unlink(missing_ok=True)
+        shutil.rmtree(root / ".git/objects/info/commit-graphs", ignore_errors=True)
 
         print(f"\nsummarize {cfg['target']}", end="")
         if cold.result is not None:
@@ -1021,6 +1157,16 @@ def measure(config: Path) -> None:
         )
         ratio = reviews.median / gits.median if gits.ms else float("nan")
         print(f"  ratio review / git: {ratio:.1f}x")
+        print("\na second worker process (empty memory, index on disk warm), first task:")
+        for label, t, warm_ms in (
+            ("summarize", worker_summarize, warm.median),
+            ("review", worker_review, reviews.median),
+        ):
+            cpu = f"; {t.cpu_ms:.0f} ms of CPU, git aside" if t.cpu_ms is not None else ""
+            print(t.row(label) + f"  ({t.median / warm_ms:.1f}x warm{cpu})")
+        print(f"\nhistory of {cfg['target']} (10 commits; its tenth-latest change is deep):")
+        print(history.row("git rev-list, no commit-graph"))
+        print(history_graph.row("git rev-list, commit-graph with changed paths"))
         git_rss = "not measured (no /usr/bin/time)" if git_peak is None else f"{git_peak:.0f} MB"
         print(
             f"\npeak RSS: {rss_self:.0f} MB (after imports {rss_start:.0f} MB); "
@@ -1041,6 +1187,11 @@ def measure(config: Path) -> None:
             ),
             _verdict(
                 f"peak RSS < {TARGET_RSS_MB:g} MB", rss_self < TARGET_RSS_MB, f"{rss_self:.0f} MB"
+            ),
+            _verdict(
+                f"second worker's first summarize <= {TARGET_SECOND_WORKER:g}x warm",
+                worker_summarize.median <= TARGET_SECOND_WORKER * warm.median,
+                f"{worker_summarize.median / warm.median:.1f}x",
             ),
         ]
         print(f"verdict: {'PASS' if all(ok) else 'FAIL'}")
@@ -1063,7 +1214,12 @@ def measure(config: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     p.add_argument("--files", type=int, default=10_000, help="files to generate (10000)")
-    p.add_argument("--commits", type=int, default=2000, help="commits on main (2000)")
+    p.add_argument("--commits", type=int, default=30_000, help="commits on main (30000)")
+    p.add_argument("--big", type=int, default=3, help="very large Python modules (3)")
+    p.add_argument(
+        "--big-lines", type=int, default=20_000, help="lines of each very large module (20000)"
+    )
+    p.add_argument("--cli-runs", type=int, default=5, help="whole-CLI runs of each kind, warm (5)")
     p.add_argument(
         "--touched", type=int, default=200, help="files the feature branch changes (200)"
     )
@@ -1092,7 +1248,9 @@ def main(argv: list[str] | None = None) -> int:
     began = time.perf_counter()
     tmp = Path(tempfile.mkdtemp(prefix="cowork-bench-"))
     try:
-        repo = generate_repo(tmp / "acme", args.files, args.commits, args.touched)
+        repo = generate_repo(
+            tmp / "acme", args.files, args.commits, args.touched, args.big, args.big_lines
+        )
         counts = ", ".join(f"{lang} {n:,}" for lang, n in repo.counts.items())
         git_mb = sum(f.stat().st_size for f in (repo.root / ".git").rglob("*") if f.is_file())
         print(f"repository {repo.root}: {sum(repo.counts.values()):,} files ({counts})")
@@ -1101,6 +1259,11 @@ def main(argv: list[str] | None = None) -> int:
             f"commit{'s' if repo.feature_commits != 1 else ''} "
             f"touching {len(repo.touched)} files, checked out; .git {git_mb / 1e6:.0f} MB"
         )
+        if repo.big:
+            print(
+                f"  {len(repo.big)} very large modules of {args.big_lines:,}+ lines "
+                f"({', '.join(repo.big)}); {repo.target} last changed at commit {QUIET_AFTER:,}"
+            )
         print(
             f"  generated in {repo.generate_s:.1f} s (fast-import), "
             f"checked out in {repo.checkout_s:.1f} s"
@@ -1124,11 +1287,15 @@ def main(argv: list[str] | None = None) -> int:
             encoding="utf-8",
         )
         # A fresh process: "cold" is a first call, and RSS is the gatherer's own.
+        watch = {"COWORK_WATCH": "0"} if args.no_watch else {}
         subprocess.run(
             [sys.executable, str(Path(__file__).resolve()), "--measure", str(config)],
-            env={**os.environ, **GIT_ENV, **({"COWORK_WATCH": "0"} if args.no_watch else {})},
+            # The index on disk starts empty: "cold" is cold.
+            env={**os.environ, **GIT_ENV, **watch, "XDG_CACHE_HOME": str(tmp / "cache-gather")},
             check=False,
         )
+        sys.stdout.flush()
+        cli_runs(repo, args.cli_runs, tmp / "cache-cli", watch)
     finally:
         if args.keep:
             print(f"kept {tmp}")
@@ -1136,6 +1303,62 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(tmp, ignore_errors=True)
     print(f"total run time: {time.perf_counter() - began:.1f} s")
     return 0
+
+
+def cli_runs(repo: Repo, runs: int, cache: Path, extra_env: dict[str, str]) -> None:
+    """Whole `cowork run` commands, as a user types them: the first with an empty index
+    on disk, then warm ones (each a new process: only the disk is warm), against plain
+    git and against the CLI's own start-up (`cowork --version`)."""
+    env = {**os.environ, **GIT_ENV, **extra_env, "XDG_CACHE_HOME": str(cache)}
+    cowork_cmd = [sys.executable, "-m", "cowork"]
+    commands = {
+        "summarize": [*cowork_cmd, "run", "summarize", "-q", repo.target],
+        "review": [*cowork_cmd, "run", "review", "-q", "--base", "main"],
+    }
+
+    def timed(cmd: list[str]) -> float:
+        began = time.perf_counter()
+        done = subprocess.run(cmd, cwd=repo.root, env=env, capture_output=True, check=False)
+        took = time.perf_counter() - began
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd[2:])}: {done.stderr.decode()[-500:]}")
+        return took
+
+    def median(cmd: list[str], n: int) -> float:
+        return statistics.median(timed(cmd) for _ in range(n))
+
+    try:
+        floor = median([*cowork_cmd, "--version"], runs)
+        git_s = statistics.median(_ms(lambda: _plain_git(repo.root))[0] / 1000 for _ in range(runs))
+        rows: dict[str, tuple[float, float, float]] = {}
+        for kind, cmd in commands.items():
+            shutil.rmtree(cache, ignore_errors=True)  # the first run of all
+            first = timed(cmd)
+            rows[kind] = (first, median(cmd, runs), 0.0)
+        graph_s = timed([*cowork_cmd, "index", "--commit-graph"])
+        for kind, cmd in commands.items():
+            rows[kind] = (*rows[kind][:2], median(cmd, runs))
+    except RuntimeError as exc:
+        print(f"\nwhole-CLI runs: failed: {exc}")
+        return
+    print(f"\nwhole CLI (a new process each; medians of {runs}; seconds):")
+    print(f"  cowork --version (start-up floor)        {floor:6.2f}")
+    print(f"  git diff main...HEAD + git log main..HEAD  {git_s:6.2f}")
+    print(f"  cowork index --commit-graph (once)       {graph_s:6.2f}")
+    print("                       first   second   second, commit-graph   vs floor   vs git")
+    for kind, (first, second, graphed) in rows.items():
+        print(
+            f"  run {kind:<12} {first:8.2f} {second:8.2f} {graphed:12.2f}"
+            f"          {graphed / floor:6.1f}x {graphed / git_s:7.1f}x"
+        )
+    for kind, (_, second, graphed) in rows.items():
+        best = min(second, graphed)
+        _verdict(f"second run {kind} <= {TARGET_CLI_S:g} s", best <= TARGET_CLI_S, f"{best:.2f} s")
+        _verdict(
+            f"second run {kind} <= {TARGET_CLI_FLOOR:g}x cowork --version",
+            best <= TARGET_CLI_FLOOR * floor,
+            f"{best / floor:.1f}x",
+        )
 
 
 def _code_version() -> str:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import itertools
 import os
+import shutil
 import sqlite3
 import sys
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +23,12 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 sys.path.insert(0, str(Path(__file__).parent))
 
 from repos import sample_repo
+
+# The index on disk lives under $XDG_CACHE_HOME/cowork: no test may write to the real
+# one. Set before any server or CLI starts (they inherit it through `server_env`).
+_CACHE_HOME = tempfile.mkdtemp(prefix="cowork-test-cache-")
+os.environ["XDG_CACHE_HOME"] = _CACHE_HOME
+atexit.register(shutil.rmtree, _CACHE_HOME, True)
 
 # `--stdio` as vscode-languageclient passes it (Neovim and the CLI docs go without).
 SERVER = [sys.executable, "-m", "cowork", "serve", "--stdio", "--log-level", "WARNING"]

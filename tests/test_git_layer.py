@@ -294,3 +294,61 @@ def test_a_warm_review_starts_no_git_process_but_the_ref_check(
         if "trace: built-in:" in line or "trace: exec:" in line or "trace: run_command:" in line
     ]
     assert started == ["built-in: git rev-parse --verify --quiet --end-of-options 'main^{commit}'"]
+
+
+def _started(trace: Path) -> list[str]:
+    if not trace.exists():
+        return []  # git was not started at all
+    return [
+        line.split("trace: ", 1)[1]
+        for line in trace.read_text().splitlines()
+        if "trace: built-in:" in line or "trace: exec:" in line or "trace: run_command:" in line
+    ]
+
+
+def test_one_pair_of_cat_file_processes_per_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Everything a summary and a review ask of git, from a thread that has no handle
+    # yet (a fresh worker): git's object readers are started once, as one pair.
+    root = feature_branch(tmp_path / "repo")
+    trace = tmp_path / "trace.log"
+    monkeypatch.setenv("GIT_TRACE", str(trace))
+
+    def work() -> None:
+        assert gitfacts.info(root).branch == "feature"
+        assert next(c.subject for c in gitfacts.file_history(root, "pkg/util.py")) == (
+            "Count one more"
+        )
+        cs = gitfacts.changes(root, None)
+        gitfacts.files_at(root, cs.base, ["pkg/util.py", "pkg/engine.py"])
+        gitfacts.files_at(root, cs.head, ["pkg/util.py"])
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(work).result()
+    cat_files = sorted(s.rsplit(" cat-file ", 1)[1] for s in _started(trace) if "cat-file" in s)
+    assert cat_files == ["--batch", "--batch-check"]
+
+
+def test_file_history_is_remembered_until_head_moves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = feature_branch(tmp_path / "repo")
+    first = gitfacts.file_history(root, "pkg/util.py")
+    trace = tmp_path / "trace.log"
+    monkeypatch.setenv("GIT_TRACE", str(trace))
+    assert gitfacts.file_history(root, "pkg/util.py") == first
+    assert not [s for s in _started(trace) if "rev-list" in s]  # asked nothing again
+
+    commit(root, "Count two more", {"pkg/util.py": UTIL_V2 + "# two\n"})
+    again = gitfacts.file_history(root, "pkg/util.py")
+    assert [c.subject for c in again][:2] == ["Count two more", "Count one more"]
+    assert again[1:] == first
+
+
+def test_file_history_of_a_workspace_inside_a_repository(tmp_path: Path) -> None:
+    root = feature_branch(tmp_path / "repo")
+    # The workspace is the package folder: paths are relative to it.
+    history = gitfacts.file_history(root / "pkg", "util.py")
+    assert next(c.subject for c in history) == "Count one more"
+    assert gitfacts.file_history(root, "pkg/util.py") == history

@@ -3,6 +3,7 @@ diagnostic on the open artifact, and in `cowork tasks`."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from lsprotocol import types
@@ -94,3 +95,26 @@ def test_tasks_lists_stale_artifacts(repo: Path) -> None:
     assert "Stale: 2 of the " in listed.stdout, listed.stdout
     assert "pkg/util.py (changed)" in listed.stdout
     assert "tests/test_engine.py (gone)" in listed.stdout
+
+
+def test_tasks_judges_staleness_from_the_database_not_the_artifact(repo: Path) -> None:
+    done = cowork(repo, "run", "summarize", "-q", "pkg/engine.py")
+    assert done.returncode == 0, done.stderr
+    artifact = Path(done.stdout.strip())
+    # The artifact's front matter is gone (edited by hand): `cowork tasks` does not read it.
+    artifact.write_text("# notes of my own\n")
+    (repo / "pkg/util.py").write_text("def count(text):\n    return 0\n")
+    listed = cowork(repo, "tasks")
+    assert listed.returncode == 0, listed.stderr
+    assert "pkg/util.py (changed)" in listed.stdout, listed.stdout
+
+
+def test_tasks_recorded_before_sources_were_kept_are_read_once(repo: Path) -> None:
+    done = cowork(repo, "run", "summarize", "-q", "pkg/engine.py")
+    artifact = Path(done.stdout.strip())
+    with sqlite3.connect(repo / ".cowork/state/tasks.db") as db:
+        db.execute("DELETE FROM task_sources")  # as a database from an older cowork
+    (repo / "tests/test_engine.py").unlink()
+    assert "tests/test_engine.py (gone)" in cowork(repo, "tasks").stdout
+    artifact.write_text("no front matter any more\n")  # read once: recorded since
+    assert "tests/test_engine.py (gone)" in cowork(repo, "tasks").stdout

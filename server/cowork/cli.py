@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
-import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cowork import __version__, artifacts, config, uris
-from cowork.context.workspace import find_workspace_root
-from cowork.engine.engine import TaskEngine, state_db
-from cowork.engine.model import Task, TaskState, Usage
+from cowork import __version__, config
 from cowork.errors import InputError
-from cowork.export import sarif
-from cowork.kinds.findings import Finding
+
+# Each command imports what it needs when it runs: `cowork --version` and `cowork
+# tasks` do not pay for the engine, git or the parsers (a CLI run starts a process).
+if TYPE_CHECKING:
+    from cowork.engine.model import Task, Usage
+    from cowork.kinds.findings import Finding
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -111,6 +109,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     mark.add_argument("artifact", type=Path)
 
+    index = sub.add_parser(
+        "index",
+        help="bring the parse index on disk up to date (what a task reads first)",
+    )
+    index.add_argument("--workspace", type=Path)
+    index.add_argument(
+        "--commit-graph",
+        action="store_true",
+        help="also write git's commit-graph with changed-path filters, for fast file history",
+    )
+
     tasks = sub.add_parser("tasks", help="the workspace's tasks, newest first")
     tasks.add_argument("--workspace", type=Path)
     tasks.add_argument("--json", action="store_true")
@@ -127,6 +136,8 @@ def _read(path: Path | None) -> str | None:
 
 
 def _params(args: argparse.Namespace) -> dict[str, Any]:
+    from cowork import uris
+
     def uri(p: Path) -> str:
         return uris.from_path(p.absolute())
 
@@ -160,12 +171,18 @@ def _params(args: argparse.Namespace) -> dict[str, Any]:
 
 
 async def _run(args: argparse.Namespace) -> int:
+    from cowork import artifacts
+    from cowork.context.workspace import find_workspace_root
+    from cowork.engine.engine import TaskEngine
+    from cowork.engine.model import TaskState
+
     revising = args.command == "revise"
     if revising:
         args.artifact = args.artifact.resolve()
-        root = artifacts.artifact_root(args.artifact)
-        if root is None:
+        found_root = artifacts.artifact_root(args.artifact)
+        if found_root is None:
             raise InputError(f"{args.artifact} is not an artifact (not in .cowork/artifacts/)")
+        root = found_root
     else:
         root = (args.workspace or find_workspace_root(Path.cwd())).resolve()
     overrides = {k: v for k, v in (("provider", args.provider), ("model", args.model)) if v}
@@ -201,6 +218,8 @@ class _BatchNotice:
         self._told: set[str] = set()
 
     def __call__(self, task: Task) -> None:
+        from cowork.engine.model import TaskState
+
         if task.batch_id and task.state is TaskState.RUNNING and task.task_id not in self._told:
             self._told.add(task.task_id)
             print(
@@ -212,6 +231,12 @@ class _BatchNotice:
 
 
 def _report(task: Task, args: argparse.Namespace, root: Path, found: list[Finding]) -> int:
+    import json
+
+    from cowork import artifacts, uris
+    from cowork.engine.model import TaskState
+    from cowork.export import sarif
+
     if task.state is not TaskState.DONE or not task.artifact_uri:
         print(f"cowork: {task.title} {task.state.value}: {task.error}", file=sys.stderr)
         return EXIT_FAILED
@@ -236,6 +261,8 @@ def _report(task: Task, args: argparse.Namespace, root: Path, found: list[Findin
 
 
 async def _mark_reviewed(args: argparse.Namespace) -> int:
+    from cowork.engine.engine import TaskEngine
+
     engine = TaskEngine(config.Settings())
     try:
         task = await engine.mark_reviewed(args.artifact.resolve())
@@ -247,39 +274,9 @@ async def _mark_reviewed(args: argparse.Namespace) -> int:
 
 def _state(t: Task) -> str:
     """The state column: a finished draft nobody reviewed yet says so."""
-    if t.state is TaskState.DONE:
+    if t.state.value == "done":
         return "reviewed" if t.reviewed else "draft"
     return t.state.value
-
-
-async def _tasks(args: argparse.Namespace) -> int:
-    root = (args.workspace or find_workspace_root(Path.cwd())).resolve()
-    if not state_db(root).exists():
-        print(f"cowork: no tasks yet in {root}", file=sys.stderr)
-        return EXIT_OK
-    engine = TaskEngine(config.Settings())
-    try:
-        await engine.open_workspace(root, resume=False)
-        tasks = engine.tasks()
-    finally:
-        await engine.close()
-    if args.json:
-        print(json.dumps([t.to_record() for t in tasks], indent=2))
-        return EXIT_OK
-    for t in tasks:
-        cost = f"${t.usage.cost_usd:.4f}" if t.usage.cost_usd else "-"
-        where = uris.to_path(t.artifact_uri) if t.artifact_uri else (t.error or "")
-        print(
-            f"{t.task_id}  {t.created_at}  {_state(t):<11} {t.kind:<12} "
-            f"{_tokens(t.usage):>26} {cost:>9}  {t.title}  {where}"
-        )
-        if isinstance(where, Path) and where.is_file():
-            stale = artifacts.stale(where)
-            if stale:
-                print(f"    {stale}")
-        if t.kind == "change" and t.state is TaskState.DONE:
-            print(f"    {_patch_state(root, t.task_id)}")
-    return EXIT_OK
 
 
 def _patch_state(root: Path, task_id: str) -> str:
@@ -296,6 +293,74 @@ def _patch_state(root: Path, task_id: str) -> str:
     )
 
 
+def _tasks(args: argparse.Namespace) -> int:
+    import json
+
+    from cowork import uris
+    from cowork.context.workspace import find_workspace_root
+    from cowork.engine import sources
+    from cowork.engine.model import TaskState
+    from cowork.engine.store import Store, state_db
+
+    root = (args.workspace or find_workspace_root(Path.cwd())).resolve()
+    if not state_db(root).exists():
+        print(f"cowork: no tasks yet in {root}", file=sys.stderr)
+        return EXIT_OK
+    # From the task database alone: no artifact is read (staleness has its own table).
+    store = Store(state_db(root))
+    try:
+        tasks = store.tasks()
+        if args.json:
+            print(json.dumps([t.to_record() for t in tasks], indent=2))
+            return EXIT_OK
+        for t in tasks:
+            cost = f"${t.usage.cost_usd:.4f}" if t.usage.cost_usd else "-"
+            where = uris.to_path(t.artifact_uri) if t.artifact_uri else (t.error or "")
+            print(
+                f"{t.task_id}  {t.created_at}  {_state(t):<11} {t.kind:<12} "
+                f"{_tokens(t.usage):>26} {cost:>9}  {t.title}  {where}"
+            )
+            if t.state is TaskState.DONE and isinstance(where, Path) and where.is_file():
+                stale = sources.stale(store, root, t.task_id, where)
+                if stale:
+                    print(f"    {stale}")
+            if t.kind == "change" and t.state is TaskState.DONE:
+                print(f"    {_patch_state(root, t.task_id)}")
+    finally:
+        store.close()
+    return EXIT_OK
+
+
+def _index(args: argparse.Namespace) -> int:
+    from cowork.context import git as gitfacts
+    from cowork.context.workspace import find_workspace_root
+    from cowork.engine.gatherer import build_index
+
+    root = (args.workspace or find_workspace_root(Path.cwd())).resolve()
+    if args.commit_graph:
+        try:
+            where = gitfacts.write_commit_graph(root)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+        except git_errors() as exc:
+            print(f"cowork: git commit-graph write failed: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+        print(f"cowork: wrote the commit-graph with changed paths in {where}", file=sys.stderr)
+    report = build_index(root)
+    where = str(report.location) if report.location else "off (COWORK_INDEX=0, or unusable)"
+    print(
+        f"cowork: {report.files:,} files indexed: {report.parsed:,} parsed, "
+        f"{report.stored:,} from the index on disk ({where})"
+    )
+    return EXIT_OK
+
+
+def git_errors() -> type[Exception]:
+    import git
+
+    return git.GitCommandError
+
+
 def _tokens(usage: Usage) -> str:
     """'12.3k in (9.0k cached) 1.2k out', or '-' when no model was used."""
     if not (usage.input_tokens or usage.output_tokens):
@@ -310,6 +375,8 @@ def _tokens(usage: Usage) -> str:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    import logging
+
     logging.basicConfig(
         level=args.log_level,
         stream=sys.stderr,
@@ -338,11 +405,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(args)
-        if args.command in ("run", "revise"):
-            return asyncio.run(_run(args))
-        if args.command == "mark-reviewed":
-            return asyncio.run(_mark_reviewed(args))
-        return asyncio.run(_tasks(args))
+        if args.command in ("run", "revise", "mark-reviewed"):
+            import asyncio
+
+            return asyncio.run(
+                _mark_reviewed(args) if args.command == "mark-reviewed" else _run(args)
+            )
+        if args.command == "index":
+            return _index(args)
+        return _tasks(args)
     except InputError as exc:
         print(f"cowork: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -16,10 +16,11 @@ verified, on every call.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple, TypeVar
@@ -77,8 +78,8 @@ def info(root: Path) -> GitInfo:
     """Whether `root` is in a repository, and where its HEAD is."""
 
     def read(h: Handle) -> GitInfo:
-        head = h.repo.head.commit.hexsha  # ValueError without commits
-        detached = h.repo.head.is_detached
+        head = h.head()  # None without commits: HEAD names an unborn branch
+        detached = head is not None and h.repo.head.is_detached
         return GitInfo(
             is_repo=True,
             head=head,
@@ -87,10 +88,7 @@ def info(root: Path) -> GitInfo:
         )
 
     try:
-        try:
-            return using(root, read)
-        except ValueError:  # no commits yet: HEAD names an unborn branch
-            return using(root, lambda h: GitInfo(is_repo=True, branch=_branch_name(h.repo)))
+        return using(root, read)
     except NoRepository:
         return GitInfo(is_repo=False)
 
@@ -123,27 +121,82 @@ def list_files(root: Path) -> list[str] | None:
     return sorted(set(files))
 
 
+# (repository, HEAD, path, count) → the last commits that touched the path: what HEAD
+# fixes, so a warm task asks git nothing (a long history makes the question costly).
+_HISTORY: gitmemo.Memo[tuple[str, str, str, int], tuple[Commit, ...]] = gitmemo.Memo(4096, 16 << 20)
+# One record per commit: sha, author, commit time, parents, raw message.
+_LOG_FORMAT = "--format=%H%x1f%an%x1f%ct%x1f%P%x1f%B%x1e"
+
+
+def _log(h: Handle, *args: str) -> list[Commit]:
+    """`git rev-list` of `args` as commits, in one process (no object reads through
+    GitPython, whose `cat-file` pair would double this worker's). rev-list, unlike
+    log, reads no `log.*` configuration (such as `log.follow`)."""
+    out = h.repo.git(c=SAFE_CONFIG).rev_list("--no-commit-header", _LOG_FORMAT, *args)
+    commits = []
+    for record in str(out).split("\x1e"):
+        fields = record.lstrip("\n").split("\x1f")
+        if len(fields) != 5:
+            continue
+        sha, author, when, parents, message = fields
+        subject, _, body = message.partition("\n")
+        commits.append(
+            Commit(
+                sha,
+                author,
+                datetime.fromtimestamp(int(when), UTC).strftime("%Y-%m-%d"),
+                subject,
+                body=body.strip(),
+                merge=len(parents.split()) > 1,
+            )
+        )
+    return commits
+
+
 def file_history(root: Path, rel: str, max_count: int = 10) -> list[Commit]:
-    """The last commits that touched `rel`, newest first (empty without commits)."""
+    """The last commits that touched `rel`, newest first (empty without commits).
+    Remembered per (HEAD, path); fast over a long history when the repository has a
+    commit-graph with changed-path filters (`cowork index --commit-graph`)."""
 
     def read(h: Handle) -> list[Commit]:
-        if not h.repo.head.is_valid():  # no commits yet
+        head = h.head()
+        if head is None:  # no commits yet
             return []
-        commits = h.repo.iter_commits(paths=[rel], max_count=max_count)
-        return [
-            Commit(
-                sha=c.hexsha,
-                author=str(c.author.name),
-                date=datetime.fromtimestamp(c.committed_date, UTC).strftime("%Y-%m-%d"),
-                subject=str(c.summary),
-            )
-            for c in commits
+        top = Path(h.repo.working_tree_dir or root).resolve()
+        here = root.resolve()
+        path = rel if here == top else f"{here.relative_to(top).as_posix()}/{rel}"
+        key = (gitmemo.repo_key(h.repo), head, path, max_count)
+        fixed = gitmemo.history_fixed(h.repo)
+        known = _HISTORY.get(key) if fixed else None
+        if known is not None:
+            return list(known[0])
+        found = [
+            replace(c, body="", merge=False)
+            for c in _log(h, f"--max-count={max_count}", head, "--", f":(literal){path}")
         ]
+        if fixed:
+            _HISTORY.put(key, tuple(found), sum(150 + len(c.subject) for c in found))
+        return found
 
     try:
         return using(root, read)
     except NoRepository:
         return []
+
+
+def write_commit_graph(root: Path) -> str:
+    """Write git's commit-graph for every reachable commit, with changed-path Bloom
+    filters (which make `git log -- PATH` over a long history fast). Returns the
+    repository's git folder; ValueError outside a repository."""
+
+    def write(h: Handle) -> str:
+        h.repo.git(c=SAFE_CONFIG).commit_graph("write", "--reachable", "--changed-paths")
+        return os.path.abspath(h.repo.common_dir)
+
+    try:
+        return using(root, write)
+    except NoRepository:
+        raise ValueError(f"{root} is not a git repository: there is no history to index") from None
 
 
 def _verify(repo: git.Repo, ref: str, where: Path | str) -> str:
@@ -197,7 +250,7 @@ def _in_repository(root: Path, work: Callable[[Handle, str], T]) -> T:
     without commits."""
 
     def run(h: Handle) -> T:
-        if not h.repo.head.is_valid():
+        if h.head() is None:
             raise ValueError("the repository has no commits yet: there is nothing to compare")
         top = Path(h.repo.working_tree_dir or root).resolve()
         here = root.resolve()
@@ -319,25 +372,10 @@ def resolve_base(root: Path, ref: str | None) -> tuple[str, str]:
     with HEAD and is not HEAD itself, else the first that shares history at all.
     ValueError naming every ref tried when none works.
     """
-    return _in_repository(
-        root, lambda h, _: _find_base(h.repo, ref, root, h.repo.head.commit.hexsha)
-    )
+    return _in_repository(root, lambda h, _: _find_base(h.repo, ref, root, h.head() or "HEAD"))
 
 
 # -- changes --------------------------------------------------------------------------
-
-
-def _commit(c: git.Commit) -> Commit:
-    message = str(c.message)
-    body = message.split("\n", 1)[1].strip() if "\n" in message else ""
-    return Commit(
-        c.hexsha,
-        str(c.author.name),
-        datetime.fromtimestamp(c.committed_date, UTC).strftime("%Y-%m-%d"),
-        str(c.summary),
-        body=body,
-        merge=len(c.parents) > 1,
-    )
 
 
 def changes(root: Path, ref: str | None, *, uncommitted: bool = False) -> ChangeSet:
@@ -348,9 +386,9 @@ def changes(root: Path, ref: str | None, *, uncommitted: bool = False) -> Change
 
     def gather(h: Handle, prefix: str) -> ChangeSet:
         # The refs and HEAD move: they are read every time; what they point at is not.
-        head = h.repo.head.commit.hexsha
+        head = h.head() or "HEAD"  # `_in_repository` made sure there are commits
         name, base = _find_base(h.repo, ref, root, head)
-        commits, count = _commits(h.repo, base, head, prefix)
+        commits, count = _commits(h, base, head, prefix)
         return ChangeSet(
             base_ref=name,
             base=base,
@@ -365,20 +403,21 @@ def changes(root: Path, ref: str | None, *, uncommitted: bool = False) -> Change
     return _in_repository(root, gather)
 
 
-def _commits(repo: git.Repo, base: str, head: str, prefix: str) -> tuple[tuple[Commit, ...], int]:
+def _commits(h: Handle, base: str, head: str, prefix: str) -> tuple[tuple[Commit, ...], int]:
     """The first MAX_COMMITS commits from `base` (excluded) to `head` touching
     `prefix`, newest first, and how many there are in all."""
+    repo = h.repo
     key = (gitmemo.repo_key(repo), base, head, prefix)
     fixed = gitmemo.history_fixed(repo)
     if fixed:
         known = _COMMITS.get(key)
         if known is not None:
             return known[0]
-    listed = list(repo.iter_commits(f"{base}..{head}", paths=prefix, max_count=MAX_COMMITS + 1))
+    listed = _log(h, f"--max-count={MAX_COMMITS + 1}", f"{base}..{head}", "--", prefix or ".")
     count = len(listed)
     if count > MAX_COMMITS:
         count = int(repo.git.rev_list("--count", f"{base}..{head}", "--", prefix or "."))
-    found = tuple(_commit(c) for c in listed[:MAX_COMMITS]), count
+    found = tuple(listed[:MAX_COMMITS]), count
     if fixed:
         _COMMITS.put(key, found, sum(200 + len(c.subject) + len(c.body) for c in found[0]))
     return found
@@ -484,10 +523,8 @@ def _blobs_at(
     out: dict[str, bytes | None] = dict.fromkeys(rels)
     memo = _SHA.fullmatch(rev) is not None and not gitmemo.replaced(h.repo)
     if memo:
-        try:  # a commit this repository lacks has no files, whatever was remembered
-            h.repo.git.get_object_header(rev)
-        except ValueError:
-            memo = False
+        # a commit this repository lacks has no files, whatever was remembered
+        memo = h.has(rev)
     repo_key = gitmemo.repo_key(h.repo)
     todo: dict[str, list[str]] = {}  # path in the repository → the rels naming it
     for rel in out:

@@ -128,6 +128,16 @@ class Handle:
         self._cat_files.clear()
         self.repo.close()
 
+    def head(self) -> str | None:
+        """HEAD's commit sha, None without commits: asked of this handle's own
+        `cat-file` (GitPython's `head.commit` would start a second pair of them)."""
+        found = self.objects([b"HEAD"], data=False)[0]
+        return found.sha.decode() if found is not None and found.type == b"commit" else None
+
+    def has(self, name: str) -> bool:
+        """Whether `name` (a sha, a ref) names an object in this repository."""
+        return self.objects([name.encode("utf-8", "surrogateescape")], data=False)[0] is not None
+
     def objects(self, names: list[bytes], *, data: bool) -> list[_Object | None]:
         """What `git cat-file --batch(-check)` says of each name (None: missing), asked
         in a few round trips of one long-lived process."""

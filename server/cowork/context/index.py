@@ -12,7 +12,11 @@ CLI gathers in threads (the server in worker processes, one index each).
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import functools
 import hashlib
+import json
 import os
 import re
 import sys
@@ -21,13 +25,16 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
+from typing import Any, TypeVar
 
+from cowork.context import diskindex, treesitter
 from cowork.context import outline as py
-from cowork.context import treesitter
 from cowork.context.generated import HEAD_BYTES, content_reason
 from cowork.context.watch import EVERYTHING, Changes, WorkspaceWatch
 from cowork.context.workspace import MAX_FILE_BYTES, SKIP_DIRS, Listing, listing, restat
+
+T = TypeVar("T")
 
 # Files modified this recently before they were read are re-hashed next time: file
 # systems stamp writes with a coarse clock (a kernel tick; 2 s on FAT).
@@ -70,9 +77,17 @@ class FileFacts:
 
 
 def language_of(path: str) -> str | None:
-    if PurePosixPath(path).suffix == ".py":
+    name = path.rpartition("/")[2]
+    dot = name.rfind(".")
+    return _language_of_suffix(name[dot:] if dot > 0 else "")
+
+
+@functools.lru_cache(maxsize=256)
+def _language_of_suffix(suffix: str) -> str | None:
+    """By file suffix (as `PurePosixPath.suffix` gives it), memoised: asked per file."""
+    if suffix == ".py":
         return "python"
-    return treesitter.language_of(path)
+    return treesitter.language_of(f"file{suffix}")
 
 
 def parse(path: str, text: str, sha: str, size: int) -> FileFacts:
@@ -116,6 +131,84 @@ def parse(path: str, text: str, sha: str, size: int) -> FileFacts:
     return FileFacts(path, None, sha, size, lines)
 
 
+def _plain_definition(d: py.Definition) -> list[object]:
+    return [
+        d.kind,
+        d.name,
+        d.signature,
+        d.doc,
+        d.line,
+        d.end_line,
+        [_plain_definition(c) for c in d.children],
+        d.exported,
+    ]
+
+
+_DEFINITION_FIELDS = tuple(f.name for f in dataclasses.fields(py.Definition))
+_IMPORT_FIELDS = tuple(f.name for f in dataclasses.fields(Import))
+_FACTS_FIELDS = tuple(f.name for f in dataclasses.fields(FileFacts))
+
+
+def _restore(cls: type[T], names: tuple[str, ...], values: tuple[object, ...]) -> T:
+    """An instance of frozen dataclass `cls` from its field values, its state set at once
+    as unpickling does (a new process restores thousands of outlines from the index;
+    the generated `__init__` sets each field through `object.__setattr__`)."""
+    made = object.__new__(cls)
+    made.__dict__.update(zip(names, values, strict=True))
+    return made
+
+
+def _definition(p: list[Any]) -> py.Definition:
+    children = tuple([_definition(c) for c in p[6]]) if p[6] else ()
+    return _restore(
+        py.Definition, _DEFINITION_FIELDS, (p[0], p[1], p[2], p[3], p[4], p[5], children, p[7])
+    )
+
+
+def to_plain(facts: FileFacts) -> str:
+    """`facts` as JSON, without what depends on where the content lives (path, hash,
+    size): what the index on disk keeps per content."""
+    return diskindex.dumps(
+        [
+            facts.language,
+            facts.lines,
+            [_plain_definition(d) for d in facts.definitions],
+            [[i.spec, i.line, list(i.names), i.level] for i in facts.imports],
+            facts.docstring,
+            facts.syntax_error,
+            facts.unreadable,
+            list(facts.all_names) if facts.all_names is not None else None,
+            facts.generated,
+            facts.package,
+        ]
+    )
+
+
+def from_plain(path: str, sha: str, size: int, data: str) -> FileFacts:
+    """The facts `to_plain` kept, for `path` holding content `sha` of `size` bytes."""
+    p = json.loads(data)
+    imports = [_restore(Import, _IMPORT_FIELDS, (i[0], i[1], tuple(i[2]), i[3])) for i in p[3]]
+    return _restore(
+        FileFacts,
+        _FACTS_FIELDS,
+        (
+            path,
+            p[0],
+            sha,
+            size,
+            p[1],
+            tuple([_definition(d) for d in p[2]]),
+            tuple(imports),
+            p[4],
+            p[5],
+            p[6],
+            tuple(p[7]) if p[7] is not None else None,
+            p[8],
+            p[9],
+        ),
+    )
+
+
 def decode(data: bytes) -> tuple[str | None, str | None]:
     """(text, None) or (None, why it is not usable text)."""
     if len(data) > MAX_FILE_BYTES:
@@ -131,14 +224,20 @@ def decode(data: bytes) -> tuple[str | None, str | None]:
 class WorkspaceIndex:
     """File facts of one workspace, cached across gatherings (one entry per path)."""
 
-    def __init__(self, root: Path, *, watch: bool = True) -> None:
+    def __init__(
+        self, root: Path, *, watch: bool = True, store: diskindex.DiskIndex | None = None
+    ) -> None:
         """`watch`: keep a file-system watch on `root` where the system offers one, so
-        that later gatherings look only at what changed."""
+        that later gatherings look only at what changed. `store`: the index on disk
+        shared with other processes (facts by content hash), if any."""
         self.root = root
+        self.store = store
         self._lock = threading.Lock()
         self._by_path: dict[str, tuple[int, int, FileFacts]] = {}
         self.parses = 0  # files parsed so far: a second gathering shows only the changed ones
+        self.stored = 0  # files whose facts came from the index on disk
         self._words: dict[str, tuple[str, frozenset[str]]] = {}  # path -> (sha256, words)
+        self._spans: dict[str, list[tuple[int, int, str]]] = {}  # sha256 -> redaction spans
         self._versions: OrderedDict[tuple[str, bytes], FileFacts] = OrderedDict()
         # The last import graph built from this index, with what it was built from
         # (`graph._Memo`: the module that builds it owns its shape).
@@ -226,6 +325,16 @@ class WorkspaceIndex:
         if cached is not None and cached[:2] == key:
             return cached[2]
         racy = st.st_mtime_ns >= read_at - RACY_NS
+        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+        if self.store is not None and not racy:
+            # Unchanged since any process last looked: its facts without reading it.
+            known = self.store.known_path(rel)
+            if known is not None and known[:3] == stamp:
+                stored = self._stored(rel, known[3], st.st_size)
+                if stored is not None:
+                    with self._lock:
+                        self._by_path[rel] = (*key, stored)
+                    return stored
         if st.st_size > MAX_FILE_BYTES:
             return FileFacts(
                 rel,
@@ -236,8 +345,26 @@ class WorkspaceIndex:
                 unreadable=f"larger than {MAX_FILE_BYTES // 1_000_000} MB",
             )
         # A racy entry keeps an impossible key, so the next look re-hashes the file.
-        stored = (-1, -1) if racy else key
-        return self._parse_if_changed(rel, (self.root / rel).read_bytes(), cached, stored)
+        facts = self._parse_if_changed(
+            rel, (self.root / rel).read_bytes(), cached, (-1, -1) if racy else key
+        )
+        if self.store is not None:
+            self.store.put_path(rel, None if racy else (*stamp, facts.sha256))
+        return facts
+
+    def _stored(self, rel: str, sha: str, size: int) -> FileFacts | None:
+        """Facts of content `sha` at `rel` from the index on disk, None when unknown."""
+        assert self.store is not None
+        data = self.store.get("facts", sha, language_of(rel) or "")
+        if data is None:
+            return None
+        try:
+            facts = from_plain(rel, sha, size, data)
+        except (ValueError, TypeError, IndexError, KeyError):
+            return None  # not what this version writes: parsed again
+        with self._lock:
+            self.stored += 1
+        return facts
 
     def _parse_if_changed(
         self,
@@ -247,8 +374,11 @@ class WorkspaceIndex:
         key: tuple[int, int] | None,
     ) -> FileFacts:
         sha = hashlib.sha256(data).hexdigest()
+        known = None
         if cached is not None and cached[2].sha256 == sha:
             facts = cached[2]  # touched but not changed
+        elif self.store is not None and (known := self._stored(rel, sha, len(data))) is not None:
+            facts = known
         else:
             text, why = decode(data)
             if text is None:
@@ -257,6 +387,8 @@ class WorkspaceIndex:
                 facts = parse(rel, text, sha, len(data))
                 with self._lock:
                     self.parses += 1
+            if self.store is not None:
+                self.store.put("facts", (sha, facts.language or ""), to_plain(facts))
         if key is not None:  # overlays are not what is on disk: they do not update the cache
             with self._lock:
                 self._by_path[rel] = (*key, facts)
@@ -271,7 +403,17 @@ class WorkspaceIndex:
             if known is not None:
                 self._versions.move_to_end(key)
                 return known
-        facts = parse(path, text, "", len(text))
+        facts = None
+        language = language_of(path) or ""
+        if self.store is not None:
+            data = self.store.get("facts", key[1].hex(), language)
+            if data is not None:
+                with contextlib.suppress(ValueError, TypeError, IndexError, KeyError):
+                    facts = from_plain(path, "", len(text), data)
+        if facts is None:
+            facts = parse(path, text, "", len(text))
+            if self.store is not None:
+                self.store.put("facts", (key[1].hex(), language), to_plain(facts))
         with self._lock:
             self._versions[key] = facts
             while len(self._versions) > _VERSIONS_KEPT:
@@ -286,8 +428,44 @@ class WorkspaceIndex:
             known = self._words.get(facts.path)
         if known is not None and known[0] == facts.sha256:
             return known[1]
-        loaded = text()
-        found = frozenset(map(sys.intern, _WORD.findall(loaded))) if loaded else frozenset()
+        stored = self.store.get("words", facts.sha256) if self.store is not None else None
+        if stored is not None:
+            found = frozenset(map(sys.intern, stored.split()))
+        else:
+            loaded = text()
+            found = frozenset(map(sys.intern, _WORD.findall(loaded))) if loaded else frozenset()
+            if self.store is not None and loaded is not None:
+                self.store.put("words", (facts.sha256,), " ".join(sorted(found)))
         with self._lock:
             self._words[facts.path] = (facts.sha256, found)
         return found
+
+    def redaction_spans(
+        self, sha: str, text: str, spans: Callable[[str], list[tuple[int, int, str]]]
+    ) -> list[tuple[int, int, str]]:
+        """`spans(text)` (where a redaction replaces what in `text`, whose hash is
+        `sha`), remembered by content hash here and on disk: unchanged text is not
+        searched for secrets again."""
+        with self._lock:
+            known = self._spans.get(sha)
+        if known is not None:
+            return known
+        stored = self.store.get("spans", sha) if self.store is not None else None
+        found: list[tuple[int, int, str]] | None = None
+        if stored is not None:
+            with contextlib.suppress(ValueError, TypeError):
+                found = [(int(a), int(b), str(k)) for a, b, k in json.loads(stored)]
+        if found is None:
+            found = spans(text)
+            if self.store is not None:
+                self.store.put("spans", (sha,), diskindex.dumps(found))
+        with self._lock:
+            self._spans[sha] = found
+            while len(self._spans) > _VERSIONS_KEPT * 4:
+                self._spans.pop(next(iter(self._spans)))
+        return found
+
+    def flush(self) -> None:
+        """Write what this process learnt to the index on disk (end of a gathering)."""
+        if self.store is not None:
+            self.store.flush()

@@ -124,21 +124,56 @@ def python_outline(text: str) -> PythonOutline:
                 outline.all_names = [str(v) for v in value]
             except (ValueError, TypeError):
                 pass
-    for any_node in ast.walk(tree):
-        if isinstance(any_node, ast.Import):
-            for alias in any_node.names:
-                outline.imports.append(ImportRef(alias.name, (), 0, any_node.lineno))
-        elif isinstance(any_node, ast.ImportFrom):
-            outline.imports.append(
-                ImportRef(
-                    any_node.module or "",
-                    tuple(a.name for a in any_node.names),
-                    any_node.level,
-                    any_node.lineno,
-                )
-            )
+    _collect_imports(tree.body, outline.imports)
     outline.imports.sort(key=lambda i: i.line)
     return outline
+
+
+def _collect_imports(body: list[ast.stmt], out: list[ImportRef]) -> None:
+    """The imports among `body`'s statements and the statements nested in them (an
+    import under `try`, `if TYPE_CHECKING`, in a class or a function). Only statements
+    can hold an import: expressions, most of a module's nodes, are not visited."""
+    stack = [body]
+    while stack:
+        for node in stack.pop():
+            if isinstance(node, ast.Import):
+                out.extend(ImportRef(alias.name, (), 0, node.lineno) for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                out.append(
+                    ImportRef(
+                        node.module or "",
+                        tuple(a.name for a in node.names),
+                        node.level,
+                        node.lineno,
+                    )
+                )
+            elif isinstance(node, _COMPOUND):
+                for name in ("body", "orelse", "finalbody"):
+                    inner = getattr(node, name, None)
+                    if inner:
+                        stack.append(inner)
+                holders: list[ast.ExceptHandler] | list[ast.match_case] = (
+                    node.cases if isinstance(node, ast.Match) else getattr(node, "handlers", [])
+                )
+                stack.extend(holder.body for holder in holders)
+
+
+# Statements that hold other statements (`def`, `class`, `if`, `for`, `while`, `with`,
+# `try`, `match` and their async forms): the only places besides the top an import can be.
+_COMPOUND = (
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+    ast.If,
+    ast.For,
+    ast.AsyncFor,
+    ast.While,
+    ast.With,
+    ast.AsyncWith,
+    ast.Try,
+    ast.TryStar,
+    ast.Match,
+)
 
 
 def module_name(rel: str, is_package_dir: set[str]) -> str:
@@ -148,6 +183,19 @@ def module_name(rel: str, is_package_dir: set[str]) -> str:
     (`is_package_dir` is the set of such folders, relative POSIX paths), so
     `server/cowork/engine.py` is `cowork.engine` when `server/` is no package.
     """
+    if "//" in rel or rel.startswith(("/", "./")) or "/./" in rel or rel.endswith("/"):
+        return _module_name_slow(rel, is_package_dir)
+    # String work: a new process names every Python file of the workspace.
+    folder, _, name = rel.rpartition("/")
+    stem = name.rsplit(".", 1)[0] if "." in name[1:] else name
+    parts = [] if stem == "__init__" else [stem]
+    while folder and folder in is_package_dir:
+        folder, _, leaf = folder.rpartition("/")
+        parts.append(leaf)
+    return ".".join(reversed(parts))
+
+
+def _module_name_slow(rel: str, is_package_dir: set[str]) -> str:
     path = PurePosixPath(rel)
     parts = [] if path.stem == "__init__" else [path.stem]
     folder = path.parent

@@ -10,8 +10,10 @@ password assignments are replaced by a marker naming what was there.
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -71,9 +73,30 @@ class Redaction:
     kind: str
 
 
+def _any_sensitive() -> re.Pattern[str] | None:
+    """One regular expression matching where any built-in rule might: most paths are
+    cleared by one search instead of a pathspec match per rule (a new process judges
+    every file of the workspace once). None when the rules' own expressions cannot be
+    joined; the rules decide anyway when it matches."""
+    parts = []
+    for spec, _ in _sensitive:
+        for pattern in spec.patterns:
+            regex = getattr(pattern, "regex", None)
+            if regex is None or not isinstance(regex.pattern, str) or "(?P=" in regex.pattern:
+                return None
+            parts.append("(?:" + re.sub(r"\(\?P<\w+>", "(?:", regex.pattern) + ")")
+    return re.compile("|".join(parts))
+
+
+_ANY_SENSITIVE = _any_sensitive()
+
+
 @functools.lru_cache(maxsize=1 << 17)
 def _sensitive_reason(rel: str) -> str | None:
     """The built-in path rules' verdict on `rel` (memoised: it depends on the path alone)."""
+    # (pathspec first strips a leading "./" or "/": such paths take the long way)
+    if _ANY_SENSITIVE is not None and rel[:1] not in "./" and not _ANY_SENSITIVE.search(rel):
+        return None
     for spec, why in _sensitive:
         if spec.match_file(rel):
             return why
@@ -254,6 +277,9 @@ _FOLD_TO_ASCII = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u
 # of 12,000 characters, each held with its redacted copy: about 50 MB at worst for ASCII
 # text, a few MB usually.
 _CACHED_CHARS = 12_000
+_BIG: OrderedDict[bytes, list[tuple[int, int, str]]] = OrderedDict()
+_BIG_KEPT = 8_192
+_BIG_LOCK = threading.Lock()
 
 
 # Large texts a redaction gave lately, by identity (held, so an id is not reused): a
@@ -268,7 +294,18 @@ def redact(text: str) -> tuple[str, list[Redaction]]:
         with _recent_lock:
             if _recent_large.get(id(text)) is text:
                 return text, []  # the very text a redaction just gave: it is clean
-        clean, found = _redact(text)
+        # Larger texts are remembered by content hash (hashing costs far less than the
+        # search), with only their spans: the text itself is not kept.
+        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        with _BIG_LOCK:
+            known = _BIG.get(digest)
+        if known is None:
+            known = spans(text)
+            with _BIG_LOCK:
+                _BIG[digest] = known
+                while len(_BIG) > _BIG_KEPT:
+                    _BIG.popitem(last=False)
+        clean, found = apply_spans(text, known)
         with _recent_lock:
             _recent_large[id(clean)] = clean
             while len(_recent_large) > 32:
@@ -285,6 +322,12 @@ def _redact_cached(text: str) -> tuple[str, tuple[Redaction, ...]]:
 
 
 def _redact(text: str) -> tuple[str, list[Redaction]]:
+    return apply_spans(text, spans(text))
+
+
+def spans(text: str) -> list[tuple[int, int, str]]:
+    """Where `redact` replaces what in `text`: (start, end, kind), in order. Plain data,
+    so that it can be kept by content hash (the index on disk)."""
     found: list[tuple[int, int, str]] = []
     low = (text if text.isascii() else text.translate(_FOLD_TO_ASCII)).lower()
     present = {n for n in _ALL_NEEDS if n in low}
@@ -300,9 +343,14 @@ def _redact(text: str) -> tuple[str, list[Redaction]]:
             if any(s < end and start < e for s, e, _ in found):
                 continue  # already covered by an earlier, more specific pattern
             found.append((start, end, kind))
+    found.sort()
+    return found
+
+
+def apply_spans(text: str, found: list[tuple[int, int, str]]) -> tuple[str, list[Redaction]]:
+    """`text` with the `spans` replaced by markers, and where they were."""
     if not found:
         return text, []
-    found.sort()
     out: list[str] = []
     redactions: list[Redaction] = []
     pos = 0

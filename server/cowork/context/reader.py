@@ -34,7 +34,7 @@ from cowork.context.generated import (
 from cowork.context.gitrepo import open_repo
 from cowork.context.index import FileFacts, WorkspaceIndex, decode
 from cowork.context.outline import Definition
-from cowork.context.privacy import Exclusions, Redaction, redact
+from cowork.context.privacy import Exclusions, Redaction, apply_spans, redact, spans
 from cowork.context.workspace import MAX_FILE_BYTES, Listing
 from cowork.errors import TaskFailure
 
@@ -505,8 +505,9 @@ class ContextReader:
             if required:
                 raise TaskFailure(f"{rel} is excluded from context: {token_why}")
             return None
-        self.files[rel] = FileRef.of(rel, raw)
-        clean, found = redact(raw)
+        ref = self.files[rel] = FileRef.of(rel, raw)
+        # Unchanged text is not searched for secrets again (kept by content hash).
+        clean, found = apply_spans(raw, self.index.redaction_spans(ref.sha256, raw, spans))
         self._note_redactions(rel, found)
         self._texts[rel] = clean
         return clean

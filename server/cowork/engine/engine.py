@@ -40,7 +40,8 @@ from cowork.engine.model import (
     TaskRequest,
     TaskState,
 )
-from cowork.engine.store import Store
+from cowork.engine.sources import from_provenance
+from cowork.engine.store import Store, state_db
 from cowork.errors import CoworkError, InputError, TaskFailure
 from cowork.kinds import schema_for
 from cowork.kinds.base import Gathered, GatherRequest
@@ -70,10 +71,6 @@ DRAFT_FLUSH_S = 0.2  # text arriving within this long reaches the draft on disk 
 
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def state_db(root: Path) -> Path:
-    return root / artifacts.COWORK_DIR / "state" / "tasks.db"
 
 
 def _tell(listeners: list[Callable[..., None]], what: str, *args: Any) -> None:
@@ -158,13 +155,19 @@ class TaskEngine:
         completion: Completion,
         found: list[Finding],
         detail: str | None = None,
+        *,
+        provenance: dict[str, Any] | None = None,
     ) -> None:
-        """Record a finished task: its artifact, usage and (for a review) findings, then
-        done. Done is the last await: a cancel after it must not undo the artifact."""
+        """Record a finished task: its artifact, usage, the files it was built from and
+        (for a review) findings, then done. Done is the last await: a cancel after it
+        must not undo the artifact."""
         task.artifact_uri = uris.from_path(written)
         task.usage = completion.usage
         task.provider, task.model = completion.provider, completion.model
         root = Path(task.request.workspace)
+        if provenance is not None:  # `cowork tasks` judges staleness from these
+            store = await self._store(root)
+            await self._db(store.record_sources, task.task_id, from_provenance(provenance))
         if task.kind == "review":  # a review that found nothing clears the previous one's
             store = await self._store(root)
             found = await self._not_dismissed(store, root, found)
@@ -638,7 +641,7 @@ class TaskEngine:
                 await self._loop.run_in_executor(
                     writer, artifacts.link_revision, Path(revision.artifact), written
                 )
-            await self._done(task, written, completion, found)
+            await self._done(task, written, completion, found, provenance=provenance)
         except asyncio.CancelledError:
             if written is not None:
                 with contextlib.suppress(FileNotFoundError):
@@ -895,7 +898,14 @@ class TaskEngine:
             draft = await asyncio.to_thread(_draft_for, Path(task.request.workspace), task)
             written = await _uninterruptible(asyncio.to_thread(draft.finish, content))
             task.batch = None
-            await self._done(task, written, completion, found, f"batch {batch_id} collected")
+            await self._done(
+                task,
+                written,
+                completion,
+                found,
+                f"batch {batch_id} collected",
+                provenance=provenance,
+            )
         except asyncio.CancelledError:
             if written is not None:
                 with contextlib.suppress(FileNotFoundError):

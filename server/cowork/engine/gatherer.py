@@ -18,10 +18,11 @@ import threading
 import time
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cowork import kinds
+from cowork.context import diskindex
 from cowork.context.budget import LocalEstimator, Piece, TokenEstimator, pack
 from cowork.context.index import WorkspaceIndex
 from cowork.context.privacy import redact
@@ -65,21 +66,48 @@ def index_for(root: Path) -> WorkspaceIndex:
     with _indexes_lock:
         if root not in _indexes:
             watch = os.environ.get("COWORK_WATCH", "1").strip().lower() not in ("0", "off", "no")
-            _indexes[root] = WorkspaceIndex(root, watch=watch)
+            _indexes[root] = WorkspaceIndex(root, watch=watch, store=diskindex.open_for(root))
         return _indexes[root]
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    files: int  # files a task may read, with facts
+    parsed: int  # parsed now
+    stored: int  # taken from the index on disk unparsed
+    location: Path | None  # the index on disk (None: turned off)
+
+
+def build_index(root: Path) -> IndexReport:
+    """Bring the index on disk of `root` up to date with every file a task may read
+    (what `cowork index` does; blocking)."""
+    index = index_for(root)
+    reader = ContextReader(root, index)
+    facts = reader.all_facts
+    index.flush()
+    return IndexReport(
+        sum(1 for _, f in facts if f is not None),
+        index.parses,
+        index.stored,
+        index.store.path if index.store is not None and not index.store.disabled else None,
+    )
 
 
 def run_gather(kind: str, request: GatherRequest) -> Gathered:
     """Collect `kind`'s context and fit it to the budget (module level, so it pickles)."""
+    index = index_for(request.root)
     reader = ContextReader(
         request.root,
-        index_for(request.root),
+        index,
         request.overlays,
         request.settings.exclude,
         request.cancelled,
         request.settings.generated,
     )
-    collected = kinds.get(kind).gather(request, reader)
+    try:
+        collected = kinds.get(kind).gather(request, reader)
+    finally:
+        index.flush()  # what was parsed is there for other processes and later runs
     reader.check_cancelled()
     budget = request.settings.context_budget_tokens
     if collected.map_share is None:

@@ -6,6 +6,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+from cowork.artifacts import COWORK_DIR
 from cowork.engine.model import BatchWait, StoredFinding, Task, TaskRequest, TaskState, Usage
 from cowork.kinds.findings import Finding
 
@@ -47,6 +48,18 @@ CREATE TABLE IF NOT EXISTS dismissed (
     message TEXT NOT NULL,
     at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS task_sources (
+    task_id TEXT NOT NULL,
+    path TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    PRIMARY KEY (task_id, path)
+);
+CREATE TABLE IF NOT EXISTS file_hashes (
+    path TEXT PRIMARY KEY,
+    mtime_ns INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS task_events (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     task_id TEXT NOT NULL,
@@ -67,6 +80,11 @@ ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     # Who marked the artifact reviewed, and when (JSON), else NULL: still a draft.
     ("tasks", "reviewed", "TEXT"),
 )
+
+
+def state_db(root: Path) -> Path:
+    """Where workspace `root` keeps its task database."""
+    return root / COWORK_DIR / "state" / "tasks.db"
 
 
 class Store:
@@ -177,6 +195,47 @@ class Store:
             )
             for r in rows
         ]
+
+    # -- what each artifact was built from (staleness) --------------------------------
+
+    def record_sources(self, task_id: str, sources: list[tuple[str, str]]) -> None:
+        """Keep the (path, sha256) of the files `task_id`'s artifact was built from. A
+        row with an empty path says they are recorded, even when there are none."""
+        with self._db:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO task_sources (task_id, path, sha256) VALUES (?,?,?)",
+                [(task_id, "", ""), *((task_id, p, h) for p, h in sources)],
+            )
+
+    def sources(self, task_id: str) -> list[tuple[str, str]] | None:
+        """What `record_sources` kept, in path order; None when nothing was recorded."""
+        rows = self._db.execute(
+            "SELECT path, sha256 FROM task_sources WHERE task_id = ? ORDER BY rowid", (task_id,)
+        ).fetchall()
+        if not rows:
+            return None
+        return [(r[0], r[1]) for r in rows if r[0]]
+
+    def known_hashes(self, paths: list[str]) -> dict[str, tuple[int, int, str]]:
+        """The (mtime_ns, size, sha256) last seen for each of `paths` that has one."""
+        out: dict[str, tuple[int, int, str]] = {}
+        for start in range(0, len(paths), 500):
+            chunk = paths[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for r in self._db.execute(
+                f"SELECT path, mtime_ns, size, sha256 FROM file_hashes WHERE path IN ({marks})",
+                chunk,
+            ):
+                out[r[0]] = (r[1], r[2], r[3])
+        return out
+
+    def remember_hashes(self, seen: dict[str, tuple[int, int, str]]) -> None:
+        with self._db:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO file_hashes (path, mtime_ns, size, sha256) "
+                "VALUES (?,?,?,?)",
+                [(p, *v) for p, v in seen.items()],
+            )
 
     # -- review findings -------------------------------------------------------------
 

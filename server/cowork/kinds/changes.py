@@ -21,6 +21,7 @@ from cowork import uris
 from cowork.brief import Brief
 from cowork.context import git as gitfacts
 from cowork.context.budget import LocalEstimator
+from cowork.context.defspans import spans_of
 from cowork.context.diff import FileChange, text_change
 from cowork.context.git import ChangeSet
 from cowork.context.graph import ImportGraph, graph_for
@@ -446,17 +447,7 @@ def _all_definitions(facts: FileFacts) -> list[tuple[Definition, Definition | No
 
 def _innermost_pair(facts: FileFacts, line: int) -> tuple[Definition, Definition | None] | None:
     """The innermost definition holding `line`, with its class (or None)."""
-    return _innermost_in(_all_definitions(facts), line)
-
-
-def _innermost_in(
-    pairs: list[tuple[Definition, Definition | None]], line: int
-) -> tuple[Definition, Definition | None] | None:
-    best: tuple[Definition, Definition | None] | None = None
-    for d, owner in pairs:
-        if d.line <= line <= d.end_line and (best is None or d.line >= best[0].line):
-            best = (d, owner)
-    return best
+    return spans_of(facts).innermost(line)
 
 
 def _innermost(facts: FileFacts, line: int) -> Definition | None:
@@ -468,10 +459,10 @@ def _touched_definitions(fc: FileChange, facts: FileFacts) -> list[Definition]:
     """The definitions (innermost) that hold a changed line, in file order. A special
     method stands for its class: callers use `Engine(…)`, not `__init__`."""
     found: dict[tuple[int, str], Definition] = {}
-    pairs = _all_definitions(facts)
+    spans = spans_of(facts)
     for hunk in fc.hunks:
         for line in hunk.touched():
-            pair = _innermost_in(pairs, line)
+            pair = spans.innermost(line)
             if pair is None:
                 continue
             d, owner = pair
@@ -488,7 +479,7 @@ def _spans(fc: FileChange, facts: FileFacts) -> list[tuple[int, int]]:
     for hunk in fc.hunks:
         for line in hunk.touched():
             chosen: tuple[int, int] | None = None
-            holders = [d for d, _ in _all_definitions(facts) if d.line <= line <= d.end_line]
+            holders = [d for d, _ in spans_of(facts).holders(line)]
             for d in holders:  # outermost first
                 if d.end_line - d.line < MAX_DEF_LINES:
                     chosen = (d.line, d.end_line)

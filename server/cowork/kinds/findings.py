@@ -1,7 +1,8 @@
 """Review findings: observations located at file:line, with a severity and an
 optional replacement for the lines they concern.
 
-A model answers a review with structured output (`ReviewAnswer`'s JSON schema),
+A model answers a review with structured output (`ReviewAnswer`'s JSON schema, in
+`review_answer`),
 validated here; the offline provider's heuristic checks produce the same
 `Finding`s from the gathered facts. Either way the artifact lists them and the
 editor shows them as diagnostics.
@@ -14,8 +15,6 @@ import posixpath
 import re
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 Severity = Literal["error", "warning", "information", "hint"]
 DEFAULT_CATEGORY = "review"  # a finding no rule names (a model's, without a category)
@@ -94,51 +93,22 @@ def at_least(severity: str, minimum: str) -> bool:
 # -- what a model is asked for ------------------------------------------------------------
 
 
-class _FindingOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    path: str = Field(description="The file, relative to the workspace, as in the diff.")
-    line: int = Field(description="The first line concerned, 1-based, in the new version.")
-    end_line: int | None = Field(
-        description="The last line concerned (and replaced by the suggestion); null for one line."
-    )
-    severity: Severity
-    category: str | None = Field(
-        default=None,
-        description="A short kebab-case name for the kind of finding, such as "
-        "`error-handling`, `naming`, `security`, `missing-test`; null when none fits.",
-    )
-    confidence: str | None = Field(
-        default=None,
-        description="How sure you are that this is a real problem: high, medium or low.",
-    )
-    message: str = Field(
-        description="One line under 100 characters, what to do first: "
-        "'Check this call: `f` now needs `g`'."
-    )
-    detail: str = Field(description="Why, and what to do, in Markdown; may be empty.")
-    suggestion: str | None = Field(
-        description="Replacement text for lines line..end_line, or null when there is none."
-    )
-
-
-class ReviewAnswer(BaseModel):
-    """A review as structured output."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    summary: str = Field(description="The review in Markdown: what the change does, overall risks.")
-    findings: list[_FindingOut]
-
-
 def review_schema() -> dict[str, Any]:
     """The JSON schema of `ReviewAnswer`."""
+    from cowork.kinds.review_answer import ReviewAnswer
+
     return ReviewAnswer.model_json_schema()
 
 
 def parse_review(text: str) -> tuple[str, list[Finding]] | None:
     """(the summary, the findings) of a structured review answer; None when `text` is
     not one (a model or server that ignored the schema)."""
+    # pydantic is imported only when a model's review is read (a tenth of a second at
+    # start-up that the offline provider and the other kinds never need).
+    from pydantic import ValidationError
+
+    from cowork.kinds.review_answer import ReviewAnswer
+
     try:
         answer = ReviewAnswer.model_validate(json.loads(text))
     except (ValueError, ValidationError):
