@@ -12,8 +12,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
 from cowork import uris
 from cowork.brief import Brief
 from cowork.context.edits import Edit
@@ -39,37 +37,20 @@ MAX_FILES = 20
 MAX_RELATED = 20
 
 
-class _EditOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    path: str = Field(description="The file, relative to the workspace root.")
-    search: str = Field(
-        description="Text that occurs exactly once in the file as it is now, copied "
-        "exactly (whitespace included), with enough lines to be unique; empty to "
-        "create a new file at `path`."
-    )
-    replace: str = Field(description="What replaces `search` (the whole new file when creating).")
-
-
-class ChangeAnswer(BaseModel):
-    """A proposed change as structured output."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    rationale: str = Field(description="Why this change meets the goal, in Markdown; brief.")
-    edits: list[_EditOut]
-    reviewerNotes: list[str] = Field(
-        description="What a reviewer should check: risks, assumptions, what is untested."
-    )
-
-
 def change_schema() -> dict[str, Any]:
+    """The JSON schema of the answer (pydantic loads only when a model is asked)."""
+    from cowork.kinds.change_answer import ChangeAnswer
+
     return ChangeAnswer.model_json_schema()
 
 
 def parse_change(text: str) -> tuple[str, list[Edit], list[str]] | None:
     """(rationale, edits, reviewer notes) of a structured answer; None when `text` is
     not one."""
+    from pydantic import ValidationError
+
+    from cowork.kinds.change_answer import ChangeAnswer
+
     try:
         answer = ChangeAnswer.model_validate(json.loads(text))
     except (ValueError, ValidationError):

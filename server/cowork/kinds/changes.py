@@ -436,15 +436,6 @@ def _committed_version(
     return Version(clean, parse(path, raw, sha, len(data)))
 
 
-def _all_definitions(facts: FileFacts) -> list[tuple[Definition, Definition | None]]:
-    """(definition, its class or None), classes before their methods."""
-    out: list[tuple[Definition, Definition | None]] = []
-    for d in facts.definitions:
-        out.append((d, None))
-        out.extend((c, d) for c in d.children)
-    return out
-
-
 def _innermost_pair(facts: FileFacts, line: int) -> tuple[Definition, Definition | None] | None:
     """The innermost definition holding `line`, with its class (or None)."""
     return spans_of(facts).innermost(line)
