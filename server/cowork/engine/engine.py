@@ -30,6 +30,7 @@ from cowork.brief import Brief
 from cowork.config import Settings
 from cowork.context.budget import LocalEstimator, ScaledEstimator
 from cowork.engine import batches, change_flow, costcap
+from cowork.engine import provenance as prov
 from cowork.engine.draft import Draft
 from cowork.engine.gatherer import CancelFlag, Gatherer, fit
 from cowork.engine.model import (
@@ -40,6 +41,7 @@ from cowork.engine.model import (
     TaskRequest,
     TaskState,
 )
+from cowork.engine.sinks import Quiet, Stream
 from cowork.engine.sources import from_provenance
 from cowork.engine.store import Store, state_db
 from cowork.errors import CoworkError, InputError, TaskFailure
@@ -56,7 +58,7 @@ from cowork.providers.base import (
     GenerationRequest,
     Provider,
 )
-from cowork.revision import Revision, next_version, offline_section, revision_of
+from cowork.revision import Revision, offline_section, revision_of
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -65,8 +67,6 @@ ChangeListener = Callable[[Task], None]
 ProgressListener = Callable[[Task, str, int | None], None]
 FindingsListener = Callable[[Path], None]  # told the workspace whose findings changed
 
-PROGRESS_INTERVAL_S = 0.25
-DRAFT_FLUSH_S = 0.2  # text arriving within this long reaches the draft on disk in one write
 
 
 def now() -> str:
@@ -140,7 +140,7 @@ class TaskEngine:
         for root, store in list(self._stores.items()):
             found = await self._db(store.finding, finding_id)
             if found is not None:
-                text = await asyncio.to_thread(_text_of, root / found.finding.path)
+                text = await asyncio.to_thread(prov.text_of, root / found.finding.path)
                 mark = fingerprint(found.finding, text)
                 await self._db(store.dismiss, finding_id, mark, now())
                 found.dismissed = True
@@ -186,7 +186,7 @@ class TaskEngine:
             return found
 
         def keep() -> list[Finding]:
-            texts = {p: _text_of(root / p) for p in {f.path for f in found}}
+            texts = {p: prov.text_of(root / p) for p in {f.path for f in found}}
             return [f for f in found if fingerprint(f, texts[f.path]) not in gone]
 
         return await asyncio.to_thread(keep)
@@ -403,7 +403,7 @@ class TaskEngine:
             raise InputError(f"{path.name} belongs to no task of this workspace's history")
         if task.state is not TaskState.DONE or data.get("status") in ("writing", "incomplete"):
             raise InputError(f"{path.name} is not a finished draft (task {task.state.value})")
-        who = await asyncio.to_thread(_reviewer, root)
+        who = await asyncio.to_thread(prov.reviewer, root)
         at = now()
         changed = {"status": "reviewed", "reviewedBy": who, "reviewedAt": at}
         if await asyncio.to_thread(artifacts.update_front_matter, path, changed) is None:
@@ -562,7 +562,7 @@ class TaskEngine:
                 await self._drop_change(task)
             spec = kinds.get(task.kind)
             brief = (
-                Brief(**_brief_args(task.request.brief))
+                Brief(**prov.brief_args(task.request.brief))
                 if task.request.brief
                 else spec.default_brief(task.request.params, root)
             )
@@ -575,10 +575,10 @@ class TaskEngine:
                 settings=settings,
                 overlays=self._overlays.get(task.task_id, {}),
                 cancelled=cancelled,
-                reserved_tokens=reserved_tokens(brief, _revision(task)),
+                reserved_tokens=reserved_tokens(brief, prov.task_revision(task)),
             )
             gathered = await self._gatherer.gather(task.kind, gather_request)
-            if (revision := _revision(task)) is not None:
+            if (revision := prov.task_revision(task)) is not None:
                 report = gathered.offline_report + offline_section(revision)
                 gathered = dataclasses.replace(gathered, offline_report=report)
             self._emit_progress(
@@ -592,7 +592,7 @@ class TaskEngine:
             provider = await asyncio.to_thread(providers.create, settings)
             task.provider = provider.name
             gathered = await self._fit_by_provider(
-                provider, brief, gathered, settings, _revision(task)
+                provider, brief, gathered, settings, prov.task_revision(task)
             )
             batched = await batches.use_batch(
                 task,
@@ -610,7 +610,7 @@ class TaskEngine:
                 assert isinstance(provider, BatchProvider)  # use_batch checked
                 await self._submit_batch(task, provider, brief, gathered, settings)
                 return  # the task waits on its batch, out of the running slots
-            draft = await self._loop.run_in_executor(writer, _draft_for, root, task)
+            draft = await self._loop.run_in_executor(writer, prov.draft_for, root, task)
             completion = await self._generate(
                 task, provider, brief, gathered, settings, draft, writer
             )
@@ -632,12 +632,14 @@ class TaskEngine:
                     continuations=completion.continuations,
                 )
             self._emit_progress(task, "Writing the artifact", 95)
-            provenance = _completed(_provenance(task, brief, gathered), completion, now()) | extra
+            provenance = (
+                prov.completed(prov.provenance(task, brief, gathered), completion, now()) | extra
+            )
             content = artifacts.render(provenance, body)
             written = await _uninterruptible(
                 self._loop.run_in_executor(writer, draft.finish, content)
             )
-            if (revision := _revision(task)) is not None:
+            if (revision := prov.task_revision(task)) is not None:
                 await self._loop.run_in_executor(
                     writer, artifacts.link_revision, Path(revision.artifact), written
                 )
@@ -696,7 +698,7 @@ class TaskEngine:
         artifact: Path,
     ) -> tuple[str, dict[str, Any]]:
         """A change's edits applied and tested in its worktree (change_flow)."""
-        quiet = _Quiet(self, task, provider.name)
+        quiet = Quiet(self._emit_progress, task, provider.name)
         return await change_flow.finish_change(
             task_id=task.task_id,
             root=Path(task.request.workspace),
@@ -737,7 +739,7 @@ class TaskEngine:
         self, task: Task, brief: Brief, gathered: Gathered, settings: Settings
     ) -> GenerationRequest:
         return GenerationRequest(
-            prompt=build_prompt(brief, gathered, _revision(task)),
+            prompt=build_prompt(brief, gathered, prov.task_revision(task)),
             model=settings.model,
             offline_report=gathered.offline_report,
             output_schema=schema_for(task.kind),
@@ -786,7 +788,9 @@ class TaskEngine:
         writer: ThreadPoolExecutor,
     ) -> Completion:
         self._emit_progress(task, f"Writing with {provider.name}", 40)
-        stream = _Stream(self, task, provider.name, draft, writer)
+        stream = Stream(
+            self._loop, self._emit_progress, self._emit_change, task, provider.name, draft, writer
+        )
         request = self._request(task, brief, gathered, settings)
         try:
             return await provider.generate(request, stream)
@@ -806,7 +810,7 @@ class TaskEngine:
         """Send the task as a batch, keep what is needed to finish it, and start waiting."""
         self._emit_progress(task, f"Submitting to the {provider.name} batch API", 40)
         request = GenerationRequest(
-            prompt=build_prompt(brief, gathered, _revision(task)),
+            prompt=build_prompt(brief, gathered, prov.task_revision(task)),
             model=settings.model,
             offline_report=gathered.offline_report,
             output_schema=schema_for(task.kind),
@@ -819,7 +823,9 @@ class TaskEngine:
 
         batch_id = await provider.submit_batch(task.task_id, request, retrying)
         task.batch_id = batch_id
-        task.batch = BatchWait(submitted_at=now(), provenance=_provenance(task, brief, gathered))
+        task.batch = BatchWait(
+            submitted_at=now(), provenance=prov.provenance(task, brief, gathered)
+        )
         task.model = settings.model
         try:
             await self._save(task, f"submitted as batch {batch_id}")
@@ -893,9 +899,9 @@ class TaskEngine:
             ended = True
             self._emit_progress(task, "Writing the artifact", 95)
             body, found = finish_answer(task.kind, False, completion.text, [], cut=completion.cut)
-            provenance = _completed(wait.provenance, completion, now()) | {"batch": batch_id}
+            provenance = prov.completed(wait.provenance, completion, now()) | {"batch": batch_id}
             content = artifacts.render(provenance, body)
-            draft = await asyncio.to_thread(_draft_for, Path(task.request.workspace), task)
+            draft = await asyncio.to_thread(prov.draft_for, Path(task.request.workspace), task)
             written = await _uninterruptible(asyncio.to_thread(draft.finish, content))
             task.batch = None
             await self._done(
@@ -958,241 +964,3 @@ async def _uninterruptible(coro: Awaitable[Path]) -> Path:
         with contextlib.suppress(FileNotFoundError):
             await asyncio.to_thread(Path(path).unlink)
         raise
-
-
-def _brief_args(data: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "kind": data["kind"],
-        "title": data["title"],
-        "goal": data["goal"],
-        "context": list(data.get("context", [])),
-        "output_format": data.get("outputFormat", ""),
-        "out_of_scope": data.get("outOfScope", ""),
-    }
-
-
-def _provenance(task: Task, brief: Brief, gathered: Gathered) -> dict[str, Any]:
-    """The artifact's provenance as known before the model answers (JSON-ready: a task
-    waiting on a batch keeps it in the store); `_completed` fills in the rest."""
-    return {
-        "cowork": artifacts.LAYOUT,
-        "status": "draft",
-        "taskId": task.task_id,
-        "kind": task.kind,
-        "title": task.title,
-        "provider": task.provider,
-        "model": None,
-        "createdAt": task.created_at,
-        "finishedAt": None,
-        "git": {
-            "head": gathered.git.head,
-            "branch": gathered.git.branch,
-            "detached": gathered.git.detached,
-            "base": gathered.base,
-            "state": gathered.git.describe(),
-        },
-        "brief": brief.to_json()
-        | ({"uri": task.request.brief_uri} if task.request.brief_uri else {}),
-        **_revises(task),
-        "context": {
-            "files": [
-                {"path": f.path, "sha256": f.sha256, "bytes": f.bytes} for f in gathered.files
-            ],
-            "excluded": [{"path": p, "reason": why} for p, why in gathered.excluded],
-            "redacted": [{"path": p, "what": what} for p, what in gathered.redacted],
-            "cut": [{"what": what, "reason": why} for what, why in gathered.cuts],
-            "notes": list(gathered.notes),
-            "tokens": gathered.tokens,
-            "budget": gathered.budget,
-        },
-        "usage": None,
-        "cost": {
-            "estimatedUsd": round(task.estimate.usd, 6) if task.estimate else None,
-            "actualUsd": None,
-        },
-    }
-
-
-def _completed(provenance: dict[str, Any], completion: Completion, finished: str) -> dict[str, Any]:
-    """`provenance` with what the model's answer tells (keys keep their order)."""
-    return provenance | {
-        "provider": completion.provider,
-        "model": completion.model,
-        "finishedAt": finished,
-        "answer": {
-            "ended": completion.ended,
-            "requests": completion.attempts,
-            **({"notes": completion.notes} if completion.notes else {}),
-        },
-        "batch": None,
-        "usage": completion.usage.to_json(),
-        "cost": (provenance.get("cost") or {}) | {"actualUsd": round(completion.usage.cost_usd, 6)},
-    }
-
-
-def _text_of(path: Path) -> str | None:
-    """A file's text, None when it cannot be read (a finding's lines are then unknown)."""
-    try:
-        return path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
-
-
-def _reviewer(root: Path) -> str:
-    """Who is reviewing: git's `user.name <user.email>`, else the login name."""
-    import subprocess
-
-    def config(key: str) -> str:
-        found = subprocess.run(
-            ["git", "config", key], cwd=root, capture_output=True, text=True, check=False
-        )
-        return found.stdout.strip()
-
-    name, email = config("user.name"), config("user.email")
-    if name:
-        return f"{name} <{email}>" if email else name
-    return os.environ.get("USER") or os.environ.get("USERNAME") or "unknown"
-
-
-def _revision(task: Task) -> Revision | None:
-    """What a revision task carries; None for a first version."""
-    data = task.request.revision
-    return Revision.from_json(data) if data else None
-
-
-def _revises(task: Task) -> dict[str, Any]:
-    """Provenance of a revision: the version it revises (a file beside it)."""
-    revision = _revision(task)
-    if revision is None:
-        return {}
-    return {"revises": Path(revision.artifact).name, "version": revision.version}
-
-
-def _draft_for(root: Path, task: Task) -> Draft:
-    """The task's draft: where a previous run of it (killed mid-way) left one, that
-    file, to be replaced; else a new name (claimed when the first text arrives)."""
-    header = {
-        "cowork": artifacts.LAYOUT,
-        "taskId": task.task_id,
-        "kind": task.kind,
-        "title": task.title,
-        "provider": task.provider,
-        "createdAt": task.created_at,
-    }
-    if task.artifact_uri:
-        old = uris.to_path(task.artifact_uri)
-        try:
-            left = artifacts.read_provenance(old)
-        except (OSError, ValueError):
-            left = {}
-        if left.get("taskId") == task.task_id and left.get("status") in ("writing", "incomplete"):
-            return Draft.adopt(old, header)
-    revision = _revision(task)
-    if revision is not None:  # beside the version it revises: X.md → X-v2.md
-        return Draft(next_version(Path(revision.artifact))[0], header)
-    return Draft(artifacts.artifact_path(root, task.kind, task.title, datetime.now(UTC)), header)
-
-
-class _Quiet:
-    """The sink of a repair round: its text is not the artifact; progress only."""
-
-    def __init__(self, engine: TaskEngine, task: Task, provider: str) -> None:
-        self._engine, self._task, self._provider = engine, task, provider
-
-    def text(self, chunk: str) -> None:
-        pass
-
-    def retrying(self, attempt: int, of: int, wait_s: float, why: str) -> None:
-        self._engine._emit_progress(
-            self._task, f"Retrying in {wait_s:.1f} s (attempt {attempt} of {of}): {why}", None
-        )
-
-    def round_done(self) -> None:
-        pass
-
-
-class _Stream:
-    """The provider's TextSink for one task: progress reports with the tokens so far,
-    and the draft on disk kept in step (written on the task's writer thread, in order,
-    at most every DRAFT_FLUSH_S)."""
-
-    def __init__(
-        self,
-        engine: TaskEngine,
-        task: Task,
-        provider: str,
-        draft: Draft,
-        writer: ThreadPoolExecutor,
-    ) -> None:
-        self._engine, self._task, self._provider = engine, task, provider
-        self._draft, self._writer = draft, writer
-        self._loop = engine._loop
-        self._pending: list[str] = []
-        self._flush_at: asyncio.TimerHandle | None = None
-        self._last: asyncio.Future[Any] | None = None
-        self._received = 0
-        self._reported = 0.0
-
-    def text(self, chunk: str) -> None:
-        self._received += len(chunk)
-        self._pending.append(chunk)
-        if self._flush_at is None:
-            self._flush_at = self._loop.call_later(DRAFT_FLUSH_S, self._flush)
-        t = self._loop.time()
-        if t - self._reported >= PROGRESS_INTERVAL_S:
-            self._reported = t
-            self._engine._emit_progress(
-                self._task, f"Writing with {self._provider}: ~{self._received // 4:,} tokens", None
-            )
-
-    def retrying(self, attempt: int, of: int, wait_s: float, why: str) -> None:
-        self._flush()
-        note = f"attempt {attempt - 1} of {of} failed ({why}); retrying"
-        self._submit(self._draft.interrupted, note)
-        self._received = 0
-        self._engine._emit_progress(
-            self._task, f"Retrying in {wait_s:.1f} s (attempt {attempt} of {of}): {why}", None
-        )
-
-    def round_done(self) -> None:
-        self._flush()
-        self._submit(lambda _: self._draft.round_done(), "")
-        self._engine._emit_progress(
-            self._task,
-            f"The answer reached the output limit; {self._provider} is asked to go on",
-            None,
-        )
-
-    def _flush(self) -> None:
-        if self._flush_at is not None:
-            self._flush_at.cancel()
-            self._flush_at = None
-        if self._pending:
-            text = "".join(self._pending)
-            self._pending.clear()
-            self._submit(self._draft.append, text)
-
-    def _submit(self, work: Callable[[str], None], arg: str) -> None:
-        first = not self._draft.claimed and self._last is None
-        fut = self._loop.run_in_executor(self._writer, work, arg)
-        fut.add_done_callback(self._written)
-        if first:
-            fut.add_done_callback(lambda _: self._announce())
-        self._last = fut
-
-    def _written(self, fut: asyncio.Future[Any]) -> None:
-        if not fut.cancelled() and fut.exception() is not None:
-            log.error("task %s: writing its draft failed: %s", self._task.task_id, fut.exception())
-
-    def _announce(self) -> None:
-        """The draft exists: the task record points at it, so a client can open it."""
-        if self._draft.claimed and not self._task.artifact_uri:
-            self._task.artifact_uri = uris.from_path(self._draft.path)
-            self._engine._emit_change(self._task)
-
-    async def settle(self) -> None:
-        """Everything received is on disk (or failed to be, logged)."""
-        self._flush()
-        if self._last is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.shield(self._last)
