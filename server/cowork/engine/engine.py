@@ -68,7 +68,6 @@ ProgressListener = Callable[[Task, str, int | None], None]
 FindingsListener = Callable[[Path], None]  # told the workspace whose findings changed
 
 
-
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
