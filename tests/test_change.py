@@ -462,3 +462,23 @@ async def test_propose_a_change_opens_a_brief_whose_goal_the_task_takes(tmp_path
         check=True,
     ).stdout
     assert "patch pending on branch cowork/make-sub-subtract" in listed
+
+
+async def test_uncommitted_and_unsaved_work_is_carried_into_the_worktree_not_the_patch(
+    tmp_path: Path,
+) -> None:
+    root = project(tmp_path)
+    wip = OPS + "\n\ndef mul(a, b):\n    return a * b\n"
+    (root / "calc/ops.py").write_text(wip)  # uncommitted work on the file in context
+    with FakeAnthropic() as api:
+        api.script(answer(FIX))
+        session, done = await propose(root, api)
+        await stop_session(session)
+    assert done["state"] == "done", done["error"]
+    change = read_provenance(artifact_of(done))["change"]
+    tree = root / change["worktree"]
+    text = (tree / "calc/ops.py").read_text()
+    assert "def mul(a, b)" in text and "return a - b" in text  # the user's work, plus the edit
+    patch = git(tree, "diff", change["base"])
+    assert "+def mul" not in patch and "+    return a - b" in patch  # the patch: the edit only
+    assert (root / "calc/ops.py").read_text() == wip  # the user's tree: untouched

@@ -224,3 +224,74 @@ def test_feedback_written_after_the_provenance_block_counts_and_provenance_is_no
     draft, feedback = read_feedback(body)
     assert feedback.general == "Go deeper."
     assert draft == "# Summary\n\nThe answer.\n"
+
+
+async def test_a_revised_review_replaces_the_earlier_findings(tmp_path: Path) -> None:
+    from repos import commit, git, init_repo
+
+    root = init_repo(tmp_path / "shop")
+    commit(
+        root, "Prices", {"shop/__init__.py": "", "shop/prices.py": "def total(x):\n    return x\n"}
+    )
+    git(root, "checkout", "-q", "-b", "feature")
+    commit(root, "Debug", {"shop/prices.py": "def total(x):\n    breakpoint()\n    return x\n"})
+    first = {
+        "summary": "One.",
+        "findings": [
+            {
+                "path": "shop/prices.py",
+                "line": 2,
+                "end_line": None,
+                "severity": "warning",
+                "message": "A breakpoint is left in",
+                "detail": "",
+                "suggestion": None,
+            }
+        ],
+    }
+    second = {
+        "summary": "Two.",
+        "findings": [
+            {
+                "path": "shop/prices.py",
+                "line": 1,
+                "end_line": None,
+                "severity": "error",
+                "message": "total() returns its argument unchanged",
+                "detail": "",
+                "suggestion": None,
+            }
+        ],
+    }
+    prices = (root / "shop/prices.py").as_uri()
+    with FakeAnthropic() as api:
+        api.script(Reply(json=first), Reply(json=second))
+        env = server_env(ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=api.base_url)
+        session = await start_session(root, "visual_studio_code", env=env)
+        try:
+            started = await session.command("cowork.reviewChanges", {"base": "main"})
+            done = await session.wait_for(started["taskId"], "done", "failed")
+            await session.wait_until(
+                lambda: any(
+                    "breakpoint" in d.message for d in session.client.diagnostics.get(prices, [])
+                ),
+                "the first review's finding",
+            )
+            review = artifact_of(done)
+            review.write_text(review.read_text() + "\n## Feedback\n\nLook at what total returns.\n")
+            again = await session.command("cowork.reviseArtifact", {"uri": done["artifactUri"]})
+            revised = await session.wait_for(again["taskId"], "done", "failed")
+            shown = await session.wait_until(
+                lambda: [
+                    d.message
+                    for d in session.client.diagnostics.get(prices, [])
+                    if "returns" in d.message
+                ],
+                "the revision's finding",
+            )
+            now = [d.message for d in session.client.diagnostics.get(prices, [])]
+        finally:
+            await stop_session(session)
+    assert revised["state"] == "done" and revised["kind"] == "review"
+    assert shown == ["total() returns its argument unchanged"]
+    assert now == shown  # the earlier review's finding is replaced, not added to
