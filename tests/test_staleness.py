@@ -118,3 +118,15 @@ def test_tasks_recorded_before_sources_were_kept_are_read_once(repo: Path) -> No
     assert "tests/test_engine.py (gone)" in cowork(repo, "tasks").stdout
     artifact.write_text("no front matter any more\n")  # read once: recorded since
     assert "tests/test_engine.py (gone)" in cowork(repo, "tasks").stdout
+
+
+async def test_list_tasks_marks_stale_artifacts(session: Session, repo: Path) -> None:
+    started = await session.command(
+        "cowork.summarizeModule", {"uri": (repo / "pkg/engine.py").as_uri()}
+    )
+    done = await session.wait_for(started["taskId"], "done", "failed")
+    assert [t["stale"] for t in await session.command("cowork.listTasks")] == [False]
+    engine = repo / "pkg/engine.py"
+    engine.write_text(engine.read_text() + "\n# changed since\n")
+    listed = await session.command("cowork.listTasks")
+    assert [(t["taskId"], t["stale"]) for t in listed] == [(done["taskId"], True)]

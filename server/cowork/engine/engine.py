@@ -386,6 +386,25 @@ class TaskEngine:
             revision=revision.to_json(),
         )
 
+    async def records(self) -> list[dict[str, Any]]:
+        """Every task's record, with `stale`: whether a finished task's artifact was
+        built from files that changed since (from the task database; hashes only the
+        files whose size or time moved)."""
+        from cowork.engine import sources
+
+        out = []
+        for task in self.tasks():
+            record = task.to_record()
+            stale = False
+            if task.state is TaskState.DONE and task.artifact_uri:
+                root = Path(task.request.workspace)
+                store = await self._store(root)
+                artifact = uris.to_path(task.artifact_uri)
+                why = await self._db(sources.stale, store, root, task.task_id, artifact)
+                stale = bool(why)
+            out.append(record | {"stale": stale})
+        return out
+
     async def mark_reviewed(self, path: Path) -> Task:
         """Record that a person reviewed the artifact at `path`: `status: reviewed` (and
         who and when, from git's config) in its front matter and in its task's record."""

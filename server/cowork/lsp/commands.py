@@ -138,7 +138,7 @@ def register(server: CoworkServer) -> None:
     async def list_tasks(ls: CoworkServer, *args: Any) -> list[dict[str, Any]]:
         one_object("cowork.listTasks", args, optional=True)
         await ls.engine.loaded()
-        return [t.to_record() for t in ls.engine.tasks()]
+        return await ls.engine.records()
 
     @server.command("cowork.cancelTask")
     @clear_errors
