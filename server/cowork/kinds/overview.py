@@ -325,7 +325,4 @@ class Architecture:
         return Collected(pieces, "\n".join(out) + "\n")
 
 
-# Research lives in research.py; importable from here as before.
-from cowork.kinds.research import Research  # noqa: E402
-
-__all__ = ["Architecture", "Research"]
+__all__ = ["Architecture"]

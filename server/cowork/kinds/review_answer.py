@@ -4,9 +4,9 @@ is asked for or read (`findings`), since pydantic is slow to import."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Literal
 
-from cowork.kinds.findings import Severity
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class _FindingOut(BaseModel):
@@ -17,7 +17,7 @@ class _FindingOut(BaseModel):
     end_line: int | None = Field(
         description="The last line concerned (and replaced by the suggestion); null for one line."
     )
-    severity: Severity
+    severity: Literal["error", "warning", "information", "hint"]
     category: str | None = Field(
         default=None,
         description="A short kebab-case name for the kind of finding, such as "
