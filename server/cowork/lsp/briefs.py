@@ -11,7 +11,7 @@ from lsprotocol import types
 from cowork import artifacts, kinds, uris
 from cowork.brief import Brief
 from cowork.errors import InputError
-from cowork.lsp.commands import check_keys, clear_errors, one_object
+from cowork.lsp.commands import a_uri, check_keys, clear_errors, one_object
 from cowork.lsp.server import CoworkServer
 from cowork.lsp.settings import settled
 
@@ -94,11 +94,7 @@ def register(server: CoworkServer) -> None:
     @server.command("cowork.dispatchBrief")
     @clear_errors
     async def dispatch_brief(ls: CoworkServer, *args: Any) -> dict[str, str]:
-        arg = one_object("cowork.dispatchBrief", args)
-        check_keys("cowork.dispatchBrief", arg, frozenset({"uri"}))
-        uri = arg.get("uri")
-        if not isinstance(uri, str):
-            raise InputError('cowork.dispatchBrief needs {"uri": "file:///…/brief.md"}')
+        uri = a_uri("cowork.dispatchBrief", args, "file:///…/brief.md")
         path = uris.to_path(uri)
         root = ls.root_for(path)
         document = ls.workspace.text_documents.get(uri)

@@ -55,6 +55,17 @@ def an_id(command: str, args: tuple[Any, ...], key: str) -> str:
     return value
 
 
+def a_uri(command: str, args: tuple[Any, ...], example: str) -> str:
+    """The `uri` of `command`'s object argument (its only key); InputError otherwise,
+    showing `example` (what kind of file it names)."""
+    arg = one_object(command, args)
+    check_keys(command, arg, frozenset({"uri"}))
+    uri = arg.get("uri")
+    if not isinstance(uri, str) or not uri:
+        raise InputError(f'{command} needs {{"uri": "{example}"}}')
+    return uri
+
+
 def check_keys(command: str, arg: dict[str, Any], allowed: frozenset[str]) -> None:
     unknown = sorted(set(arg) - allowed)
     if unknown:

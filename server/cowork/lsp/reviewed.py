@@ -10,7 +10,7 @@ from lsprotocol import types
 
 from cowork import artifacts, uris
 from cowork.errors import InputError
-from cowork.lsp.commands import check_keys, clear_errors, one_object
+from cowork.lsp.commands import a_uri, clear_errors
 from cowork.lsp.server import CoworkServer
 
 COMMAND = "cowork.markReviewed"
@@ -39,11 +39,7 @@ def register(server: CoworkServer) -> None:
     @server.command(COMMAND)
     @clear_errors
     async def mark_reviewed(ls: CoworkServer, *args: Any) -> dict[str, Any]:
-        arg = one_object(COMMAND, args)
-        check_keys(COMMAND, arg, frozenset({"uri"}))
-        uri = arg.get("uri")
-        if not isinstance(uri, str):
-            raise InputError(f'{COMMAND} needs {{"uri": "file:///…/.cowork/artifacts/….md"}}')
+        uri = a_uri(COMMAND, args, "file:///…/.cowork/artifacts/….md")
         await ls.engine.loaded()
         task = await ls.engine.mark_reviewed(uris.to_path(uri))
         return task.to_record()

@@ -16,7 +16,7 @@ from lsprotocol import types
 
 from cowork import artifacts, uris
 from cowork.errors import InputError
-from cowork.lsp.commands import check_keys, clear_errors, one_object
+from cowork.lsp.commands import a_uri, clear_errors
 from cowork.lsp.server import CoworkServer
 from cowork.lsp.settings import settled
 from cowork.revision import version_diff
@@ -98,21 +98,12 @@ def register(server: CoworkServer) -> None:
     @server.command(DIFF)
     @clear_errors
     async def diff(ls: CoworkServer, *args: Any) -> dict[str, str]:
-        arg = one_object(DIFF, args)
-        check_keys(DIFF, arg, frozenset({"uri"}))
-        uri = arg.get("uri")
-        if not isinstance(uri, str):
-            raise InputError(f'{DIFF} needs {{"uri": "file:///…/.cowork/artifacts/…-v2.md"}}')
-        return await diff_versions(ls, uri)
+        return await diff_versions(ls, a_uri(DIFF, args, "file:///…/.cowork/artifacts/…-v2.md"))
 
     @server.command(COMMAND)
     @clear_errors
     async def revise(ls: CoworkServer, *args: Any) -> dict[str, str]:
-        arg = one_object(COMMAND, args)
-        check_keys(COMMAND, arg, frozenset({"uri"}))
-        uri = arg.get("uri")
-        if not isinstance(uri, str):
-            raise InputError(f'{COMMAND} needs {{"uri": "file:///…/.cowork/artifacts/….md"}}')
+        uri = a_uri(COMMAND, args, "file:///…/.cowork/artifacts/….md")
         path = uris.to_path(uri)
         document = ls.workspace.text_documents.get(uri)
         text = document.source if document is not None else None  # saved or not
