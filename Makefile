@@ -39,7 +39,7 @@ editor-deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq neovim >/dev/null; }
 
 pytest: $(STAMP) editor-deps
-	$(BIN)/python -m pytest tests -q
+	$(BIN)/python -m pytest tests -q -n 2
 
 test: lint typecheck pytest test-vscode
 

@@ -34,8 +34,17 @@ async def run(
     timeout or cancel. A command the shell cannot find (exit 127) is *not run*.
     `pidfile` holds the group's id while it runs, so that a server killed meanwhile
     can have the next one end it (`kill_leftover`)."""
-    proc = await asyncio.create_subprocess_shell(
-        command,
+    if pidfile is not None:
+        pidfile.parent.mkdir(parents=True, exist_ok=True)
+    # The shell writes its own pid before it runs the command, so a server killed at
+    # any moment after the start leaves the next one a pid file to end the group by.
+    script = 'echo $$ > "$1" && exec /bin/sh -c "$2"' if pidfile is not None else command
+    extra = ["cowork-tests", str(pidfile), command] if pidfile is not None else []
+    proc = await asyncio.create_subprocess_exec(
+        "/bin/sh",
+        "-c",
+        script,
+        *extra,
         cwd=cwd,
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
@@ -57,8 +66,6 @@ async def run(
     reader = asyncio.ensure_future(drain())
     timed_out = False
     try:
-        if pidfile is not None:  # inside the try: a cancel here still kills the group
-            await asyncio.to_thread(_write_pid, pidfile, proc.pid)
         try:
             await asyncio.wait_for(asyncio.shield(proc.wait()), timeout_s)
         except TimeoutError:
@@ -90,11 +97,6 @@ async def run(
     if code == 0:
         return Outcome("passed", "exit code 0", tail, log)
     return Outcome("failed", f"exit code {code}", tail, log)
-
-
-def _write_pid(pidfile: Path, pid: int) -> None:
-    pidfile.parent.mkdir(parents=True, exist_ok=True)
-    pidfile.write_text(str(pid))
 
 
 def kill_leftover(pidfile: Path, cwd: Path) -> bool:
