@@ -220,3 +220,14 @@ def test_sonnet_versions_are_parsed_as_numbers() -> None:
     assert sonnet_version("claude-sonnet-4-5-20250929") is None
     assert sonnet_version("claude-opus-5-5") is None
     assert sonnet_version("claude-sonnet-4-10") == (4, 10)  # compared as numbers: 4.10 > 4.9
+
+
+def test_changes_name_what_moved_and_from_where() -> None:
+    from cowork import config
+
+    old, _ = config.load()
+    new, _ = config.load(({"contextBudgetTokens": 1000}, "workspace/configuration"))
+    assert config.changes(old, new) == [
+        "  contextBudgetTokens: 1000 (workspace/configuration), was 60000"
+    ]
+    assert config.changes(new, new) == []

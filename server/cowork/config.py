@@ -239,6 +239,18 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
+def changes(old: Settings, new: Settings) -> list[str]:
+    """One line per public key whose value differs, as `describe` writes it plus what it
+    was: what a person looks for after editing a setting (the table is long)."""
+    out = []
+    for key, (name, _) in _FIELDS.items():
+        before, after = getattr(old, name), getattr(new, name)
+        if before != after:
+            where = new.sources.get(key, "default")
+            out.append(f"  {key}: {_shown(after)} ({where}), was {_shown(before)}")
+    return out
+
+
 def describe(settings: Settings, env: Mapping[str, str] | None = None) -> str:
     """The settings in effect, one line per public key with where its value came from.
 

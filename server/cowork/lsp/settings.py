@@ -116,6 +116,9 @@ async def apply_settings(ls: CoworkServer, pushed: Any = None) -> None:
             ls.window_show_message(
                 types.ShowMessageParams(type=types.MessageType.Warning, message=message)
             )
+        changed = config.changes(ls.settings, settings)
+        if changed:  # last, where a log view that follows its end shows it
+            described.append("changed:\n" + "\n".join(changed))
         ls.window_log_message(
             types.LogMessageParams(type=types.MessageType.Info, message="\n".join(described))
         )
