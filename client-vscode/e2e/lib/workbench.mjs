@@ -63,9 +63,21 @@ export class Workbench {
   }
 
   async runCommand(label) {
-    await this.page.keyboard.press('F1');
-    const input = await visible(this.page.locator('.quick-input-widget input'), 'the command palette');
-    await input.fill(`>${label}`);
+    // A view that re-renders (the tasks view while a task runs) can take the focus and
+    // close the palette between opening it and typing: open it again, as a person would.
+    for (let attempt = 1; ; attempt += 1) {
+      await this.page.keyboard.press('F1');
+      const input = await visible(this.page.locator('.quick-input-widget input'), 'the command palette');
+      try {
+        await input.fill(`>${label}`, { timeout: 5_000 });
+        break;
+      } catch (error) {
+        if (attempt === 3) {
+          throw error;
+        }
+        await this.page.keyboard.press('Escape');
+      }
+    }
     // Enter picks the focused row: wait until that is the command, not a stale one.
     const row = this.page.locator('.quick-input-widget .monaco-list-row.focused', { hasText: label });
     await visible(row, `"${label}" as the first match in the command palette`);
