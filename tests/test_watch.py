@@ -232,6 +232,9 @@ class WatchedWorkspace(RuleBasedStateMachine):
 
     @rule(folder=FOLDERS, name=NAMES, text=TEXTS)
     def write_file(self, folder: str, name: str, text: str) -> None:
+        path = self.root / folder / name
+        if path.is_dir():  # a folder, or a link to one, by that name: not a file to write
+            return
         write(self.root, {f"{folder}/{name}" if folder else name: text})
 
     @rule(folder=FOLDERS, name=NAMES)
