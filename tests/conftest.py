@@ -8,6 +8,7 @@ import itertools
 import os
 import shutil
 import sqlite3
+import subprocess
 import sys
 import tempfile
 from collections.abc import AsyncIterator, Callable
@@ -215,6 +216,21 @@ async def stop_session(session: Session) -> None:
         await asyncio.wait_for(session.client.shutdown_session(), WAIT)
     else:
         await session.client.stop()
+
+
+def cowork(
+    cwd: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`cowork ARGS…` run in `cwd` as a user would, without any real API key."""
+    return subprocess.run(
+        [sys.executable, "-m", "cowork", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env or server_env(),
+        timeout=120,
+        check=False,
+    )
 
 
 def without_show_document(editor: str) -> types.ClientCapabilities:

@@ -4,24 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
-from conftest import server_env
+from conftest import cowork
 from cowork.artifacts import read_provenance
 from repos import commit, git
-
-
-def cowork(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cowork", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=server_env(),
-        timeout=120,
-    )
 
 
 def test_run_summarize_prints_the_artifact_path(repo: Path) -> None:

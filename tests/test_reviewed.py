@@ -3,27 +3,13 @@ that lists drafts says so (front matter, task record, listTasks, the CLI)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 from lsprotocol import types
 
-from conftest import artifact_of, server_env, start_session, stop_session
+from conftest import artifact_of, cowork, start_session, stop_session
 from cowork.artifacts import read_provenance
 from repos import git
-
-
-def cowork(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cowork", *args],
-        cwd=repo,
-        env=server_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 async def test_mark_as_reviewed_round_trips(repo: Path) -> None:

@@ -7,15 +7,13 @@ the refusal of an artifact without feedback, and the offline provider.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from lsprotocol import types
 
-from conftest import Session, artifact_of, server_env, start_session, stop_session
+from conftest import Session, artifact_of, cowork, server_env, start_session, stop_session
 from cowork.artifacts import read_provenance
 from cowork.revision import NO_FEEDBACK, read_feedback
 from fakeapi import FakeAnthropic, Reply
@@ -179,18 +177,6 @@ async def test_an_artifact_without_feedback_is_refused_and_the_server_goes_on(
 
 
 # -- the CLI, offline ---------------------------------------------------------------------
-
-
-def cowork(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cowork", *args],
-        cwd=repo,
-        env=server_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def test_the_cli_revises_offline_and_lists_the_feedback_it_cannot_act_on(repo: Path) -> None:

@@ -8,8 +8,7 @@ from pathlib import Path
 
 from lsprotocol import types
 
-from conftest import Session
-from test_cli import cowork
+from conftest import Session, cowork
 
 
 def stale_messages(session: Session, uri: str) -> list[str] | None:
