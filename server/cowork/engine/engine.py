@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from cowork import artifacts, kinds, providers, uris
+from cowork import artifacts, kinds, providers, templates, uris
 from cowork.brief import Brief
 from cowork.config import Settings
 from cowork.context.budget import LocalEstimator, ScaledEstimator
@@ -582,7 +582,9 @@ class TaskEngine:
             brief = (
                 Brief(**prov.brief_args(task.request.brief))
                 if task.request.brief
-                else spec.default_brief(task.request.params, root)
+                else await asyncio.to_thread(
+                    templates.apply, spec.default_brief(task.request.params, root), root
+                )
             )
             if task.kind == "review":
                 brief = await self._with_dismissed(brief, root)

@@ -8,7 +8,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from cowork import artifacts, kinds, uris
+from cowork import artifacts, kinds, templates, uris
 from cowork.brief import Brief
 from cowork.errors import InputError
 from cowork.lsp.commands import a_uri, check_keys, clear_errors, one_object
@@ -34,6 +34,7 @@ def _brief_params(kind: str, uri_list: list[str]) -> dict[str, Any]:
 
 
 def _write_brief(root: Path, brief: Brief, name: str, add_uris: list[str]) -> Path:
+    brief = templates.apply(brief, root)  # the team's template for the kind, if any
     folder = artifacts.cowork_dir(root) / "briefs"
     folder.mkdir(exist_ok=True)
     path = folder / f"{name}.md"
