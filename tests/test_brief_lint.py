@@ -201,3 +201,28 @@ def test_the_briefs_cowork_writes_lint_clean(repo: Path) -> None:
         brief = spec.default_brief(spec.validate(params, repo), repo)
         found = [i for i in lint(brief.to_markdown(), repo) if i.severity != "information"]
         assert found == [], (kind, found)
+
+
+def test_exploratory_debugging_or_an_open_decision_suggests_a_synchronous_session(
+    repo: Path,
+) -> None:
+    from cowork.brieflint import lint
+
+    def brief(kind: str, goal: str) -> str:
+        target = (repo / "pkg/engine.py").as_uri()
+        extra = "question: Which queue?\n" if kind == "research" else f"uri: {target}\n"
+        return (
+            f"---\nkind: {kind}\n{extra}---\n# B\n\n## Goal\n\n{goal}\n\n## Context\n\n- pkg/engine.py\n\n"
+            "## Output format\n\nA list.\n\n## Out of scope\n\nStyle.\n"
+        )
+
+    def codes(kind: str, goal: str) -> list[str]:
+        return [i.code for i in lint(brief(kind, goal), repo)]
+
+    debugging = "Figure out why the engine drops the second job when two arrive at once."
+    deciding = "Decide whether we should move the job queue from SQLite to Redis this quarter."
+    plain = "List the public functions of the engine with one line each, for the onboarding doc."
+    assert "brief-synchronous" in codes("summarize", debugging)
+    assert "brief-synchronous" in codes("summarize", deciding)
+    assert "brief-synchronous" not in codes("summarize", plain)
+    assert "brief-synchronous" not in codes("research", deciding)  # weighing is research's job

@@ -26,6 +26,13 @@ _VAGUE = re.compile(
     re.I,
 )
 _PLACEHOLDER = re.compile(r"\((write|say|put)\b[^)]*\bhere\)", re.I)
+# Goals a hand-off serves badly: chasing a bug step by step, or a decision still open.
+_SYNCHRONOUS = re.compile(
+    r"\b(why (does|do|is|are|did)|figure out (why|what)|track down|debug(ging)?|"
+    r"root cause|what'?s (wrong|going on)|reproduce|should we|decide (whether|if|how)|"
+    r"what (is|would be) the best (way|approach))\b",
+    re.I,
+)
 _ENOUGH_WORDS = 8
 # A Context item that names a file or folder: no spaces, and a slash or an extension.
 _PATH = re.compile(r"^[^\s:]+(/[^\s]*|\.[A-Za-z0-9]+)$")
@@ -70,6 +77,17 @@ def lint(text: str, root: Path) -> list[BriefIssue]:
                 "brief-vague-goal",
                 "Vague goal: say what you want to know or decide, and what done looks like "
                 "(e.g. 'List the risks of moving sessions to Redis, for Friday's review').",
+            )
+        )
+    if brief.kind != "research" and _SYNCHRONOUS.search(brief.goal):
+        issues.append(
+            BriefIssue(
+                goal_line,
+                "information",
+                "brief-synchronous",
+                "This reads like exploratory debugging or a decision still open: that goes "
+                "better in a synchronous session (pairing, a call) than as a hand-off. Hand "
+                "off a well-defined part of it, or weigh the options with a research brief.",
             )
         )
     for rel, n in _context_entries(lines):
