@@ -24,6 +24,7 @@ from cowork.context.privacy import Exclusions
 from cowork.engine.change_flow import Pending, state_file
 from cowork.errors import InputError
 from cowork.lsp.commands import an_id, clear_errors
+from cowork.lsp.documents import TOP, open_artifact
 from cowork.lsp.server import CoworkServer
 
 APPLY, DISCARD = "cowork.applyChange", "cowork.discardChange"
@@ -140,33 +141,27 @@ async def apply(ls: CoworkServer, task_id: str) -> dict[str, Any]:
 
 def lenses(ls: CoworkServer, uri: str) -> list[types.CodeLens]:
     """On a change's artifact while its patch is pending: apply, the branch, discard."""
-    if not uri.startswith("file:"):
+    opened = open_artifact(ls, uri)
+    if opened is None:
         return []
-    document = ls.workspace.text_documents.get(uri)
-    if document is None:
-        return []
-    head = document.source[:4000]
+    root, text = opened
+    head = text[:4000]
     found = _TASK_ID.search(head)
     if found is None or not _KIND_CHANGE.search(head):
         return []
-    try:
-        root = artifacts.artifact_root(uris.to_path(uri))
-    except InputError:
-        return []
     task_id = found.group(1)
-    if root is None or not state_file(root, task_id).exists():
+    if not state_file(root, task_id).exists():
         return []
-    top = types.Range(types.Position(0, 0), types.Position(0, 0))
     arg = [{"taskId": task_id}]
     return [
         types.CodeLens(
-            range=top, command=types.Command("✓ Apply to working tree", APPLY, arguments=arg)
+            range=TOP, command=types.Command("✓ Apply to working tree", APPLY, arguments=arg)
         ),
         types.CodeLens(
-            range=top,
+            range=TOP,
             command=types.Command(f"⎇ .cowork/worktrees/{task_id}", ""),  # the branch, as text
         ),
-        types.CodeLens(range=top, command=types.Command("✗ Discard", DISCARD, arguments=arg)),
+        types.CodeLens(range=TOP, command=types.Command("✗ Discard", DISCARD, arguments=arg)),
     ]
 
 

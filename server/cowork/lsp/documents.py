@@ -10,9 +10,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from lsprotocol import types
 
+from cowork import artifacts, uris
+from cowork.errors import InputError
 from cowork.lsp.server import CoworkServer
 
 log = logging.getLogger(__name__)
@@ -29,6 +32,24 @@ class Documents:
     closed: list[Listener] = field(default_factory=list)
     # pygls keeps one code lens handler too: each feature adds its lenses here.
     lenses: list[LensProvider] = field(default_factory=list)
+
+
+TOP = types.Range(types.Position(0, 0), types.Position(0, 0))  # where a document's lenses go
+
+
+def open_artifact(server: CoworkServer, uri: str) -> tuple[Path, str] | None:
+    """(its workspace folder, its text as the editor has it) when `uri` is an artifact
+    open in the editor; None otherwise. Cheap: asked on every code lens request."""
+    if not uri.startswith("file:"):
+        return None
+    document = server.workspace.text_documents.get(uri)
+    if document is None:
+        return None
+    try:
+        root = artifacts.artifact_root(uris.to_path(uri))
+    except InputError:
+        return None
+    return (root, document.source) if root is not None else None
 
 
 def _tell(listeners: list[Listener], uri: str) -> None:

@@ -8,9 +8,9 @@ from typing import Any
 
 from lsprotocol import types
 
-from cowork import artifacts, uris
-from cowork.errors import InputError
+from cowork import uris
 from cowork.lsp.commands import a_uri, clear_errors
+from cowork.lsp.documents import TOP, open_artifact
 from cowork.lsp.server import CoworkServer
 
 COMMAND = "cowork.markReviewed"
@@ -18,19 +18,11 @@ _DRAFT = re.compile(r"\A---\n(?:.*\n)*?status:\s*draft\s*\n", re.M)
 
 
 def lenses(server: CoworkServer, uri: str) -> list[types.CodeLens]:
-    if not uri.startswith("file:"):
+    found = open_artifact(server, uri)
+    if found is None or not _DRAFT.match(found[1][:2000]):
         return []
-    document = server.workspace.text_documents.get(uri)
-    if document is None or not _DRAFT.match(document.source[:2000]):
-        return []
-    try:
-        if artifacts.artifact_root(uris.to_path(uri)) is None:
-            return []
-    except InputError:
-        return []
-    top = types.Range(types.Position(0, 0), types.Position(0, 0))
     mark = types.Command("✓ Mark as reviewed", COMMAND, arguments=[{"uri": uri}])
-    return [types.CodeLens(range=top, command=mark)]
+    return [types.CodeLens(range=TOP, command=mark)]
 
 
 def register(server: CoworkServer) -> None:

@@ -17,6 +17,7 @@ from lsprotocol import types
 from cowork import artifacts, uris
 from cowork.errors import InputError
 from cowork.lsp.commands import a_uri, clear_errors
+from cowork.lsp.documents import TOP, open_artifact
 from cowork.lsp.server import CoworkServer
 from cowork.lsp.settings import settled
 from cowork.revision import version_diff
@@ -30,28 +31,20 @@ _HAS_FEEDBACK = re.compile(r"^(##\s+Feedback\s*$|>\s*cowork:)", re.I | re.M)
 
 def lenses(server: CoworkServer, uri: str) -> list[types.CodeLens]:
     """On an artifact: *Revise with this feedback* once it has some, else how to give it."""
-    if not uri.startswith("file:"):
+    found = open_artifact(server, uri)
+    if found is None:
         return []
-    try:
-        path = uris.to_path(uri)
-    except InputError:
-        return []
-    if artifacts.artifact_root(path) is None:
-        return []
-    document = server.workspace.text_documents.get(uri)
-    if document is None:
-        return []
-    top = types.Range(types.Position(0, 0), types.Position(0, 0))
-    if _HAS_FEEDBACK.search(document.source):
+    text = found[1]
+    if _HAS_FEEDBACK.search(text):
         command = types.Command("✎ Revise with this feedback", COMMAND, arguments=[{"uri": uri}])
     else:  # a lens without a command is shown as text
         command = types.Command("✎ To revise: add a '## Feedback' section or '> cowork:' notes", "")
-    out = [types.CodeLens(range=top, command=command)]
-    if _REVISES.search(document.source[:4000]):
+    out = [types.CodeLens(range=TOP, command=command)]
+    if _REVISES.search(text[:4000]):
         compare = types.Command(
             "⇄ Compare with the previous version", DIFF, arguments=[{"uri": uri}]
         )
-        out.append(types.CodeLens(range=top, command=compare))
+        out.append(types.CodeLens(range=TOP, command=compare))
     return out
 
 
