@@ -106,6 +106,14 @@ async def propose(
     return session, done
 
 
+def hanging_tests(tmp_path: Path) -> tuple[Path, str]:
+    """A FIFO and a test command that writes its pid into it, then hangs: reading the
+    FIFO waits, without sleeping, until the tests have started."""
+    fifo = tmp_path / "started"
+    os.mkfifo(fifo)
+    return fifo, f"sh -c 'echo $$ > {fifo}; exec sleep 600'"
+
+
 def running(pid: int) -> bool:
     """Whether `pid` is a live process (a zombie waiting to be reaped is not)."""
     try:
@@ -230,9 +238,7 @@ async def test_cancel_while_the_tests_run_kills_them_and_leaves_no_worktree(
     tmp_path: Path,
 ) -> None:
     root = project(tmp_path)
-    fifo = tmp_path / "started"
-    os.mkfifo(fifo)
-    command = f"sh -c 'echo $$ > {fifo}; exec sleep 600'"
+    fifo, command = hanging_tests(tmp_path)
     with FakeAnthropic() as api:
         api.script(answer(FIX))
         env = server_env(ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=api.base_url)
@@ -357,9 +363,7 @@ async def test_a_server_killed_mid_task_leaves_no_orphan_and_the_change_is_rerun
     tmp_path: Path,
 ) -> None:
     root = project(tmp_path)
-    fifo = tmp_path / "started"
-    os.mkfifo(fifo)
-    hanging = f"sh -c 'echo $$ > {fifo}; exec sleep 600'"
+    fifo, hanging = hanging_tests(tmp_path)
     with FakeAnthropic() as api:
         api.script(answer(FIX), answer(FIX))
         env = server_env(ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=api.base_url)
