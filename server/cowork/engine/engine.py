@@ -107,6 +107,7 @@ class TaskEngine:
         self._ask_batch: batches.BatchQuestion | None = None
         self._ask_cost: costcap.CostQuestion | None = None
         self._overlays: dict[str, dict[str, str]] = {}
+        self._stale: dict[str, bool] = {}  # a finished task's artifact, as last judged
         self._waiters: dict[str, list[asyncio.Future[Task]]] = {}
         self._change_listeners: list[ChangeListener] = []
         self._findings_listeners: list[FindingsListener] = []
@@ -115,6 +116,11 @@ class TaskEngine:
         # Set once the driver has loaded (and resumed) the workspaces' past tasks;
         # until then a query would wrongly answer "no such task".
         self._loaded = asyncio.Event()
+
+    def start_workers(self) -> None:
+        """Start the gathering workers in the background (a server does it at once, so
+        that its first task does not wait for them, and its event loop never does)."""
+        self._gatherer.start()
 
     # -- review findings -----------------------------------------------------------
 
@@ -167,6 +173,7 @@ class TaskEngine:
         if provenance is not None:  # `cowork tasks` judges staleness from these
             store = await self._store(root)
             await self._db(store.record_sources, task.task_id, from_provenance(provenance))
+            await self._judge_stale(task, root)  # edited while the model wrote?
         if task.kind == "review":  # a review that found nothing clears the previous one's
             store = await self._store(root)
             found = await self._not_dismissed(store, root, found)
@@ -390,20 +397,27 @@ class TaskEngine:
         """Every task's record, with `stale`: whether a finished task's artifact was
         built from files that changed since (from the task database; hashes only the
         files whose size or time moved)."""
-        from cowork.engine import sources
-
         out = []
         for task in self.tasks():
-            record = task.to_record()
-            stale = False
-            if task.state is TaskState.DONE and task.artifact_uri:
-                root = Path(task.request.workspace)
-                store = await self._store(root)
-                artifact = uris.to_path(task.artifact_uri)
-                why = await self._db(sources.stale, store, root, task.task_id, artifact)
-                stale = bool(why)
-            out.append(record | {"stale": stale})
+            if task.state is TaskState.DONE:
+                await self._judge_stale(task, Path(task.request.workspace))
+            out.append(self.record(task))
         return out
+
+    def record(self, task: Task) -> dict[str, Any]:
+        """The task's record with `stale` as last judged (when it finished, was marked
+        reviewed, or was listed): what `cowork/taskChanged` carries."""
+        stale = task.state is TaskState.DONE and self._stale.get(task.task_id, False)
+        return task.to_record() | {"stale": stale}
+
+    async def _judge_stale(self, task: Task, root: Path) -> None:
+        from cowork.engine import sources
+
+        if task.artifact_uri:
+            store = await self._store(root)
+            artifact = uris.to_path(task.artifact_uri)
+            why = await self._db(sources.stale, store, root, task.task_id, artifact)
+            self._stale[task.task_id] = bool(why)
 
     async def mark_reviewed(self, path: Path) -> Task:
         """Record that a person reviewed the artifact at `path`: `status: reviewed` (and
@@ -428,6 +442,7 @@ class TaskEngine:
             raise InputError(f"{path.name} has no front matter to mark")
         task.reviewed = {"by": who, "at": at}
         await self._save(task, f"marked reviewed by {who}")
+        await self._judge_stale(task, root)
         self._emit_change(task)
         return task
 
@@ -643,7 +658,8 @@ class TaskEngine:
                 )
                 extra = {"change": change} if change else {}
             else:
-                body, found = finish_answer(
+                body, found = await asyncio.to_thread(
+                    finish_answer,
                     task.kind,
                     completion.provider == "offline",
                     completion.text,
@@ -652,10 +668,9 @@ class TaskEngine:
                     continuations=completion.continuations,
                 )
             self._emit_progress(task, "Writing the artifact", 95)
-            provenance = (
-                prov.completed(prov.provenance(task, brief, gathered), completion, now()) | extra
+            provenance, content = await asyncio.to_thread(
+                prov.artifact, task, brief, gathered, completion, now(), body, extra
             )
-            content = artifacts.render(provenance, body)
             written = await _uninterruptible(
                 self._loop.run_in_executor(writer, draft.finish, content)
             )
@@ -724,7 +739,7 @@ class TaskEngine:
             root=Path(task.request.workspace),
             params=task.request.params,
             overlays=self._overlays.get(task.task_id, {}),
-            request=self._request(task, brief, gathered, settings),
+            request=await asyncio.to_thread(self._request, task, brief, gathered, settings),
             completion=completion,
             generate=lambda request: provider.generate(request, quiet),
             settings=settings,
@@ -780,14 +795,14 @@ class TaskEngine:
         factor = 1.0
         for _ in range(3):
             request = GenerationRequest(
-                prompt=build_prompt(brief, gathered, revision),
+                prompt=await asyncio.to_thread(build_prompt, brief, gathered, revision),
                 model=settings.model,
                 offline_report=gathered.offline_report,
             )
             counted = await provider.count_tokens(request)
             if counted is None or counted <= gathered.budget:
                 return gathered
-            estimated = LocalEstimator().count(request.prompt.as_text())
+            estimated = await asyncio.to_thread(LocalEstimator().count, request.prompt.as_text())
             # The real tokens per estimated token, with a margin; never less than before.
             factor = max(factor * 1.05, counted / max(1, estimated) * 1.05)
             scaled = ScaledEstimator(LocalEstimator(), factor)
@@ -811,7 +826,7 @@ class TaskEngine:
         stream = Stream(
             self._loop, self._emit_progress, self._emit_change, task, provider.name, draft, writer
         )
-        request = self._request(task, brief, gathered, settings)
+        request = await asyncio.to_thread(self._request, task, brief, gathered, settings)
         try:
             return await provider.generate(request, stream)
         finally:
@@ -830,7 +845,7 @@ class TaskEngine:
         """Send the task as a batch, keep what is needed to finish it, and start waiting."""
         self._emit_progress(task, f"Submitting to the {provider.name} batch API", 40)
         request = GenerationRequest(
-            prompt=build_prompt(brief, gathered, prov.task_revision(task)),
+            prompt=await asyncio.to_thread(build_prompt, brief, gathered, prov.task_revision(task)),
             model=settings.model,
             offline_report=gathered.offline_report,
             output_schema=schema_for(task.kind),
@@ -918,9 +933,11 @@ class TaskEngine:
             )
             ended = True
             self._emit_progress(task, "Writing the artifact", 95)
-            body, found = finish_answer(task.kind, False, completion.text, [], cut=completion.cut)
+            body, found = await asyncio.to_thread(
+                finish_answer, task.kind, False, completion.text, [], cut=completion.cut
+            )
             provenance = prov.completed(wait.provenance, completion, now()) | {"batch": batch_id}
-            content = artifacts.render(provenance, body)
+            content = await asyncio.to_thread(artifacts.render, provenance, body)
             draft = await asyncio.to_thread(prov.draft_for, Path(task.request.workspace), task)
             written = await _uninterruptible(asyncio.to_thread(draft.finish, content))
             task.batch = None

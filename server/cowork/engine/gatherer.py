@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import multiprocessing
 import os
 import threading
 import time
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -34,6 +35,8 @@ from cowork.kinds.workspace_map import map_piece
 from cowork.processes import pid_alive
 
 _SERVER_POLL_S = 0.5
+
+log = logging.getLogger(__name__)
 
 
 class CancelFlag:
@@ -199,36 +202,84 @@ def _init_worker(server: int) -> None:
     ).start()
 
 
+def _noop() -> int:
+    return os.getpid()
+
+
 class Gatherer:
-    """Runs a kind's gather step off the event loop."""
+    """Runs a kind's gather step off the event loop.
+
+    Launching worker processes blocks whoever launches them: the first one waits
+    for the forkserver to start and import the gathering code (hundreds of ms),
+    each later one for a fork and a round trip. `start` does all of that on a
+    thread of its own, launching every worker at once, so the event loop never
+    waits for a process to start; a gathering asked for meanwhile awaits the pool.
+    """
 
     def __init__(self, *, processes: bool, workers: int) -> None:
         self._processes = processes
         self._workers = max(1, workers)
-        self._pool: Executor | None = None
+        self._ready: Future[Executor] | None = None
+        self._closed = False
 
-    def _executor(self) -> Executor:
-        if self._pool is None:
-            if self._processes:
-                context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload(["cowork.engine.gatherer"])
-                self._pool = ProcessPoolExecutor(
-                    self._workers,
-                    mp_context=context,
-                    initializer=_init_worker,
-                    initargs=(os.getpid(),),
-                )
-            else:
-                self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="cowork-gather")
-        return self._pool
+    def start(self) -> None:
+        """Start the pool in the background, if it is not started yet (non-blocking)."""
+        if self._ready is not None:
+            return
+        ready: Future[Executor] = Future()
+        ready.set_running_or_notify_cancel()  # nobody may cancel it: it is shared
+        self._ready = ready
+        if not self._processes:  # threads start in no time, and on demand
+            ready.set_result(ThreadPoolExecutor(self._workers, thread_name_prefix="cowork-gather"))
+            return
+        threading.Thread(
+            target=self._launch, args=(ready,), daemon=True, name="cowork-pool-start"
+        ).start()
+
+    def _launch(self, ready: Future[Executor]) -> None:
+        try:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["cowork.engine.gatherer"])
+            pool = ProcessPoolExecutor(
+                self._workers,
+                mp_context=context,
+                initializer=_init_worker,
+                initargs=(os.getpid(),),
+            )
+            # One call per worker before any has finished: each submit finds no idle
+            # worker and launches one, so no later submit (on the loop) launches any.
+            for started in [pool.submit(_noop) for _ in range(self._workers)]:
+                started.result()
+        except BaseException as exc:
+            ready.set_exception(exc)
+            return
+        ready.set_result(pool)
+        if self._closed:  # the server stopped while the pool was starting
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    async def _pool(self) -> tuple[Future[Executor], Executor]:
+        self.start()
+        ready = self._ready
+        assert ready is not None
+        try:
+            return ready, await asyncio.wrap_future(ready)
+        except Exception as exc:
+            if self._ready is ready:
+                self._ready = None  # try again next time
+            log.error("the context gatherer processes did not start", exc_info=exc)
+            raise TaskFailure(
+                f"the context gatherer processes did not start ({type(exc).__name__}: {exc}); "
+                "run the task again"
+            ) from None
 
     async def gather(self, kind: str, request: GatherRequest) -> Gathered:
         """Run `kind`'s gather step. If the caller is cancelled meanwhile, the work
         elsewhere is told through `request.cancelled` (a CancelFlag), whose marker
         is removed once that work has ended."""
-        future = self._executor().submit(run_gather, kind, request)
+        ready, pool = await self._pool()
         flag = request.cancelled
         try:
+            future = pool.submit(run_gather, kind, request)
             return await asyncio.wrap_future(future)
         except asyncio.CancelledError:
             if isinstance(flag, CancelFlag) and not future.done():
@@ -236,11 +287,17 @@ class Gatherer:
                 future.add_done_callback(lambda _: flag.clear())  # runs at once if done by now
             raise
         except BrokenProcessPool:
-            # A worker died (killed, out of memory): start a fresh pool next time.
-            self._pool = None
+            # A worker died (killed, out of memory): a fresh pool starts now.
+            if self._ready is ready:
+                self._ready = None
+                pool.shutdown(wait=False, cancel_futures=True)
+                if not self._closed:
+                    self.start()
             raise TaskFailure("the context gatherer process died; run the task again") from None
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+        """Stop the pool (once started, if it is still starting)."""
+        self._closed = True
+        ready, self._ready = self._ready, None
+        if ready is not None and ready.done() and ready.exception() is None:
+            ready.result().shutdown(wait=False, cancel_futures=True)

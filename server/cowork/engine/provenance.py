@@ -87,6 +87,21 @@ def completed(provenance: dict[str, Any], completion: Completion, finished: str)
     }
 
 
+def artifact(
+    task: Task,
+    brief: Brief,
+    gathered: Gathered,
+    completion: Completion,
+    finished: str,
+    body: str,
+    extra: dict[str, Any] | None = None,
+) -> tuple[dict[str, Any], str]:
+    """(the provenance, the artifact's text) of a finished answer. As long as the
+    context (a YAML record of every file): call it off the event loop."""
+    record = completed(provenance(task, brief, gathered), completion, finished) | (extra or {})
+    return record, artifacts.render(record, body)
+
+
 def text_of(path: Path) -> str | None:
     """A file's text, None when it cannot be read (a finding's lines are then unknown)."""
     try:

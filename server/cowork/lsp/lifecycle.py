@@ -24,6 +24,7 @@ def register(server: CoworkServer) -> None:
     @server.feature(types.INITIALIZED)
     async def on_initialized(ls: CoworkServer, params: types.InitializedParams) -> None:
         engine = ls.start_engine()
+        engine.start_workers()
         try:
             await apply_settings(ls)
             for root in ls.workspace_roots():

@@ -48,7 +48,7 @@ class TaskProgress:
     # -- engine listeners (called on the loop) -----------------------------------
 
     def on_change(self, task: Task) -> None:
-        self.server.protocol.notify(TASK_CHANGED, task.to_record())
+        self.server.protocol.notify(TASK_CHANGED, self.server.engine.record(task))
         if task.state in (TaskState.QUEUED, TaskState.RUNNING):
             channel = self._channel(task)
             if channel is not None and task.state is TaskState.RUNNING:

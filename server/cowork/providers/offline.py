@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from cowork.engine.model import Usage
+from cowork.kinds.prompt import fence as fence_for
 from cowork.providers.base import Completion, GenerationRequest, TextSink
 
 NOTICE = (
@@ -15,14 +16,6 @@ NOTICE = (
 )
 
 OFFLINE_MODEL = "cowork-offline"
-
-
-def _fence(text: str) -> str:
-    best = run = 0
-    for ch in text:
-        run = run + 1 if ch == "`" else 0
-        best = max(best, run)
-    return "`" * max(3, best + 1)
 
 
 def _appendix(request: GenerationRequest) -> str:
@@ -40,12 +33,16 @@ def _appendix(request: GenerationRequest) -> str:
     for title, text in sections:
         if not text:
             continue
-        fence = _fence(text)
+        fence = fence_for(text)
         out.append(
             f"\n<details><summary>{title} ({len(text):,} characters)</summary>\n\n"
             f"{fence}text\n{text.rstrip()}\n{fence}\n\n</details>\n"
         )
     return "".join(out)
+
+
+def _answer(request: GenerationRequest) -> str:
+    return f"{NOTICE}\n\n{request.offline_report.rstrip()}\n{_appendix(request)}"
 
 
 class OfflineProvider:
@@ -59,7 +56,8 @@ class OfflineProvider:
         return None  # nothing is sent, so the local estimate is all there is
 
     async def generate(self, request: GenerationRequest, sink: TextSink) -> Completion:
-        text = f"{NOTICE}\n\n{request.offline_report.rstrip()}\n{_appendix(request)}"
+        # As long as the context: built off the event loop.
+        text = await asyncio.to_thread(_answer, request)
         step = max(1, len(text) // self._chunks + 1)
         for start in range(0, len(text), step):
             if self._delay:
