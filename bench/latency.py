@@ -439,7 +439,15 @@ async def churn_phase(
     await churner.start()
     ended_before = len(load.finished_at)
     began = time.perf_counter()
-    samples = await measure(client, uri, args.samples, load, gap_s)
+    samples = await measure_until(
+        client,
+        uri,
+        load,
+        gap_s,
+        lambda s: (
+            len(s.ms) >= args.samples and len(load.finished_at) - ended_before >= args.finishes
+        ),
+    )
     took = time.perf_counter() - began
     ended = len(load.finished_at) - ended_before
     await churner.stop()
@@ -705,6 +713,12 @@ def main(argv: list[str] | None = None) -> int:
         default=600,
         help="offlineDelayMs of the quick tasks of the finishing phase (600: with 3 tasks, "
         "one ends every ~200 ms)",
+    )
+    p.add_argument(
+        "--finishes",
+        type=int,
+        default=15,
+        help="the finishing phase lasts until at least this many tasks ended (15)",
     )
     p.add_argument(
         "--gap-ms",

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from urllib.parse import unquote, urlparse
-from urllib.request import url2pathname
 
 from cowork.errors import InputError
+
+# What urllib.request.url2pathname is, without importing urllib.request (and with it
+# http, email and ssl: a fifth of the server's start-up before `initialize`).
+if os.name == "nt":
+    from nturl2path import url2pathname
+else:
+
+    def url2pathname(url: str) -> str:
+        return unquote(url)
 
 
 def to_path(value: str) -> Path:

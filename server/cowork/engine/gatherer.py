@@ -35,6 +35,7 @@ from cowork.kinds.workspace_map import map_piece
 from cowork.processes import pid_alive
 
 _SERVER_POLL_S = 0.5
+NICE = 10  # the gathering processes' niceness
 
 log = logging.getLogger(__name__)
 
@@ -193,10 +194,16 @@ def _exit_with_server(server: int) -> None:
     os._exit(0)
 
 
+def _yield_cpu() -> None:
+    """Background work yields the CPU to the editor and the server's event loop: this
+    thread (Linux: niceness is per thread) and what it forks run at nice 10 or lower."""
+    with contextlib.suppress(OSError, AttributeError):  # AttributeError: no setpriority
+        me = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, me, max(NICE, os.getpriority(os.PRIO_PROCESS, me)))
+
+
 def _init_worker(server: int) -> None:
-    # Background work yields the CPU to the editor and the server's event loop.
-    with contextlib.suppress(OSError):
-        os.nice(10)
+    _yield_cpu()
     threading.Thread(
         target=_exit_with_server, args=(server,), daemon=True, name="cowork-server-watch"
     ).start()
@@ -237,6 +244,9 @@ class Gatherer:
         ).start()
 
     def _launch(self, ready: Future[Executor]) -> None:
+        # The forkserver inherits this thread's niceness: its start-up (importing the
+        # gathering code, a second of CPU) must not take the CPU from the event loop.
+        _yield_cpu()
         try:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["cowork.engine.gatherer"])

@@ -1,32 +1,54 @@
-"""The task kinds, by name."""
+"""The task kinds, by name.
+
+The kinds (and the context machinery they import) load on first use, not with
+this package: the language server answers `initialize` before it needs them.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import TYPE_CHECKING, Any
 
 from cowork.errors import InputError
-from cowork.kinds.base import Kind
-from cowork.kinds.change import Change, change_schema
-from cowork.kinds.changes import Docs, Review
-from cowork.kinds.findings import review_schema
-from cowork.kinds.overview import Architecture
-from cowork.kinds.research import Research
-from cowork.kinds.summarize import Summarize
 
-KINDS: dict[str, Kind] = {
-    k.name: k for k in (Summarize(), Architecture(), Review(), Docs(), Research(), Change())
-}
+if TYPE_CHECKING:
+    from cowork.kinds.base import Kind
+
+KINDS: dict[str, Kind]  # every kind by name (module attribute, made on first use)
+
+
+@functools.cache
+def _kinds() -> dict[str, Kind]:
+    from cowork.kinds.change import Change
+    from cowork.kinds.changes import Docs, Review
+    from cowork.kinds.overview import Architecture
+    from cowork.kinds.research import Research
+    from cowork.kinds.summarize import Summarize
+
+    return {
+        k.name: k for k in (Summarize(), Architecture(), Review(), Docs(), Research(), Change())
+    }
+
+
+def __getattr__(name: str) -> Any:
+    if name == "KINDS":
+        return _kinds()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def schema_for(kind: str) -> dict[str, Any] | None:
     """The JSON schema a model's answer to `kind` must follow; None for Markdown."""
+    from cowork.kinds.change import change_schema
+    from cowork.kinds.findings import review_schema
+
     return {"review": review_schema, "change": change_schema}.get(kind, lambda: None)()
 
 
 def get(name: str) -> Kind:
+    kinds = _kinds()
     try:
-        return KINDS[name]
+        return kinds[name]
     except KeyError:
         raise InputError(
-            f"unknown task kind {name!r}; expected one of {', '.join(KINDS)}"
+            f"unknown task kind {name!r}; expected one of {', '.join(kinds)}"
         ) from None

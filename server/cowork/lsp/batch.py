@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from cowork.engine.engine import TaskEngine
 from cowork.engine.model import Task
 from cowork.lsp.server import CoworkServer
+
+if TYPE_CHECKING:
+    from cowork.engine.engine import TaskEngine
 
 log = logging.getLogger(__name__)
 

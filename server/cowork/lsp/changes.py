@@ -21,7 +21,6 @@ from lsprotocol import types
 from cowork import artifacts, uris
 from cowork.context import edits as edit_rules
 from cowork.context.privacy import Exclusions
-from cowork.engine.change_flow import Pending, state_file
 from cowork.errors import InputError
 from cowork.lsp.commands import an_id, clear_errors
 from cowork.lsp.documents import TOP, open_artifact
@@ -107,7 +106,7 @@ async def apply(ls: CoworkServer, task_id: str) -> dict[str, Any]:
     await ls.engine.loaded()
     task = ls.engine.get(task_id)
     root = Path(task.request.workspace)
-    pending: Pending = await ls.engine.proposed(task_id)
+    pending = await ls.engine.proposed(task_id)
     exclusions = Exclusions(ls.settings.exclude)
 
     def prepare() -> edit_rules.Planned:
@@ -150,6 +149,8 @@ def lenses(ls: CoworkServer, uri: str) -> list[types.CodeLens]:
     if found is None or not _KIND_CHANGE.search(head):
         return []
     task_id = found.group(1)
+    from cowork.engine.change_flow import state_file
+
     if not state_file(root, task_id).exists():
         return []
     arg = [{"taskId": task_id}]

@@ -14,18 +14,20 @@ import logging
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.workspace.position_codec import PositionCodec
 
 from cowork import uris
 from cowork.config import Settings
-from cowork.engine.engine import TaskEngine
 from cowork.engine.model import StoredFinding
 from cowork.errors import InputError
 from cowork.kinds.findings import MAX_MESSAGE, at_least, confident_enough, shorten
 from cowork.lsp.server import CoworkServer
+
+if TYPE_CHECKING:
+    from cowork.engine.engine import TaskEngine
 
 log = logging.getLogger(__name__)
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 import logging
 
 from lsprotocol import types
 
 from cowork import uris
+from cowork.lsp import warm
 from cowork.lsp.server import CoworkServer
 from cowork.lsp.settings import apply_settings
 
@@ -20,9 +23,14 @@ def register(server: CoworkServer) -> None:
         if isinstance(options, dict) and isinstance(options.get("cowork"), dict):
             options = options["cowork"]
         ls.init_options = options if isinstance(options, dict) else {}
+        ls.initialize_handled = True
 
     @server.feature(types.INITIALIZED)
     async def on_initialized(ls: CoworkServer, params: types.InitializedParams) -> None:
+        warm.start(ls.protocol)
+        # The engine and everything tasks need were not imported to answer `initialize`:
+        # a second of CPU that must not hold the event loop.
+        await asyncio.to_thread(importlib.import_module, "cowork.engine.engine")
         engine = ls.start_engine()
         engine.start_workers()
         try:

@@ -16,10 +16,10 @@ from pygls.lsp.server import LanguageServer
 
 from cowork import __version__, uris
 from cowork.config import Settings
-from cowork.engine.engine import TaskEngine
 from cowork.errors import InputError
 
 if TYPE_CHECKING:
+    from cowork.engine.engine import TaskEngine
     from cowork.lsp.documents import Documents
     from cowork.lsp.findings import Findings
 
@@ -36,6 +36,7 @@ class CoworkServer(LanguageServer):
         self.settings = Settings()  # the window's (no folder's own settings)
         self.folder_settings: dict[Path, Settings] = {}  # a folder's own, where it has any
         self.init_options: dict[str, Any] = {}
+        self.initialize_handled = False  # the engine may be started from then on
         self._engine: TaskEngine | None = None
         self._background: set[asyncio.Task[Any]] = set()
         self._engine_hooks: list[Callable[[TaskEngine], None]] = []
@@ -49,7 +50,12 @@ class CoworkServer(LanguageServer):
     @property
     def engine(self) -> TaskEngine:
         if self._engine is None:
-            raise JsonRpcInvalidParams("the server is not initialized yet")
+            if not self.initialize_handled:
+                raise JsonRpcInvalidParams("the server is not initialized yet")
+            # A request right after `initialize`, before `initialized` has imported the
+            # engine off the loop: it waits for that import here.
+            self.start_engine()
+        assert self._engine is not None
         return self._engine
 
     def when_engine_starts(self, hook: Callable[[TaskEngine], None]) -> None:
@@ -71,6 +77,8 @@ class CoworkServer(LanguageServer):
     def start_engine(self) -> TaskEngine:
         """Create the engine on the running loop (never in __init__: see pygls2 notes)."""
         if self._engine is None:
+            from cowork.engine.engine import TaskEngine
+
             self._engine = TaskEngine(self.settings, gather_in_processes=True)
             for hook in self._engine_hooks:
                 hook(self._engine)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 
 from cowork.engine.model import Usage
-from cowork.kinds.prompt import fence as fence_for
 from cowork.providers.base import Completion, GenerationRequest, TextSink
 
 NOTICE = (
@@ -19,6 +18,8 @@ OFFLINE_MODEL = "cowork-offline"
 
 
 def _appendix(request: GenerationRequest) -> str:
+    from cowork.kinds.prompt import fence as fence_for  # kinds.prompt imports providers
+
     prompt = request.prompt
     sections = [
         ("System prompt", prompt.system),
