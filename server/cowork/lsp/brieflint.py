@@ -109,7 +109,7 @@ class Briefs:
         if root is None or text is None:
             return
         await settled(self.server)  # a budget or model just set applies to the estimate
-        engine = self.server.engine
+        engine = await self.server.engine_started()
         try:
             brief = Brief.from_markdown(text)
             request = engine.prepare(brief.kind, root, brief.params, brief=brief, brief_uri=uri)

@@ -109,6 +109,7 @@ def clear_errors(
 
     async def wrapper(ls: CoworkServer, *args: Any) -> Any:
         try:
+            await ls.engine_started()
             return await fn(ls, *args)
         except InputError as exc:
             raise InvalidRequest(str(exc)) from None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 
 from lsprotocol import types
@@ -27,10 +26,9 @@ def register(server: CoworkServer) -> None:
 
     @server.feature(types.INITIALIZED)
     async def on_initialized(ls: CoworkServer, params: types.InitializedParams) -> None:
-        warm.start(ls.protocol)
-        # The engine and everything tasks need were not imported to answer `initialize`:
-        # a second of CPU that must not hold the event loop.
-        await asyncio.to_thread(importlib.import_module, "cowork.engine.engine")
+        # The engine and the kinds were not imported to answer `initialize`: a second
+        # of CPU that must not hold the event loop.
+        await asyncio.to_thread(warm.import_engine)
         engine = ls.start_engine()
         engine.start_workers()
         try:

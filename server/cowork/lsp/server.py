@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+ENGINE_WAIT_S = 30.0
+
 
 class CoworkServer(LanguageServer):
     """The language server. Holds the engine; features live in sibling modules."""
@@ -38,6 +41,7 @@ class CoworkServer(LanguageServer):
         self.init_options: dict[str, Any] = {}
         self.initialize_handled = False  # the engine may be started from then on
         self._engine: TaskEngine | None = None
+        self._engine_ready: asyncio.Event | None = None  # made on the loop, when first needed
         self._background: set[asyncio.Task[Any]] = set()
         self._engine_hooks: list[Callable[[TaskEngine], None]] = []
         self._settings_hooks: list[Callable[[Settings, Settings], None]] = []
@@ -57,6 +61,20 @@ class CoworkServer(LanguageServer):
             self.start_engine()
         assert self._engine is not None
         return self._engine
+
+    def _ready(self) -> asyncio.Event:
+        if self._engine_ready is None:
+            self._engine_ready = asyncio.Event()
+        return self._engine_ready
+
+    async def engine_started(self) -> TaskEngine:
+        """The engine, once `initialized` has imported and started it: a command that
+        arrives earlier waits here, not in an import that would hold the event loop."""
+        if self._engine is None and self.initialize_handled:
+            # Bounded: a client that never sends `initialized` gets the engine anyway.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._ready().wait(), ENGINE_WAIT_S)
+        return self.engine
 
     def when_engine_starts(self, hook: Callable[[TaskEngine], None]) -> None:
         """Run `hook` once the engine exists (features subscribe to it there)."""
@@ -82,6 +100,7 @@ class CoworkServer(LanguageServer):
             self._engine = TaskEngine(self.settings, gather_in_processes=True)
             for hook in self._engine_hooks:
                 hook(self._engine)
+            self._ready().set()
         return self._engine
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
@@ -137,7 +156,14 @@ class CoworkServer(LanguageServer):
         Pure path arithmetic first; symlinks are resolved only when that finds nothing.
         """
         roots = self.workspace_roots()
-        for candidate in (Path(os.path.normpath(path)), path.resolve()):
+
+        # Lazily: `resolve` makes a system call per path component, each a chance
+        # for a busy thread to keep the GIL, so it runs only when arithmetic failed.
+        def candidates() -> Iterator[Path]:
+            yield Path(os.path.normpath(path))
+            yield path.resolve()
+
+        for candidate in candidates():
             holders = [r for r in roots if candidate == r or r in candidate.parents]
             if holders:
                 return max(holders, key=lambda r: len(r.parts))
@@ -185,6 +211,7 @@ def create_server() -> CoworkServer:
         revisions,
         settings,
         staleness,
+        warm,
     )
 
     server = CoworkServer()
@@ -207,4 +234,5 @@ def create_server() -> CoworkServer:
     )
     for feature in features:
         feature.register(server)
+    warm.start(server.protocol)
     return server

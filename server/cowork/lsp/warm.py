@@ -4,7 +4,10 @@ pygls converts every message with cattrs, which writes (and compiles) a converte
 function for each message type the first time it meets one: 1–30 ms per type, so
 the first code action, code lens, progress report or diagnostics of a fresh
 server each took that much longer, and more while the workers start. A thread
-builds them right after `initialized`, while the editor is still settling.
+builds them from the server's start on, while the client starts up.
+
+The engine, the kinds and the context machinery are imported after `initialize`
+is answered, on a thread too (`import_engine`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ log = logging.getLogger(__name__)
 
 # Requests and notifications from the client, hot from the first seconds on.
 INBOUND = (
+    types.INITIALIZE,
+    types.INITIALIZED,
     types.TEXT_DOCUMENT_CODE_ACTION,
     types.TEXT_DOCUMENT_CODE_LENS,
     types.TEXT_DOCUMENT_DID_OPEN,
@@ -71,6 +76,14 @@ def warm_converters(protocol: JsonRPCProtocol) -> None:
             converter.get_structure_hook(result)
     for value in VALUES:
         converter.get_unstructure_hook(value)
+
+
+def import_engine() -> None:
+    """Import the engine and every task kind (blocking: a second of CPU on a cold start)."""
+    import cowork.engine.engine  # noqa: F401
+    from cowork import kinds
+
+    kinds.get("summarize")  # the kinds load on first use
 
 
 def start(protocol: JsonRPCProtocol) -> None:
