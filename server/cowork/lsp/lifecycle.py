@@ -26,13 +26,16 @@ def register(server: CoworkServer) -> None:
 
     @server.feature(types.INITIALIZED)
     async def on_initialized(ls: CoworkServer, params: types.InitializedParams) -> None:
+        # The settings first: they are locked from this handler's first step on, so a
+        # request that waits for settled settings gets the client's.
+        await apply_settings(ls)
         # The engine and the kinds were not imported to answer `initialize`: a second
-        # of CPU that must not hold the event loop.
+        # of CPU that must not hold the event loop. Commands wait for it meanwhile.
         await asyncio.to_thread(warm.import_engine)
         engine = ls.start_engine()
-        engine.start_workers()
+        engine.update_settings(ls.settings, ls.folder_settings)
+        engine.start_workers()  # as many as the settings allow
         try:
-            await apply_settings(ls)
             for root in ls.workspace_roots():
                 requeued = await engine.open_workspace(root, resume=True)
                 if requeued:
