@@ -162,7 +162,7 @@ def register(server: CoworkServer) -> None:
             raise InputError('cowork.cancelTask needs {"taskId": "…"}')
         await ls.engine.loaded()
         task = await ls.engine.cancel(task_id)
-        return task.to_record()
+        return ls.engine.record(task)
 
     @server.command("cowork.dismissFinding")
     @clear_errors

@@ -34,4 +34,4 @@ def register(server: CoworkServer) -> None:
         uri = a_uri(COMMAND, args, "file:///…/.cowork/artifacts/….md")
         await ls.engine.loaded()
         task = await ls.engine.mark_reviewed(uris.to_path(uri))
-        return task.to_record()
+        return ls.engine.record(task)
