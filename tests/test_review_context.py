@@ -24,7 +24,8 @@ from cowork.context import git as gitfacts
 from cowork.engine.gatherer import run_gather
 from cowork.errors import InputError, TaskFailure
 from cowork.kinds.base import CALLERS, CHANGES, TARGET, TESTS, Gathered, GatherRequest, Piece
-from cowork.kinds.changes import Docs, Review
+from cowork.kinds.docs import Docs
+from cowork.kinds.review import Review
 from repos import PACKAGE, clone, commit, git, init_repo, sample_repo, write
 
 AWS_KEY = "AKIAIOSFODNN7EXAMPLE"

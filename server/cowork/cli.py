@@ -13,8 +13,9 @@ from cowork.errors import InputError
 # Each command imports what it needs when it runs: `cowork --version` and `cowork
 # tasks` do not pay for the engine, git or the parsers (a CLI run starts a process).
 if TYPE_CHECKING:
-    from cowork.engine.model import Task, Usage
+    from cowork.engine.model import Task
     from cowork.kinds.findings import Finding
+    from cowork.providers.usage import Usage
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
