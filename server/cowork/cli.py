@@ -386,7 +386,7 @@ def _serve(args: argparse.Namespace) -> int:
     if args.log_level != "DEBUG":
         # pygls logs every message it sends at INFO: noise in an editor's log view.
         logging.getLogger("pygls").setLevel(logging.WARNING)
-    from cowork.lsp.server import create_server
+    from cowork.lsp.app import create_server
 
     server = create_server()
     if args.tcp:
