@@ -319,6 +319,26 @@ def test_merge_commit_on_the_branch(tmp_path: Path) -> None:
     assert "a merge)" in g.offline_report
 
 
+def test_a_bots_long_commit_messages_shrink_to_their_subjects(tmp_path: Path) -> None:
+    """A release range of dependency bumps: each message carries hundreds of lines of
+    release notes. The bodies are cut per commit, and when the commits still do not fit,
+    their subjects go instead of nothing."""
+    root = sample_repo(tmp_path / "bumps")
+    git(root, "checkout", "-q", "-b", "release")
+    notes = "\n".join(f"- upstream change number {n} with a long line of text" for n in range(300))
+    for n in range(30):
+        commit(root, f"Bump lib{n} from 1.0 to 1.1\n\n{notes}", {f"pkg/dep{n}.py": f"X = {n}\n"})
+    commits = piece(gather("review", root), "Commits").text
+    assert commits.count("upstream change number 11 ") == 30
+    assert "upstream change number 12 " not in commits
+    assert commits.count("(288 more lines of the message)") == 30
+    tight = gather("review", root, context_budget_tokens=3000)
+    kept = piece(tight, "Commits").text
+    assert all(f"Bump lib{n} from 1.0 to 1.1" in kept for n in range(30))
+    assert "upstream change" not in kept
+    assert ("Commits", "dropped") not in {(what, why.split(":")[0]) for what, why in tight.cuts}
+
+
 def test_detached_head(tmp_path: Path) -> None:
     root = sample_repo(tmp_path / "detached")
     git(root, "checkout", "-q", "-b", "feature")

@@ -30,12 +30,21 @@ from cowork.kinds.change_model import (
 from cowork.kinds.summarize import outline_text
 
 
-def _commit_lines(cs: ChangeSet) -> str:
+_MAX_BODY_LINES = 12  # per commit: a bot's release notes run to hundreds of lines
+
+
+def _commit_lines(cs: ChangeSet, *, bodies: int | None = _MAX_BODY_LINES) -> str:
+    """The commits, newest first, with up to `bodies` lines of each message's body
+    (None: whole; 0: subjects only)."""
     out: list[str] = []
     for c in cs.commits:
         merge = " (merge)" if c.merge else ""
         out.append(f"{c.sha[:10]} {c.date} {c.author}{merge}: {c.subject}")
-        out.extend(f"    {line}" for line in c.body.split("\n") if c.body)
+        body = [line for line in c.body.split("\n") if line.strip()] if c.body else []
+        shown = body if bodies is None else body[:bodies]
+        out.extend(f"    {line}" for line in shown)
+        if len(shown) < len(body):
+            out.append(f"    … ({len(body) - len(shown)} more lines of the message)")
     if cs.more_commits:
         out.append(f"… and {cs.more_commits} older commits, not listed")
     if cs.uncommitted:
@@ -170,7 +179,15 @@ def pieces_for(
     desc = request.params.get("description")
     if desc:
         pieces.append(Piece("What the change is supposed to do", redact(desc)[0], TARGET))
-    pieces.append(Piece("Commits", _commit_lines(f.cs), TARGET))
+    pieces.append(
+        Piece(
+            "Commits",
+            _commit_lines(f.cs),
+            TARGET,
+            # a release's hundreds of commits shrink to their subjects before they go
+            outline=_commit_lines(f.cs, bodies=0),
+        )
+    )
     listing = _file_list(f)
     pieces.append(
         Piece(
