@@ -29,7 +29,6 @@ from cowork.kinds.change_model import (
 )
 from cowork.kinds.summarize import outline_text
 
-
 _MAX_BODY_LINES = 12  # per commit: a bot's release notes run to hundreds of lines
 
 
