@@ -332,9 +332,14 @@ def test_a_bots_long_commit_messages_shrink_to_their_subjects(tmp_path: Path) ->
     assert commits.count("upstream change number 11 ") == 30
     assert "upstream change number 12 " not in commits
     assert commits.count("(288 more lines of the message)") == 30
-    tight = gather("review", root, context_budget_tokens=3000)
+    for n in range(30, 100):
+        commit(root, f"Bump lib{n} from 1.0 to 1.1\n\n{notes}", {f"pkg/dep{n}.py": f"X = {n}\n"})
+    release = piece(gather("review", root), "Commits").text
+    assert release.count("upstream change number 3 ") == 100  # 400 lines shared by 100
+    assert "upstream change number 4 " not in release
+    tight = gather("review", root, context_budget_tokens=6000)
     kept = piece(tight, "Commits").text
-    assert all(f"Bump lib{n} from 1.0 to 1.1" in kept for n in range(30))
+    assert all(f"Bump lib{n} from 1.0 to 1.1" in kept for n in range(100))
     assert "upstream change" not in kept
     assert ("Commits", "dropped") not in {(what, why.split(":")[0]) for what, why in tight.cuts}
 

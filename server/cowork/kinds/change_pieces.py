@@ -29,18 +29,23 @@ from cowork.kinds.change_model import (
 )
 from cowork.kinds.summarize import outline_text
 
-_MAX_BODY_LINES = 12  # per commit: a bot's release notes run to hundreds of lines
+# Lines of commit message bodies: a bot's release notes run to hundreds of lines each,
+# and a release has hundreds of commits (150 dependency bumps came to 30,000 tokens).
+_MAX_BODY_LINES = 12  # per commit
+_ALL_BODY_LINES = 400  # for all commits together
 
 
-def _commit_lines(cs: ChangeSet, *, bodies: int | None = _MAX_BODY_LINES) -> str:
+def _commit_lines(cs: ChangeSet, *, bodies: int | None = None) -> str:
     """The commits, newest first, with up to `bodies` lines of each message's body
-    (None: whole; 0: subjects only)."""
+    (None: as many as the commits share of `_ALL_BODY_LINES`; 0: subjects only)."""
+    if bodies is None:
+        bodies = min(_MAX_BODY_LINES, _ALL_BODY_LINES // max(1, len(cs.commits)))
     out: list[str] = []
     for c in cs.commits:
         merge = " (merge)" if c.merge else ""
         out.append(f"{c.sha[:10]} {c.date} {c.author}{merge}: {c.subject}")
         body = [line for line in c.body.split("\n") if line.strip()] if c.body else []
-        shown = body if bodies is None else body[:bodies]
+        shown = body[:bodies]
         out.extend(f"    {line}" for line in shown)
         if len(shown) < len(body):
             out.append(f"    … ({len(body) - len(shown)} more lines of the message)")
