@@ -242,3 +242,5 @@ def test_a_summary_says_what_the_module_serves_and_calls(shop: Path) -> None:
     )
     assert f"- reads the address `CART_SERVICE_ADDR` (`{at(GO, 'CART_SERVICE_ADDR')}`)" in answer
     assert f"### What {GO} serves and calls" in report  # sent to a model too
+    # a Go method is a top-level definition with a receiver, counted as a method
+    assert "3 top-level definitions, 1 methods." in answer

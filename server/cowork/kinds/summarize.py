@@ -395,8 +395,11 @@ def render(m: ModuleFacts) -> str:
     lines = m.text.count("\n") + (1 if m.text and not m.text.endswith("\n") else 0)
     out += ["", "## Size", "", f"{lines:,} lines, {len(m.text.encode('utf-8')):,} bytes."]
     if parsed and f is not None:
-        methods = sum(len(d.children) for d in f.definitions)
-        out[-1] += f" {len(f.definitions)} top-level definitions, {methods} methods."
+        # Go and Rust methods are top-level definitions with a receiver: methods all the same
+        receivers = sum(1 for d in f.definitions if d.kind == "method")
+        methods = sum(len(d.children) for d in f.definitions) + receivers
+        top = len(f.definitions) - receivers
+        out[-1] += f" {top} top-level definitions, {methods} methods."
 
     risks = _risks(m)
     out += ["", "## Risks and open questions", ""]
