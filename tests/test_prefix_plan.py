@@ -159,3 +159,61 @@ async def test_the_map_never_displaces_the_tasks_own_context(repo: Path) -> None
     assert plan["sent"] is False
     assert plan["reason"].startswith("no room: the task's own context leaves")
     assert read_provenance(artifact_of(first))["context"]["cut"] == []
+
+
+async def test_research_keeps_the_map_as_its_own_context_when_it_is_not_the_prefix(
+    repo: Path,
+) -> None:
+    """A lone research task: the map is its outline of the workspace, so it is sent,
+    but as ordinary context after no breakpoint (nothing would read a cached copy)."""
+    widen(repo)
+    with FakeAnthropic(text="A draft.") as api:
+        env = server_env(ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=api.base_url)
+        session = await start_session(repo, env=env)
+        try:
+            answer = await session.command(
+                "cowork.research", {"question": "Should areas share one handler?"}
+            )
+            done = await session.wait_for(answer["taskId"], "done", "failed")
+        finally:
+            await stop_session(session)
+    assert done["state"] == "done", done["error"]
+    (request,) = api.requests_to("/v1/messages")
+    assert "cache_control" not in request.body.decode()
+    assert "pkg/area119.py: handle_119_0" in blocks(request.json)[0]["text"]
+    plan = planned(done)
+    assert plan["sent"] is False and plan["inContext"] is True
+    assert plan["reason"].startswith("a lone task")
+
+
+# -- the cost model's arithmetic (a pure function: the prices are the point) ----------
+
+
+def test_a_batch_writes_only_for_two_expected_reads_and_reads_for_an_hour() -> None:
+    """A 1-hour write costs 2x: one expected read (0.9x saved) does not pay for the
+    extra 1x, two do; a prefix sent 30 minutes ago is still read by a batch."""
+    from cowork.kinds.prefix_plan import Outlook, decide
+
+    def batch(**kw: Any) -> Outlook:
+        return Outlook(provider="anthropic", model="claude-sonnet-4-5", batch=True, **kw)
+
+    one = decide(20_000, 15_000, None, batch(others=1, input_price=3.0))
+    assert not one.sent and one.reason.startswith("would not pay: the cache write (2x)")
+    two = decide(20_000, 15_000, None, batch(others=2, input_price=3.0))
+    # Two reads save 2 x 0.9 = 1.8, the write costs 1 more: 0.8 x 20,000 tokens at
+    # $3 per million, halved by the batch API.
+    assert two.sent and two.cache == "write"
+    assert abs(two.expected_saving_usd - 0.8 * 20_000 * 3.0 / 1e6 * 0.5) < 1e-9
+    later = decide(20_000, 15_000, None, batch(cached_s=1800.0, input_price=3.0))
+    assert later.sent and later.cache == "read"
+    streamed = decide(
+        20_000,
+        15_000,
+        None,
+        Outlook(provider="anthropic", model="claude-sonnet-4-5", cached_s=1800.0),
+    )
+    assert not streamed.sent and streamed.reason.startswith("a lone task")
+    haiku = Outlook(provider="anthropic", model="claude-haiku-4-5", others=3)
+    assert decide(5_000, 3_000, None, haiku).reason.startswith(
+        "below the minimum cacheable prefix of claude-haiku-4-5 (~3,000 < 4,096 tokens)"
+    )

@@ -626,13 +626,9 @@ class TaskEngine:
                 self._ask_batch,
                 lambda message: self._emit_progress(task, message, 35),
             )
-            others = [
-                i
-                for i in (*self._queue, *self._running)
-                if i != task.task_id and self._tasks[i].request.workspace == task.request.workspace
-            ]
+            waiting = [self._tasks[i] for i in (*self._queue, *self._running)]
             gathered = await asyncio.to_thread(
-                self.prefixes.plan, root, gathered, settings, provider.name, batched, others
+                self.prefixes.plan, task, gathered, settings, provider.name, batched, waiting
             )
             gathered = await self._fit_by_provider(
                 provider, brief, gathered, settings, prov.task_revision(task)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from cowork.config import Settings
 from cowork.context.budget import LocalEstimator
+from cowork.engine.model import Task
 from cowork.kinds import prefix_plan
 from cowork.kinds.base import Gathered
 from cowork.kinds.prompt import render_part
@@ -70,19 +71,33 @@ class PrefixLog:
 
     def plan(
         self,
-        root: Path,
+        task: Task,
         gathered: Gathered,
         settings: Settings,
         provider: str,
         batch: bool,
-        others: Iterable[str],
+        waiting: Iterable[Task],
     ) -> Gathered:
-        """`gathered` with the prefix decided (blocking: renders the map; a thread)."""
+        """`gathered` with the prefix decided for `task` (blocking: renders the map; run
+        it in a thread). `waiting`: the engine's queued and running tasks."""
+        root, task_id = Path(task.request.workspace), task.task_id
+        others = [
+            t.task_id
+            for t in waiting
+            if t.task_id != task_id and t.request.workspace == task.request.workspace
+        ]
         outlook = self.outlook(root, gathered, settings, provider, batch=batch, others=others)
-        return prefix_plan.apply(replace(gathered, outlook=outlook), LocalEstimator(), render_part)
+        planned = prefix_plan.apply(
+            replace(gathered, outlook=outlook), LocalEstimator(), render_part
+        )
+        # Noted at once, not only when sent: a task of the same burst planned meanwhile
+        # (tasks gather side by side) reads this one's prefix instead of writing its own.
+        self.sent(root, task_id, planned)
+        return planned
 
     def sent(self, root: Path, task_id: str, gathered: Gathered) -> None:
-        """`task_id`'s request goes now, with `gathered.prefix` as decided."""
+        """`task_id`'s request goes now, with `gathered.prefix` as decided (again: the
+        provider's own count may have refitted it)."""
         now = self._clock()
         keep = prefix_plan.BATCH_TTL_S
         self._planned = {i: t for i, t in self._planned.items() if now - t < keep}
