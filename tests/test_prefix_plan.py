@@ -134,6 +134,11 @@ async def test_a_lone_task_goes_alone_then_a_burst_writes_and_reads_one_prefix(
     assert read["sent"] is True and read["cache"] == "read"
     assert read["reason"].startswith("read from the cache: the same prefix was sent")
     assert write["tokens"] == read["tokens"] > 1024
+    # A person reads it in the provenance block too.
+    assert "- **Workspace map** (~" in artifact_of(first).read_text()
+    assert "tokens): sent first, read; read from the cache: the same prefix" in (
+        artifact_of(third).read_text()
+    )
     # Writing costs 0.25x more for one expected read that saves 0.9x; reading saves 0.9x.
     assert 0 < write["expectedSavingUsd"] < read["expectedSavingUsd"]
 
