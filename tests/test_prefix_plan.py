@@ -143,6 +143,24 @@ async def test_a_lone_task_goes_alone_then_a_burst_writes_and_reads_one_prefix(
     assert 0 < write["expectedSavingUsd"] < read["expectedSavingUsd"]
 
 
+async def test_tasks_handed_off_together_and_run_side_by_side_write_the_prefix_once(
+    repo: Path,
+) -> None:
+    """Three tasks gathering at the same time (three slots): the first planned writes
+    the prefix, since the others are waiting; the others read the same bytes."""
+    widen(repo)
+    with FakeAnthropic(text="A draft.") as api:
+        records = await run(
+            repo,
+            api,
+            [["pkg/engine.py", "pkg/util.py", "pkg/area003.py"]],
+            {"maxConcurrentTasks": 3},
+        )
+    bodies = [r.json for r in api.requests_to("/v1/messages")]
+    assert len({prefix(b) for b in bodies}) == 1
+    assert sorted(planned(r)["cache"] for r in records) == ["read", "read", "write"]
+
+
 async def test_the_map_never_displaces_the_tasks_own_context(repo: Path) -> None:
     """A module that takes most of a small budget: the map (sized for the budget, not
     for the task) does not fit in what is left, so it is not sent even though another

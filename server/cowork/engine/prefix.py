@@ -9,6 +9,7 @@ kinds/prefix_plan.py.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -38,6 +39,9 @@ class PrefixLog:
         self._clock = clock
         self._seen: dict[tuple[Path, str], _Seen] = {}
         self._planned: dict[str, float] = {}  # task id -> when it was sent
+        # Tasks are planned in threads: one decision at a time, so that of two tasks of
+        # a burst planned together, one writes the prefix and the other reads it.
+        self._lock = threading.RLock()
 
     def outlook(
         self,
@@ -86,18 +90,23 @@ class PrefixLog:
             for t in waiting
             if t.task_id != task_id and t.request.workspace == task.request.workspace
         ]
-        outlook = self.outlook(root, gathered, settings, provider, batch=batch, others=others)
-        planned = prefix_plan.apply(
-            replace(gathered, outlook=outlook), LocalEstimator(), render_part
-        )
-        # Noted at once, not only when sent: a task of the same burst planned meanwhile
-        # (tasks gather side by side) reads this one's prefix instead of writing its own.
-        self.sent(root, task_id, planned)
+        with self._lock:
+            outlook = self.outlook(root, gathered, settings, provider, batch=batch, others=others)
+            planned = prefix_plan.apply(
+                replace(gathered, outlook=outlook), LocalEstimator(), render_part
+            )
+            # Noted at once, not only when sent: a task of the same burst planned meanwhile
+            # (tasks gather side by side) reads this one's prefix instead of writing its own.
+            self.sent(root, task_id, planned)
         return planned
 
     def sent(self, root: Path, task_id: str, gathered: Gathered) -> None:
         """`task_id`'s request goes now, with `gathered.prefix` as decided (again: the
         provider's own count may have refitted it)."""
+        with self._lock:
+            self._note(root, task_id, gathered)
+
+    def _note(self, root: Path, task_id: str, gathered: Gathered) -> None:
         now = self._clock()
         keep = prefix_plan.BATCH_TTL_S
         self._planned = {i: t for i, t in self._planned.items() if now - t < keep}
