@@ -36,9 +36,6 @@ class Collected:
     # What the recipe's own checks found at file:line (review): the offline answer's
     # findings, and a model's when it gives none of its own.
     findings: list[Finding] = field(default_factory=list)
-    # Unused since the map stopped taking budget before the task's own context
-    # (kinds/prefix_plan.py): it was the map's share for a change over the budget.
-    map_share: float | None = None
     # The workspace map is this task's own context (research: it is the outline; a
     # change with no files named): sent as task context when it is not the prefix.
     needs_map: bool = False

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from cowork import uris
-from cowork.context.budget import LocalEstimator
 from cowork.context.git import ChangeSet
 from cowork.context.workspace import relative_to
 from cowork.errors import InputError
@@ -24,7 +23,6 @@ from cowork.kinds.change_model import MAX_DEEP_FILES, ChangeFacts
 from cowork.kinds.change_pieces import api_lines, pieces_for
 from cowork.kinds.changes import collect, gather_changes
 from cowork.kinds.findings import Finding
-from cowork.kinds.workspace_map import SMALL_SHARE
 
 
 def change_lines(f: ChangeFacts) -> list[str]:
@@ -129,17 +127,7 @@ class ChangesKind:
         reader.check_cancelled()
         pieces = pieces_for(f, request, reader, callers=self.with_callers)
         report = self.report(f, request.params.get("description"))
-        # A change larger than the budget leaves the shared map only a small share.
-        estimate = LocalEstimator()
-        size = sum(estimate.count(p.text) for p in pieces)
-        big = size > request.settings.context_budget_tokens - request.reserved_tokens
-        return Collected(
-            pieces,
-            report,
-            f.cs.base,
-            findings=self.findings(f),
-            map_share=SMALL_SHARE if big else None,
-        )
+        return Collected(pieces, report, f.cs.base, findings=self.findings(f))
 
     def report(self, f: ChangeFacts, description: str | None) -> str:
         raise NotImplementedError

@@ -22,13 +22,6 @@ TITLE = "Workspace map"
 # At most this share of the context budget goes to the map, so that the task's own
 # context keeps the rest; from the second task on it is the cached majority of a prompt.
 SHARE = 0.6
-# No longer used by the gatherer (the map now takes only the room a task's own context
-# leaves); kinds/changes.py still names it. Was: for review and docs when the change alone
-# exceeds the budget, the map kept this small share, taken first, the change the rest. Measured
-# on bench/context.py's 1,500-file workspace (200 changed source files, their diffs 84% of
-# the budget): at 0.6 the map took 56% and the source diffs got 23%; at 0.25 or 0.1 the
-# map is its folder list (0.4%) and the source diffs get 79%. 0.1 leaves room to spare.
-SMALL_SHARE = 0.1
 
 
 @dataclass(frozen=True)
