@@ -41,6 +41,7 @@ from cowork.engine.model import (
     TaskRequest,
     TaskState,
 )
+from cowork.engine.prefix import PrefixLog
 from cowork.engine.sinks import Quiet, Stream
 from cowork.engine.sources import from_provenance
 from cowork.engine.store import Store, state_db
@@ -87,8 +88,15 @@ class TaskEngine:
     Create it inside a running event loop (it binds to that loop).
     """
 
-    def __init__(self, settings: Settings, *, gather_in_processes: bool = False) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        gather_in_processes: bool = False,
+        prefixes: PrefixLog | None = None,
+    ) -> None:
         self.settings = settings  # the window's; `max_concurrent_tasks` counts across folders
+        self.prefixes = prefixes or PrefixLog()  # recent sends: what the cached prefix needs
         self._folder_settings: dict[Path, Settings] = {}
         # The server gathers in worker processes so its event loop keeps the GIL;
         # the CLI, with no editor waiting, uses threads and starts faster.
@@ -626,9 +634,6 @@ class TaskEngine:
             # Off the loop: the first use imports an SDK, which takes a while.
             provider = await asyncio.to_thread(providers.create, settings)
             task.provider = provider.name
-            gathered = await self._fit_by_provider(
-                provider, brief, gathered, settings, prov.task_revision(task)
-            )
             batched = await batches.use_batch(
                 task,
                 settings.batch,
@@ -636,11 +641,19 @@ class TaskEngine:
                 self._ask_batch,
                 lambda message: self._emit_progress(task, message, 35),
             )
+            waiting = [self._tasks[i] for i in (*self._queue, *self._running)]
+            gathered = await asyncio.to_thread(
+                self.prefixes.plan, task, gathered, settings, provider.name, batched, waiting
+            )
+            gathered = await self._fit_by_provider(
+                provider, brief, gathered, settings, prov.task_revision(task)
+            )
             if provider.name != "offline":
                 task.estimate = costcap.estimate(
                     settings, gathered.tokens + gathered.reserved, MAX_OUTPUT_TOKENS, batch=batched
                 )
                 await costcap.check(task, settings, task.estimate, self._ask_cost)
+            self.prefixes.sent(root, task.task_id, gathered)
             if batched:
                 assert isinstance(provider, BatchProvider)  # use_batch checked
                 await self._submit_batch(task, provider, brief, gathered, settings)

@@ -20,9 +20,10 @@ KINDS: dict[str, Kind]  # every kind by name (module attribute, made on first us
 @functools.cache
 def _kinds() -> dict[str, Kind]:
     from cowork.kinds.change import Change
-    from cowork.kinds.changes import Docs, Review
+    from cowork.kinds.docs import Docs
     from cowork.kinds.overview import Architecture
     from cowork.kinds.research import Research
+    from cowork.kinds.review import Review
     from cowork.kinds.summarize import Summarize
 
     return {
