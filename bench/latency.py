@@ -297,7 +297,13 @@ def warm_client(client: LanguageClient) -> None:
         converter.get_unstructure_hook(protocol.get_message_type(method))
         if (result := protocol.get_result_type(method)) is not None:
             converter.get_structure_hook(result)
-    for method in (types.PROGRESS, types.WINDOW_WORK_DONE_PROGRESS_CREATE):
+    for method in (
+        types.PROGRESS,
+        types.WINDOW_WORK_DONE_PROGRESS_CREATE,
+        types.WINDOW_LOG_MESSAGE,
+        types.WINDOW_SHOW_MESSAGE,
+        types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS,
+    ):
         converter.get_structure_hook(protocol.get_message_type(method))
         if (result := protocol.get_result_type(method)) is not None:
             converter.get_unstructure_hook(result)
