@@ -68,7 +68,7 @@ def normal(path: str) -> str | None:
     return clean
 
 
-def _inside(root: Path, rel: str) -> bool | None:
+def inside(root: Path, rel: str) -> bool | None:
     """Whether root/rel, links followed, stays in the root (None: it does not exist)."""
     target = root / rel
     if not os.path.lexists(target):
@@ -90,7 +90,7 @@ def facts(
             out[cited] = Fact(None, "outside the workspace")
         elif rel in overlays:
             out[cited] = Fact(_count(overlays[rel]))
-        elif _inside(root, rel) is False:
+        elif inside(root, rel) is False:
             out[cited] = Fact(None, "a link out of the workspace")
         else:
             committed.append(cited)
@@ -244,8 +244,13 @@ def _move_unlocated(body: str, unlocated: list[tuple[Finding, str]]) -> str:
             stop -= 1  # the blank lines after the item stay where they were
         block = [line[indent:] if line[:indent].isspace() else line for line in lines[n:stop]]
         del lines[n:stop]
+        while 0 < n < len(lines) and not lines[n].strip() and not lines[n - 1].strip():
+            del lines[n]  # one blank line where the item was
         moved.append(block)
         log.debug("finding %s:%d not located: %s", f.path, f.line, why)
+    _none_left(lines)
+    while lines and not lines[-1].strip():
+        lines.pop()
     out = [*lines, "", UNLOCATED, ""]
     out.append(
         "These findings name a file or line that does not exist in what the review was "
@@ -254,3 +259,14 @@ def _move_unlocated(body: str, unlocated: list[tuple[Finding, str]]) -> str:
     for block in moved:
         out += ["", *block]
     return "\n".join(out) + "\n"
+
+
+def _none_left(lines: list[str]) -> None:
+    """Say so under a "## Findings" heading that the moves left empty."""
+    for n, line in enumerate(lines):
+        if line.strip() != "## Findings":
+            continue
+        rest = next((m for m in range(n + 1, len(lines)) if lines[m].strip()), None)
+        if rest is None or lines[rest].startswith("#"):
+            lines[n + 1 : n + 1] = ["", "None that could be located."]
+        return
