@@ -334,3 +334,22 @@ def test_the_forms_a_citation_is_written_in() -> None:
         ("example.com", 443, None, True),
         ("v1.2", 3, None, True),
     ]
+
+
+def test_marks_are_checked_afresh(tmp_path: Path) -> None:
+    """A revision copies its previous version's marks: each is checked again, so one
+    whose file exists by now loses it, and one still missing keeps a single mark."""
+    from cowork.engine.citecheck import verify
+
+    root = shop(tmp_path)
+    (root / "shop/new.py").write_text("x = 1\ny = 2\n")  # uncommitted: the working tree
+    body = (
+        "Was missing: `shop/new.py:2` ⚠ not found (no such file). "
+        "Still missing: `shop/old.py:1` ⚠ not found (no such file).\n"
+    )
+    head = git(root, "rev-parse", "HEAD")
+    checked = verify(root, head, {}, body, [])
+    assert checked.body == (
+        "Was missing: `shop/new.py:2`. Still missing: `shop/old.py:1` ⚠ not found (no such file).\n"
+    )
+    assert (checked.checked, checked.invalid) == (2, 1)

@@ -21,6 +21,7 @@ so that host names and times are not flagged.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
@@ -134,9 +135,26 @@ def find(text: str, start: int = 0, stop: int | None = None) -> list[Citation]:
     return out
 
 
+class _Spans:
+    """Disjoint spans of text, asked whether they hold an offset (in log time)."""
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []
+        self.stops: list[int] = []
+
+    def add(self, start: int, stop: int) -> None:
+        at = bisect.bisect(self.starts, start)
+        self.starts.insert(at, start)
+        self.stops.insert(at, stop)
+
+    def __contains__(self, offset: int) -> bool:
+        at = bisect.bisect(self.starts, offset) - 1
+        return at >= 0 and offset < self.stops[at]
+
+
 def _in_prose(text: str, a: int, b: int) -> list[Citation]:
     chunk = text[a:b]
-    taken: list[tuple[int, int]] = []  # code spans and links: units of their own
+    taken = _Spans()  # code spans and links: units of their own
     out: list[Citation] = []
     for m in _LINK.finditer(chunk):
         target = _WHOLE.fullmatch(m.group(2))
@@ -145,20 +163,20 @@ def _in_prose(text: str, a: int, b: int) -> list[Citation]:
         else:  # a link elsewhere whose text cites a location
             cited = _CITE.search(m.group(1))
             inner = _made(cited, a + m.start(), a + m.end()) if cited else None
-        taken.append((m.start(), m.end()))
+        taken.add(m.start(), m.end())
         if inner is not None:
             out.append(inner)
     for m in _CODE.finditer(chunk):
-        if any(s <= m.start() < e for s, e in taken):
+        if m.start() in taken:
             continue
-        taken.append((m.start(), m.end()))
+        taken.add(m.start(), m.end())
         whole = _WHOLE.fullmatch(m.group(2))
         if whole:
             made = _made(whole, a + m.start(), a + m.end())
             if made is not None:
                 out.append(made)
     for m in _CITE.finditer(chunk):
-        if any(s <= m.start() < e for s, e in taken):
+        if m.start() in taken:
             continue
         made = _made(m, a + m.start(), a + m.end())
         if made is not None:
@@ -192,5 +210,21 @@ def marked(text: str, invalid: dict[int, str]) -> str:
             continue
         out += [text[last : c.stop], mark_text(invalid[start])]
         last = c.stop
+    out.append(text[last:])
+    return "".join(out)
+
+
+def unmarked(text: str) -> str:
+    """`text` without the marks after its citations (to check them afresh: a revision
+    copies its previous version's, and a file may exist by now)."""
+    out: list[str] = []
+    last = 0
+    for c in find(text):
+        if c.marked is None:
+            continue
+        m = _MARKED.match(text, c.stop)
+        if m is not None:
+            out.append(text[last : c.stop])
+            last = m.end()
     out.append(text[last:])
     return "".join(out)

@@ -165,6 +165,7 @@ def verify(
 ) -> Checked:
     """`body` with its invalid citations marked and the invalid findings moved under
     "Could not be located"; the findings whose location is valid; the counts."""
+    body = citations.unmarked(body)
     cites = citations.find(body)
     wanted: dict[str, None] = {}
     for f in found:
@@ -188,7 +189,7 @@ def verify(
         cites = citations.find(body)
 
     invalid: dict[int, str] = {}
-    checked = unchecked = already = 0
+    checked = unchecked = 0
     for c in cites:
         fact = known.get(c.path)
         if fact is None or checked >= MAX_CITATIONS:
@@ -197,9 +198,6 @@ def verify(
         if c.weak and fact.lines is None:
             continue  # a host name or a time, not a file: not a citation
         checked += 1
-        if c.marked is not None:
-            already += 1  # e.g. copied from an earlier version: marked already
-            continue
         why = why_invalid(fact, c.path, c.line, c.end)
         if why is not None:
             invalid[c.start] = why.replace(")", "]")
@@ -208,7 +206,7 @@ def verify(
         located=located,
         unlocated=[f for f, _ in unlocated],
         checked=checked,
-        invalid=len(invalid) + already,
+        invalid=len(invalid),
         unchecked=unchecked,
     )
 
