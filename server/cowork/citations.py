@@ -28,7 +28,7 @@ from dataclasses import dataclass
 MARK = "⚠ not found"  # what follows an invalid citation in the artifact
 PROVENANCE = "<details><summary>Provenance</summary>"  # artifacts.PROVENANCE
 
-_PATH = r"(?:\.{1,2}/|/)?[\w@+~-](?:[\w.@+~/-]*[\w@+~-])?"
+_PATH = r"(?:\.{1,2}/|/)?[\w@+~-][\w.@+~/-]*+"  # possessive: no backtracking
 _WHERE = (
     r"(?::(?P<line>\d{1,9})(?:[-–](?P<end>\d{1,9}))?(?::\d{1,9})?"
     r"|#L(?P<hline>\d{1,9})(?:-L?(?P<hend>\d{1,9}))?)"
@@ -91,7 +91,7 @@ def _made(m: re.Match[str], start: int, stop: int) -> Citation | None:
     path = m.group("path")
     line = m.group("line") or m.group("hline")
     end = m.group("end") or m.group("hend")
-    if not line:
+    if not line or path.endswith("."):
         return None
     first, last = int(line), int(end) if end else None
     if last is not None and last == first:
@@ -198,10 +198,10 @@ def mark_text(why: str) -> str:
     return f" {MARK} ({why})"
 
 
-def marked(text: str, invalid: dict[int, str]) -> str:
+def marked(text: str, invalid: dict[int, str], found: list[Citation] | None = None) -> str:
     """`text` with a mark after each citation whose start is in `invalid` (the value:
-    why it is not found), unless one is there already."""
-    cites = {c.start: c for c in find(text) if c.start in invalid}
+    why it is not found), unless one is there already. `found`: `find(text)`, if known."""
+    cites = {c.start: c for c in (find(text) if found is None else found) if c.start in invalid}
     out: list[str] = []
     last = 0
     for start in sorted(cites):
@@ -217,6 +217,8 @@ def marked(text: str, invalid: dict[int, str]) -> str:
 def unmarked(text: str) -> str:
     """`text` without the marks after its citations (to check them afresh: a revision
     copies its previous version's, and a file may exist by now)."""
+    if MARK not in text:
+        return text
     out: list[str] = []
     last = 0
     for c in find(text):

@@ -68,13 +68,14 @@ def normal(path: str) -> str | None:
     return clean
 
 
-def inside(root: Path, rel: str) -> bool | None:
-    """Whether root/rel, links followed, stays in the root (None: it does not exist)."""
-    target = root / rel
+def inside(root: Path, rel: str, base: str | None = None) -> bool | None:
+    """Whether root/rel, links followed, stays in the root (None: it does not exist).
+    `base`: the root's real path, when known."""
+    target = os.path.join(root, rel)
     if not os.path.lexists(target):
         return None
     real = os.path.realpath(target)
-    base = os.path.realpath(root)
+    base = base or os.path.realpath(root)
     return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
 
 
@@ -84,13 +85,14 @@ def facts(
     """The fact of each of `paths` (workspace-relative, as cited)."""
     out: dict[str, Fact] = {}
     committed: list[str] = []
+    base = os.path.realpath(root)
     for cited in paths:
         rel = normal(cited)
         if rel is None:
             out[cited] = Fact(None, "outside the workspace")
         elif rel in overlays:
             out[cited] = Fact(_count(overlays[rel]))
-        elif inside(root, rel) is False:
+        elif inside(root, rel, base) is False:
             out[cited] = Fact(None, "a link out of the workspace")
         else:
             committed.append(cited)
@@ -202,7 +204,7 @@ def verify(
         if why is not None:
             invalid[c.start] = why.replace(")", "]")
     return Checked(
-        body=citations.marked(body, invalid) if invalid else body,
+        body=citations.marked(body, invalid, cites) if invalid else body,
         located=located,
         unlocated=[f for f, _ in unlocated],
         checked=checked,

@@ -15,6 +15,7 @@ import asyncio
 import bisect
 import itertools
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,9 +44,10 @@ class _Positions:
         self.text = text
         self.codec = codec
         self.starts = [0]
-        for n, ch in enumerate(text):
-            if ch == "\n":
-                self.starts.append(n + 1)
+        at = text.find("\n")
+        while at >= 0:
+            self.starts.append(at + 1)
+            at = text.find("\n", at + 1)
 
     def at(self, offset: int) -> types.Position:
         line = bisect.bisect_right(self.starts, offset) - 1
@@ -62,10 +64,9 @@ class Scan:
     diagnostics: list[types.Diagnostic]
 
 
-def target(root: Path, rel: str, line: int, end: int | None) -> str:
+def target(file_uri: str, line: int, end: int | None) -> str:
     """The link's target: the file's URI with the line (range) VS Code opens it at."""
-    fragment = f"#L{line}" + (f"-L{end}" if end else "")
-    return uris.from_path(root / rel) + fragment
+    return f"{file_uri}#L{line}" + (f"-L{end}" if end else "")
 
 
 def scan(root: Path, text: str, codec: PositionCodec) -> Scan:
@@ -74,7 +75,8 @@ def scan(root: Path, text: str, codec: PositionCodec) -> Scan:
     start, stop = citations.answer_span(text)
     cites = citations.find(text, start, stop)
     where = _Positions(text, codec)
-    exists: dict[str, str | None] = {}  # cited path -> its workspace-relative form, if a file
+    base = os.path.realpath(root)
+    exists: dict[str, str | None] = {}  # cited path -> its URI, when a file of the workspace
     links: list[types.DocumentLink] = []
     diagnostics: list[types.Diagnostic] = []
     invalid = [c for c in cites if c.marked is not None]
@@ -108,16 +110,17 @@ def scan(root: Path, text: str, codec: PositionCodec) -> Scan:
             break
         if c.path not in exists:
             rel = normal(c.path)
-            ok = len(exists) < MAX_PATHS and rel is not None and inside(root, rel) is True
-            exists[c.path] = rel if ok and rel is not None and (root / rel).is_file() else None
-        rel = exists[c.path]
-        if rel is None:
+            ok = len(exists) < MAX_PATHS and rel is not None and inside(root, rel, base) is True
+            is_file = ok and rel is not None and (root / rel).is_file()
+            exists[c.path] = uris.from_path(root / rel) if is_file and rel is not None else None
+        file_uri = exists[c.path]
+        if file_uri is None:
             continue
         links.append(
             types.DocumentLink(
                 range=where.range(c.start, c.stop),
-                target=target(root, rel, c.line, c.end),
-                tooltip=f"Open {rel} at line {c.line}",
+                target=target(file_uri, c.line, c.end),
+                tooltip=f"Open {c.path} at line {c.line}",
             )
         )
     if len(links) >= MAX_LINKS and len(valid) > MAX_LINKS:
@@ -130,6 +133,7 @@ class Links:
         self.server = server
         self._scans = itertools.count(1)
         self._newest: dict[str, int] = {}  # uri -> the newest scan started
+        self._last: dict[str, tuple[int, Scan]] = {}  # uri -> (document version, its scan)
 
     def opened_or_changed(self, uri: str) -> None:
         if open_artifact(self.server, uri) is not None:
@@ -138,25 +142,35 @@ class Links:
             self.server.spawn(self._publish(uri, n), "check an artifact's citations")
 
     def closed(self, uri: str) -> None:
+        self._last.pop(uri, None)
         if self._newest.pop(uri, None) is not None:
             artifact_diagnostics.of(self.server).set(uri, CODE, [])
 
-    async def links(self, uri: str) -> list[types.DocumentLink]:
+    async def _scan(self, uri: str) -> Scan | None:
+        """The scan of the artifact as the editor has it (None: not an open artifact);
+        one per version of the document: the links and the warnings share it."""
         found = open_artifact(self.server, uri)
         if found is None:
-            return []
+            return None
         root, text = found
-        codec = self.server.workspace.position_codec
-        return (await asyncio.to_thread(scan, root, text, codec)).links
-
-    async def _publish(self, uri: str, n: int) -> None:
-        found = open_artifact(self.server, uri)
-        if found is None:
-            return
-        root, text = found
+        document = self.server.workspace.text_documents.get(uri)
+        version = document.version if document is not None else None
+        last = self._last.get(uri)
+        if last is not None and version is not None and last[0] == version:
+            return last[1]
         codec = self.server.workspace.position_codec
         result = await asyncio.to_thread(scan, root, text, codec)
-        if self._newest.get(uri) == n:  # not closed, nor edited again meanwhile
+        if version is not None and uri in self.server.workspace.text_documents:
+            self._last[uri] = (version, result)
+        return result
+
+    async def links(self, uri: str) -> list[types.DocumentLink]:
+        result = await self._scan(uri)
+        return result.links if result is not None else []
+
+    async def _publish(self, uri: str, n: int) -> None:
+        result = await self._scan(uri)
+        if result is not None and self._newest.get(uri) == n:  # not closed nor edited since
             artifact_diagnostics.of(self.server).set(uri, CODE, result.diagnostics)
 
 
