@@ -182,33 +182,35 @@ async def test_unsaved_editor_text_is_what_citations_are_checked_against(tmp_pat
     assert "which has 28 lines" in text
 
 
+def _finding(path: str, line: int, message: str) -> dict[str, Any]:
+    return {
+        "path": path,
+        "line": line,
+        "end_line": None,
+        "severity": "warning",
+        "category": "correctness",
+        "message": message,
+        "detail": "More about it.",
+        "suggestion": None,
+    }
+
+
+REVIEW = {
+    "summary": "Debugging was left in `shop/prices.py:5`.",
+    "findings": [
+        _finding("shop/prices.py", 5, "Remove the breakpoint"),
+        _finding("shop/prices.py", 70, "A line the file does not have"),
+        _finding("shop/gone.py", 2, "A file that does not exist"),
+        _finding("../outside.py", 1, "A file outside the workspace"),
+    ],
+}
+
+
 async def test_a_review_finding_that_cannot_be_located_is_not_published(tmp_path: Path) -> None:
     root = shop(tmp_path)
     prices = root / "shop/prices.py"
-
-    def finding(path: str, line: int, message: str) -> dict[str, Any]:
-        return {
-            "path": path,
-            "line": line,
-            "end_line": None,
-            "severity": "warning",
-            "category": "correctness",
-            "message": message,
-            "detail": "More about it.",
-            "suggestion": None,
-        }
-
-    answer = {
-        "summary": "Debugging was left in `shop/prices.py:5`.",
-        "findings": [
-            finding("shop/prices.py", 5, "Remove the breakpoint"),
-            finding("shop/prices.py", 70, "A line the file does not have"),
-            finding("shop/gone.py", 2, "A file that does not exist"),
-            finding("../outside.py", 1, "A file outside the workspace"),
-        ],
-    }
     with FakeAnthropic() as api:
-        api.script(Reply(json=answer))
+        api.script(Reply(json=REVIEW))
         session = await start_session(root, "visual_studio_code", env=env_for(api))
         try:
             done = await finished(session, "cowork.reviewChanges", {"base": "main"})
@@ -353,3 +355,32 @@ def test_marks_are_checked_afresh(tmp_path: Path) -> None:
         "Was missing: `shop/new.py:2`. Still missing: `shop/old.py:1` ⚠ not found (no such file).\n"
     )
     assert (checked.checked, checked.invalid) == (2, 1)
+
+
+async def test_a_batched_reviews_citations_are_checked_too(tmp_path: Path) -> None:
+    """Collected from the Message Batches API: the same check, against the HEAD the
+    task recorded when it was submitted."""
+    root = shop(tmp_path)
+    prices = root / "shop/prices.py"
+    with FakeAnthropic(batch_polls=2) as api:
+        session = await start_session(
+            root, "visual_studio_code", env=env_for(api), init_options={"batch": "always"}
+        )
+        try:
+            answer = await session.command("cowork.reviewChanges", {"base": "main"})
+            api.batch_results({answer["taskId"]: Reply(json=REVIEW)})
+            done = await session.wait_for(answer["taskId"], "done", "failed")
+            assert done["state"] == "done", done["error"]
+            assert done["batchId"]  # it went through a batch
+            (d,) = await session.wait_until(
+                lambda: list(session.client.diagnostics.get(prices.as_uri(), [])),
+                "the located finding as a diagnostic",
+            )
+            assert d.message == "Remove the breakpoint"
+            assert set(session.client.diagnostics) <= {prices.as_uri()}
+        finally:
+            await stop_session(session)
+    text = artifact_of(done).read_text()
+    assert "## Could not be located" in text
+    assert "`shop/gone.py:2` ⚠ not found (no such file): A file that does not exist" in text
+    assert read_provenance(artifact_of(done))["citations"] == {"checked": 5, "invalid": 3}
