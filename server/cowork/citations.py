@@ -94,8 +94,8 @@ def _made(m: re.Match[str], start: int, stop: int) -> Citation | None:
     if not line or path.endswith("."):
         return None
     first, last = int(line), int(end) if end else None
-    if last is not None and last == first:
-        last = None
+    if last is not None and last <= first:
+        last = None  # `12-12`, or a range written backwards: the first line
     return Citation(path, first, last, start, stop, _is_weak(path))
 
 
