@@ -25,8 +25,9 @@ import bisect
 import re
 from dataclasses import dataclass
 
+from cowork.artifacts import PROVENANCE
+
 MARK = "⚠ not found"  # what follows an invalid citation in the artifact
-PROVENANCE = "<details><summary>Provenance</summary>"  # artifacts.PROVENANCE
 
 _PATH = r"(?:\.{1,2}/|/)?[\w@+~-][\w.@+~/-]*+"  # possessive: no backtracking
 _WHERE = (
@@ -47,7 +48,7 @@ _HOSTS = {"com", "org", "net", "io", "dev", "local", "internal", "localhost", "a
 @dataclass(frozen=True)
 class Citation:
     """One cited location, at `start`..`stop` of the text (the whole code span or
-    link it is written as); `mark_at` is where a mark goes after it."""
+    link when it is written as one); a mark goes at `stop`."""
 
     path: str  # as written
     line: int
