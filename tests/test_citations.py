@@ -297,6 +297,7 @@ def test_the_offline_provider_cites_only_what_exists(tmp_path: Path) -> None:
         ["review", "--base", "main"],
         ["docs", "--base", "main"],
         ["research", "--question", "Cache totals?", "--option", "lru", "shop/prices.py"],
+        ["change", "--goal", "Log instead of printing", "orders/api.py"],
     ]
     checked = {}
     for args in runs:
