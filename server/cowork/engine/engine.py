@@ -29,7 +29,7 @@ from cowork import artifacts, kinds, providers, templates, uris
 from cowork.brief import Brief
 from cowork.config import Settings
 from cowork.context.budget import LocalEstimator, ScaledEstimator
-from cowork.engine import batches, change_flow, costcap
+from cowork.engine import batches, change_flow, citecheck, costcap
 from cowork.engine import provenance as prov
 from cowork.engine.draft import Draft
 from cowork.engine.gatherer import CancelFlag, Gatherer, fit
@@ -665,8 +665,15 @@ class TaskEngine:
                     continuations=completion.continuations,
                 )
             self._emit_progress(task, "Writing the artifact", 95)
+            overlays = self._overlays.get(task.task_id, {})
+            cited = await asyncio.to_thread(
+                citecheck.verify, root, gathered.git.head, overlays, body, found
+            )
+            body, found = cited.body, cited.located
             provenance = (
-                prov.completed(prov.provenance(task, brief, gathered), completion, now()) | extra
+                prov.completed(prov.provenance(task, brief, gathered), completion, now())
+                | extra
+                | cited.provenance()
             )
             content = artifacts.render(provenance, body)
             written = await _uninterruptible(
@@ -932,7 +939,12 @@ class TaskEngine:
             ended = True
             self._emit_progress(task, "Writing the artifact", 95)
             body, found = finish_answer(task.kind, False, completion.text, [], cut=completion.cut)
+            head = (wait.provenance.get("git") or {}).get("head")
+            root = Path(task.request.workspace)
+            cited = await asyncio.to_thread(citecheck.verify, root, head, {}, body, found)
+            body, found = cited.body, cited.located
             provenance = prov.completed(wait.provenance, completion, now()) | {"batch": batch_id}
+            provenance |= cited.provenance()
             content = artifacts.render(provenance, body)
             draft = await asyncio.to_thread(prov.draft_for, Path(task.request.workspace), task)
             written = await _uninterruptible(asyncio.to_thread(draft.finish, content))
