@@ -385,3 +385,21 @@ async def test_a_batched_reviews_citations_are_checked_too(tmp_path: Path) -> No
     assert "## Could not be located" in text
     assert "`shop/gone.py:2` ⚠ not found (no such file): A file that does not exist" in text
     assert read_provenance(artifact_of(done))["citations"] == {"checked": 5, "invalid": 3}
+
+
+def test_a_mark_on_a_private_file_does_not_tell_its_size(tmp_path: Path) -> None:
+    """A citation past the end of a key file is marked, without how many lines it has: the
+    marks reach a revision's prompt, and nothing of such a file is sent."""
+    from cowork.engine.citecheck import verify
+
+    root = shop(tmp_path)
+    (root / "deploy").mkdir()
+    (root / "deploy/server.pem").write_text("-----BEGIN CERTIFICATE-----\nMII\n")
+    (root / "shop/open.py").write_text("x = 1\n")
+    body = "See `deploy/server.pem:9` and `shop/open.py:9`.\n"
+    checked = verify(root, git(root, "rev-parse", "HEAD"), {}, body, [])
+    assert "`deploy/server.pem:9` ⚠ not found (line 9 is past the end of deploy/server.pem)" in (
+        checked.body
+    )
+    assert "(line 9 is past the end of shop/open.py, which has 1 line)" in checked.body
+    assert (checked.checked, checked.invalid) == (2, 2)

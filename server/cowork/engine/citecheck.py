@@ -128,6 +128,13 @@ def facts(
     return out
 
 
+def _private(rel: str) -> bool:
+    """Whether the built-in privacy rules keep `rel` from a model (`.env`, keys…)."""
+    from cowork.context.privacy import Exclusions
+
+    return Exclusions().reason(rel) is not None
+
+
 def why_invalid(fact: Fact, path: str, line: int, end: int | None) -> str | None:
     """Why `path:line-end` is not found, by `fact`; None when it is (or is unknown)."""
     if fact.lines is None:
@@ -136,8 +143,11 @@ def why_invalid(fact: Fact, path: str, line: int, end: int | None) -> str | None
     if line < 1:
         return "lines count from 1"
     if last > fact.lines:
+        rel = normal(path) or path
+        if _private(rel):  # its size is not for the page (nor for a revision's prompt)
+            return f"line {last} is past the end of {rel}"
         has = f"{fact.lines} line{'s' if fact.lines != 1 else ''}"
-        return f"line {last} is past the end of {normal(path) or path}, which has {has}"
+        return f"line {last} is past the end of {rel}, which has {has}"
     return None
 
 
