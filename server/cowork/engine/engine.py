@@ -29,7 +29,7 @@ from cowork import artifacts, kinds, providers, templates, uris
 from cowork.brief import Brief
 from cowork.config import Settings
 from cowork.context.budget import LocalEstimator, ScaledEstimator
-from cowork.engine import batches, change_flow, costcap
+from cowork.engine import batches, change_flow, costcap, incremental
 from cowork.engine import provenance as prov
 from cowork.engine.draft import Draft
 from cowork.engine.gatherer import CancelFlag, Gatherer, fit
@@ -46,6 +46,7 @@ from cowork.engine.sources import from_provenance
 from cowork.engine.store import Store, state_db
 from cowork.errors import CoworkError, InputError, TaskFailure
 from cowork.kinds import schema_for
+from cowork.kinds.anchors import anchored_fingerprint, anchors_for
 from cowork.kinds.base import Gathered, GatherRequest
 from cowork.kinds.findings import Finding, fingerprint, finish_answer
 from cowork.kinds.prompt import build_prompt, reserved_tokens
@@ -140,7 +141,7 @@ class TaskEngine:
             found = await self._db(store.finding, finding_id)
             if found is not None:
                 text = await asyncio.to_thread(prov.text_of, root / found.finding.path)
-                mark = fingerprint(found.finding, text)
+                mark = anchored_fingerprint(found.finding, found.anchor, text)
                 await self._db(store.dismiss, finding_id, mark, now())
                 found.dismissed = True
                 self._emit_findings(root)
@@ -170,7 +171,12 @@ class TaskEngine:
         if task.kind == "review":  # a review that found nothing clears the previous one's
             store = await self._store(root)
             found = await self._not_dismissed(store, root, found)
-            await self._db(store.save_findings, task.task_id, found)
+            overlays = self._overlays.get(task.task_id, {})
+            marks = await asyncio.to_thread(anchors_for, root, found, overlays)
+            await self._db(store.save_findings, task.task_id, found, marks)
+            at = (provenance or {}).get("git") or {}
+            if at.get("head"):  # where the next incremental review starts
+                await self._db(store.record_review_head, task.task_id, at.get("branch"), at["head"])
         await self._finish(task, TaskState.DONE, detail=detail)
         if task.kind == "review":
             self._emit_findings(root)
@@ -586,12 +592,24 @@ class TaskEngine:
                     templates.apply, spec.default_brief(task.request.params, root), root
                 )
             )
+            since: incremental.Since | None = None
             if task.kind == "review":
                 brief = await self._with_dismissed(brief, root)
+            if incremental.wanted(task.kind, task.request.params):
+                store = await self._store(root)
+                since = await incremental.resolve(
+                    root,
+                    lambda branch: self._db(store.last_review_head, branch),
+                    bool(task.request.params.get("uncommitted")),
+                )
+                brief = incremental.brief_for(brief, since)
+                self._emit_progress(task, since.note, 5)
             self._emit_progress(task, "Gathering context", 5)
             gather_request = GatherRequest(
                 root=root,
-                params=task.request.params,
+                params=incremental.gather_params(task.request.params, since)
+                if since
+                else task.request.params,
                 settings=settings,
                 overlays=self._overlays.get(task.task_id, {}),
                 cancelled=cancelled,
@@ -651,6 +669,11 @@ class TaskEngine:
                     cut=completion.cut,
                     continuations=completion.continuations,
                 )
+            if since is not None:
+                earlier = await self._db((await self._store(root)).task_findings, since.task_id)
+                overlays = self._overlays.get(task.task_id, {})
+                body, found = await incremental.finish(since, body, found, earlier, root, overlays)
+                extra = {"incremental": since.to_json()}
             self._emit_progress(task, "Writing the artifact", 95)
             provenance = (
                 prov.completed(prov.provenance(task, brief, gathered), completion, now()) | extra

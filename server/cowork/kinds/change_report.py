@@ -11,7 +11,7 @@ from cowork.context.budget import LocalEstimator
 from cowork.context.git import ChangeSet
 from cowork.context.workspace import relative_to
 from cowork.errors import InputError
-from cowork.kinds import change_facts, change_memo
+from cowork.kinds import change_facts, change_memo, change_since, rules
 from cowork.kinds.base import (
     Collected,
     ContextReader,
@@ -129,6 +129,21 @@ class ChangesKind:
         reader.check_cancelled()
         pieces = pieces_for(f, request, reader, callers=self.with_callers)
         report = self.report(f, request.params.get("description"))
+        findings = self.findings(f)
+        # The team's rules for the files they match, right after what the change is.
+        team, skipped = rules.load(request.root)
+        reader.notes.extend(n for n in skipped if n not in reader.notes)
+        applied = rules.applying(team, (fc.path for fc in f.all_files))
+        rules_piece = rules.rules_piece(applied, self.name)
+        if rules_piece is not None:
+            pieces.insert(0, rules_piece)
+        report += "\n".join(rules.report_section(team, applied))
+        # An incremental review: the new commits are the subject, first of all.
+        subject = change_since.subject(f, request, reader)
+        if subject is not None:
+            pieces.insert(0, subject.piece)
+            findings = change_since.on_subject(findings, subject)
+            report += "\n".join(subject.report)
         # A change larger than the budget leaves the shared map only a small share.
         estimate = LocalEstimator()
         size = sum(estimate.count(p.text) for p in pieces)
@@ -137,7 +152,7 @@ class ChangesKind:
             pieces,
             report,
             f.cs.base,
-            findings=self.findings(f),
+            findings=findings,
             map_share=SMALL_SHARE if big else None,
         )
 

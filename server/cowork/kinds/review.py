@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from cowork.brief import Brief
+from cowork.errors import InputError
 from cowork.kinds import signatures
+from cowork.kinds.base import optional_str
 from cowork.kinds.change_model import ChangeFacts
 from cowork.kinds.change_report import (
     ChangesKind,
@@ -160,8 +162,24 @@ class Review(ChangesKind):
             output_format="Observations, each with `path:line`, a severity (error, warning, "
             "information, hint), what and why, and a suggested replacement when obvious.",
             out_of_scope="Formatting and style a linter would catch.",
-            params={k: v for k, v in params.items() if k in ("base", "description", "uncommitted")},
+            params={
+                k: v
+                for k, v in params.items()
+                if k in ("base", "description", "since", "uncommitted")
+            },
         )
+
+    def validate(self, params: dict[str, Any], root: Path) -> dict[str, Any]:
+        out = super().validate(params, root)
+        since = optional_str(params, "since")
+        if since is not None:
+            if since != "last":
+                raise InputError(
+                    f"'since' must be \"last\" (review only the commits after the last "
+                    f"review of this branch), got {since!r}"
+                )
+            out["since"] = since
+        return out
 
     def report(self, f: ChangeFacts, description: str | None) -> str:
         return review_report(f, description)

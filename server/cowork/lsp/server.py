@@ -177,6 +177,7 @@ def create_server() -> CoworkServer:
         revisions,
         settings,
         staleness,
+        teamfiles,
     )
 
     server = CoworkServer()
@@ -192,6 +193,7 @@ def create_server() -> CoworkServer:
         commands,
         briefs,
         brieflint,
+        teamfiles,
         revisions,
         reviewed,
         changes,

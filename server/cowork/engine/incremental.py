@@ -1,0 +1,222 @@
+"""Incremental review: `{"since": "last"}` reviews only the commits after the head of
+the last finished review of the current branch.
+
+Before gathering, the engine resolves where the review starts (`resolve`): the
+newest done review of this workspace on this branch, as recorded when it finished
+(`Store.record_review_head`). No earlier review, a detached HEAD, or an earlier
+head that is no longer an ancestor of HEAD (a rebase) make it a full review, and
+the artifact says why. After the answer (`carry_forward`), the earlier review's
+findings whose lines are still there, unchanged, are carried forward (moved with
+their text); those whose code changed are dropped as stale. Both are listed in the
+artifact.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import git
+
+from cowork.brief import Brief
+from cowork.context import git as gitfacts
+from cowork.context.gitrepo import Handle, NoRepository, using
+from cowork.engine.model import StoredFinding
+from cowork.errors import TaskFailure
+from cowork.kinds import anchors
+from cowork.kinds.change_since import SINCE_HEAD
+from cowork.kinds.findings import Finding, fingerprint
+
+LAST = "last"
+MAX_ANCHOR_BYTES = 2_000_000  # an earlier finding's file at its old head, to anchor it
+
+
+@dataclass
+class Since:
+    """Where an incremental review starts, and what its artifact says about it."""
+
+    branch: str | None
+    head: str | None  # the earlier review's head; None: a full review
+    task_id: str | None  # the earlier review
+    note: str
+    carried: list[Finding] = field(default_factory=list)
+    stale: list[Finding] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "since": self.head,
+            "sinceTask": self.task_id,
+            "branch": self.branch,
+            "full": self.head is None,
+            "note": self.note,
+            "carriedForward": len(self.carried),
+            "droppedStale": len(self.stale),
+        }
+
+
+def wanted(kind: str, params: dict[str, Any]) -> bool:
+    return kind == "review" and params.get("since") == LAST
+
+
+def _where(root: Path) -> tuple[str | None, str | None]:
+    info = gitfacts.info(root)
+    return info.branch, info.head
+
+
+def _is_ancestor(root: Path, old: str, head: str) -> bool:
+    def check(h: Handle) -> bool:
+        try:
+            h.repo.git.merge_base("--is-ancestor", old, head)
+        except git.GitCommandError:
+            return False  # not an ancestor, or a commit no longer there
+        return True
+
+    try:
+        return using(root, check)
+    except NoRepository:
+        return False
+
+
+async def resolve(
+    root: Path,
+    last_review: Callable[[str], Awaitable[tuple[str, str] | None]],
+    uncommitted: bool,
+) -> Since:
+    """Where the review starts. TaskFailure when nothing is new since the last review."""
+    branch, head = await asyncio.to_thread(_where, root)
+    if branch is None or head is None:
+        why = "HEAD is detached" if head else "the repository has no commits"
+        return Since(
+            branch,
+            None,
+            None,
+            f"Full review: {why}, so there is no last review of a branch to start from.",
+        )
+    last = await last_review(branch)
+    if last is None:
+        return Since(
+            branch, None, None, f"Full review: no earlier finished review of branch `{branch}`."
+        )
+    task_id, old = last
+    if old == head and not uncommitted:
+        raise TaskFailure(
+            f"nothing new to review: branch {branch} is still at {old[:10]}, the head of the "
+            f"last review (task {task_id}). Commit new work, include uncommitted changes, or "
+            "run a full review (without since)."
+        )
+    if not await asyncio.to_thread(_is_ancestor, root, old, head):
+        return Since(
+            branch,
+            None,
+            task_id,
+            f"Full review: `{old[:10]}`, the head of the last review (task {task_id}), is no "
+            "longer an ancestor of HEAD (the branch was rebased or reset).",
+        )
+    return Since(
+        branch,
+        old,
+        task_id,
+        f"Incremental review: the subject is what changed after `{old[:10]}`, the head of "
+        f"the last review of `{branch}` (task {task_id}); the whole change against the base "
+        "was context.",
+    )
+
+
+def gather_params(params: dict[str, Any], since: Since) -> dict[str, Any]:
+    """The gathering's parameters: the commit the subject starts after, if any."""
+    out = {k: v for k, v in params.items() if k != "since"}
+    return out | ({SINCE_HEAD: since.head} if since.head else {})
+
+
+def brief_for(brief: Brief, since: Since) -> Brief:
+    """The brief, told that only the new commits are the subject."""
+    if since.head is None:
+        return brief
+    goal = (
+        f"{brief.goal.rstrip()}\n\nThis is an incremental review: review only the changes "
+        f'after `{since.head[:10]}` (the piece "The subject of this review"); the rest of '
+        "the change was reviewed before and is context. The last review's findings on lines "
+        "that did not change are carried forward: do not raise them again."
+    )
+    return dataclasses.replace(brief, goal=goal)
+
+
+def carry_forward(
+    since: Since,
+    earlier: list[StoredFinding],
+    new: list[Finding],
+    root: Path,
+    overlays: dict[str, str],
+) -> None:
+    """Sort the earlier review's findings (not dismissed) into `since.carried` — moved
+    with their text, unless a new finding covers the same lines — and `since.stale`.
+    Reads files and git: call off the event loop."""
+    if since.head is None:
+        return
+    kept = [s for s in earlier if not s.dismissed]
+    texts = anchors.texts_of(root, {s.finding.path for s in kept} | {f.path for f in new}, overlays)
+    # Findings saved before anchors were kept: their lines' text at the old head.
+    unanchored = sorted({s.finding.path for s in kept if s.anchor is None})
+    old: dict[str, bytes | None] = {}
+    if unanchored:
+        old = gitfacts.files_at(root, since.head, unanchored, MAX_ANCHOR_BYTES)
+    taken = {(f.path, f.line, f.category) for f in new}
+    marks = {fingerprint(f, "\n".join(texts[f.path] or [])) for f in new if texts.get(f.path)}
+    for stored in kept:
+        f = stored.finding
+        anchor = stored.anchor
+        if anchor is None:
+            data = old.get(f.path)
+            before = data.decode("utf-8", "replace") if data is not None else None
+            anchor = anchors.anchor_of(f, anchors.split_lines(before)) if before else None
+        lines = texts.get(f.path)
+        where = anchors.moved(f, anchor, lines) if lines is not None and anchor else None
+        if where is None:
+            since.stale.append(f)
+        elif (where.path, where.line, where.category) not in taken and fingerprint(
+            where, "\n".join(lines or [])
+        ) not in marks:
+            since.carried.append(where)
+
+
+def body_with(body: str, since: Since) -> str:
+    """The artifact body with what the incremental review started from, the findings
+    carried forward and those dropped as stale."""
+    out = [
+        f"> **{since.note.split(':', 1)[0]}**:{since.note.split(':', 1)[1]}",
+        "",
+        body.rstrip(),
+        "",
+    ]
+    if since.head is None:
+        return "\n".join(out) + "\n"
+    out += ["## Carried forward from the last review", ""]
+    out += [
+        f"- **{f.severity}** `{f.path}:{f.line}`: {f.message} (carried forward: its lines "
+        "did not change)"
+        for f in since.carried
+    ] or ["None."]
+    out += ["", "## Dropped as stale", ""]
+    out += [
+        f"- `{f.path}:{f.line}`: {f.message} (its code changed since the last review)"
+        for f in since.stale
+    ] or ["None."]
+    return "\n".join(out) + "\n"
+
+
+async def finish(
+    since: Since,
+    body: str,
+    found: list[Finding],
+    earlier: list[StoredFinding],
+    root: Path,
+    overlays: dict[str, str],
+) -> tuple[str, list[Finding]]:
+    """(the artifact body, the findings to publish) of an incremental review: the new
+    findings and those carried forward."""
+    await asyncio.to_thread(carry_forward, since, earlier, found, root, overlays)
+    return body_with(body, since), [*found, *since.carried]
