@@ -128,8 +128,13 @@ class ChangesKind:
         f = collect(request, reader, callers=self.with_callers, cs=cs)
         reader.check_cancelled()
         pieces = pieces_for(f, request, reader, callers=self.with_callers)
-        report = self.report(f, request.params.get("description"))
         findings = self.findings(f)
+        # An incremental review: the new commits are the subject, first of all.
+        subject = change_since.subject(f, request, reader)
+        if subject is not None:
+            findings = change_since.on_subject(findings, subject)
+        description = request.params.get("description")
+        report = self.report(f, description, findings if subject is not None else None)
         # The team's rules for the files they match, right after what the change is.
         team, skipped = rules.load(request.root)
         reader.notes.extend(n for n in skipped if n not in reader.notes)
@@ -138,11 +143,8 @@ class ChangesKind:
         if rules_piece is not None:
             pieces.insert(0, rules_piece)
         report += "\n".join(rules.report_section(team, applied))
-        # An incremental review: the new commits are the subject, first of all.
-        subject = change_since.subject(f, request, reader)
         if subject is not None:
             pieces.insert(0, subject.piece)
-            findings = change_since.on_subject(findings, subject)
             report += "\n".join(subject.report)
         # A change larger than the budget leaves the shared map only a small share.
         estimate = LocalEstimator()
@@ -156,7 +158,9 @@ class ChangesKind:
             map_share=SMALL_SHARE if big else None,
         )
 
-    def report(self, f: ChangeFacts, description: str | None) -> str:
+    def report(
+        self, f: ChangeFacts, description: str | None, observed: list[Finding] | None = None
+    ) -> str:
         raise NotImplementedError
 
     def findings(self, f: ChangeFacts) -> list[Finding]:

@@ -96,6 +96,7 @@ def subject(f: ChangeFacts, request: GatherRequest, reader: ContextReader) -> Su
 
 
 def on_subject(found: list[Finding], s: Subject) -> list[Finding]:
-    """The offline checks' findings in the files the new commits changed (the rest
-    of the change was reviewed before)."""
-    return [x for x in found if x.path in s.paths]
+    """The offline checks' findings on lines the new commits changed (the rest of the
+    change was reviewed before: its findings are carried forward or dropped)."""
+    touched = {(fc.path, line) for fc in s.cs.files for hunk in fc.hunks for line in hunk.touched()}
+    return [x for x in found if (x.path, x.line) in touched]

@@ -119,7 +119,11 @@ def observations(f: ChangeFacts) -> list[Finding]:
     return sorted(set(found), key=lambda x: (x.path, x.line, x.message))
 
 
-def review_report(f: ChangeFacts, description: str | None) -> str:
+def review_report(
+    f: ChangeFacts, description: str | None, observed: list[Finding] | None = None
+) -> str:
+    """The offline review; `observed`: the observations to list, when not all of them
+    (an incremental review's, on the new commits)."""
     out = ["# Review: this branch's changes", ""]
     if description:
         out += ["## What it is supposed to do", "", description.strip(), ""]
@@ -129,7 +133,7 @@ def review_report(f: ChangeFacts, description: str | None) -> str:
     out += [
         f"- `{o.path}:{o.line}` — {o.message} ({o.severity})"
         + (f": {o.detail}" if o.detail else "")
-        for o in observations(f)
+        for o in (observations(f) if observed is None else observed)
     ] or [
         "The offline checks (TODO markers, print calls, breakpoints, swallowed exceptions, "
         "conflict markers, callers of removed or changed definitions, untested changes) "
@@ -181,8 +185,10 @@ class Review(ChangesKind):
             out["since"] = since
         return out
 
-    def report(self, f: ChangeFacts, description: str | None) -> str:
-        return review_report(f, description)
+    def report(
+        self, f: ChangeFacts, description: str | None, observed: list[Finding] | None = None
+    ) -> str:
+        return review_report(f, description, observed)
 
     def findings(self, f: ChangeFacts) -> list[Finding]:
         return observations(f)
