@@ -13,6 +13,7 @@ from typing import Any
 from lsprotocol import types
 
 from conftest import Session, artifact_of, cowork, server_env, start_session, stop_session
+from cowork.artifacts import read_provenance
 from fakeapi import FakeAnthropic, Reply
 from repos import commit, git, init_repo
 
@@ -134,7 +135,9 @@ async def test_only_the_new_commits_are_the_subject_and_findings_carry_forward(
     stale = body.split("## Dropped as stale", 1)[1]
     assert "`shop/prices.py:6`: Remove the print" in stale
     assert "Remove the print" not in carried.split("## Dropped as stale")[0]
-    assert f"since: {head1}" in body or f"since: '{head1}'" in body
+    incremental = read_provenance(artifact_of(second))["incremental"]
+    assert incremental["since"] == head1 and not incremental["full"]
+    assert (incremental["carriedForward"], incremental["droppedStale"]) == (1, 1)
 
 
 def cli(root: Path, *args: str) -> tuple[int, str, str]:
