@@ -46,7 +46,7 @@ from cowork.engine.sources import from_provenance
 from cowork.engine.store import Store, state_db
 from cowork.errors import CoworkError, InputError, TaskFailure
 from cowork.kinds import schema_for
-from cowork.kinds.anchors import anchored_fingerprint, anchors_for
+from cowork.kinds.anchors import anchored_fingerprint
 from cowork.kinds.base import Gathered, GatherRequest
 from cowork.kinds.findings import Finding, fingerprint, finish_answer
 from cowork.kinds.prompt import build_prompt, reserved_tokens
@@ -172,11 +172,7 @@ class TaskEngine:
             store = await self._store(root)
             found = await self._not_dismissed(store, root, found)
             overlays = self._overlays.get(task.task_id, {})
-            marks = await asyncio.to_thread(anchors_for, root, found, overlays)
-            await self._db(store.save_findings, task.task_id, found, marks)
-            at = (provenance or {}).get("git") or {}
-            if at.get("head"):  # where the next incremental review starts
-                await self._db(store.record_review_head, task.task_id, at.get("branch"), at["head"])
+            await incremental.save_review(self._db, store, task, found, provenance, overlays)
         await self._finish(task, TaskState.DONE, detail=detail)
         if task.kind == "review":
             self._emit_findings(root)
@@ -592,24 +588,16 @@ class TaskEngine:
                     templates.apply, spec.default_brief(task.request.params, root), root
                 )
             )
-            since: incremental.Since | None = None
             if task.kind == "review":
                 brief = await self._with_dismissed(brief, root)
-            if incremental.wanted(task.kind, task.request.params):
-                store = await self._store(root)
-                since = await incremental.resolve(
-                    root,
-                    lambda branch: self._db(store.last_review_head, branch),
-                    bool(task.request.params.get("uncommitted")),
-                )
+            since = await incremental.start(task, self._db, await self._store(root))
+            if since is not None:
                 brief = incremental.brief_for(brief, since)
                 self._emit_progress(task, since.note, 5)
             self._emit_progress(task, "Gathering context", 5)
             gather_request = GatherRequest(
                 root=root,
-                params=incremental.gather_params(task.request.params, since)
-                if since
-                else task.request.params,
+                params=incremental.gather_params(task.request.params, since),
                 settings=settings,
                 overlays=self._overlays.get(task.task_id, {}),
                 cancelled=cancelled,
@@ -670,9 +658,8 @@ class TaskEngine:
                     continuations=completion.continuations,
                 )
             if since is not None:
-                earlier = await self._db((await self._store(root)).task_findings, since.task_id)
                 overlays = self._overlays.get(task.task_id, {})
-                body, found = await incremental.finish(since, body, found, earlier, root, overlays)
+                body, found = await incremental.finish(since, body, found, self._db, overlays)
                 extra = {"incremental": since.to_json()}
             self._emit_progress(task, "Writing the artifact", 95)
             provenance = (

@@ -25,12 +25,14 @@ import git
 from cowork.brief import Brief
 from cowork.context import git as gitfacts
 from cowork.context.gitrepo import Handle, NoRepository, using
-from cowork.engine.model import StoredFinding
+from cowork.engine.model import StoredFinding, Task
+from cowork.engine.store import Store
 from cowork.errors import TaskFailure
 from cowork.kinds import anchors
 from cowork.kinds.change_since import SINCE_HEAD
 from cowork.kinds.findings import Finding, fingerprint
 
+Db = Callable[..., Awaitable[Any]]  # runs a store call on the engine's database thread
 LAST = "last"
 MAX_ANCHOR_BYTES = 2_000_000  # an earlier finding's file at its old head, to anchor it
 
@@ -45,6 +47,8 @@ class Since:
     note: str
     carried: list[Finding] = field(default_factory=list)
     stale: list[Finding] = field(default_factory=list)
+    root: Path = Path()
+    store: Store | None = None  # where the earlier review's findings are
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -85,8 +89,19 @@ async def resolve(
     root: Path,
     last_review: Callable[[str], Awaitable[tuple[str, str] | None]],
     uncommitted: bool,
+    store: Store | None = None,
 ) -> Since:
     """Where the review starts. TaskFailure when nothing is new since the last review."""
+    since = await _resolve(root, last_review, uncommitted)
+    since.root, since.store = root, store
+    return since
+
+
+async def _resolve(
+    root: Path,
+    last_review: Callable[[str], Awaitable[tuple[str, str] | None]],
+    uncommitted: bool,
+) -> Since:
     branch, head = await asyncio.to_thread(_where, root)
     if branch is None or head is None:
         why = "HEAD is detached" if head else "the repository has no commits"
@@ -126,8 +141,10 @@ async def resolve(
     )
 
 
-def gather_params(params: dict[str, Any], since: Since) -> dict[str, Any]:
+def gather_params(params: dict[str, Any], since: Since | None) -> dict[str, Any]:
     """The gathering's parameters: the commit the subject starts after, if any."""
+    if since is None:
+        return params
     out = {k: v for k, v in params.items() if k != "since"}
     return out | ({SINCE_HEAD: since.head} if since.head else {})
 
@@ -208,15 +225,42 @@ def body_with(body: str, since: Since) -> str:
     return "\n".join(out) + "\n"
 
 
+async def start(task: Task, db: Db, store: Store) -> Since | None:
+    """Where `task` starts when it is an incremental review, else None."""
+    if not wanted(task.kind, task.request.params):
+        return None
+    return await resolve(
+        Path(task.request.workspace),
+        lambda branch: db(store.last_review_head, branch),
+        bool(task.request.params.get("uncommitted")),
+        store,
+    )
+
+
 async def finish(
-    since: Since,
-    body: str,
-    found: list[Finding],
-    earlier: list[StoredFinding],
-    root: Path,
-    overlays: dict[str, str],
+    since: Since, body: str, found: list[Finding], db: Db, overlays: dict[str, str]
 ) -> tuple[str, list[Finding]]:
     """(the artifact body, the findings to publish) of an incremental review: the new
     findings and those carried forward."""
-    await asyncio.to_thread(carry_forward, since, earlier, found, root, overlays)
+    assert since.store is not None
+    earlier = await db(since.store.task_findings, since.task_id)
+    await asyncio.to_thread(carry_forward, since, earlier, found, since.root, overlays)
     return body_with(body, since), [*found, *since.carried]
+
+
+async def save_review(
+    db: Db,
+    store: Store,
+    task: Task,
+    found: list[Finding],
+    provenance: dict[str, Any] | None,
+    overlays: dict[str, str],
+) -> None:
+    """Keep a finished review's findings with their anchors, and the branch and head it
+    looked at (where the next incremental review starts)."""
+    root = Path(task.request.workspace)
+    marks = await asyncio.to_thread(anchors.anchors_for, root, found, overlays)
+    await db(store.save_findings, task.task_id, found, marks)
+    at = (provenance or {}).get("git") or {}
+    if at.get("head"):
+        await db(store.record_review_head, task.task_id, at.get("branch"), at["head"])

@@ -117,6 +117,8 @@ class ChangesKind:
         """Collect the change through `reader`. Blocking: runs in a worker process."""
         cs = gather_changes(request)
         key = change_memo.memo_key(self.name, request, reader, cs.base, cs.head)
+        if key is not None:  # the rules file is outside the workspace's inventory
+            key = (*key, rules.stamp(request.root))
         known = change_memo.lookup(reader, key)
         if known is not None:
             return known.restore(reader)

@@ -174,6 +174,16 @@ def _section(n: int, heading: str, body: str) -> tuple[Rule | None, RuleIssue | 
     return Rule(tuple(globs), word, body, n + 1), None
 
 
+def stamp(root: Path) -> tuple[int, int] | None:
+    """(modification time, size) of the rules file, None without one: what a kept
+    gathering's rules depend on."""
+    try:
+        st = (root / RULES_FILE).stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
 def load(root: Path) -> tuple[list[Rule], list[str]]:
     """The workspace's valid rules, and notes for provenance on the sections skipped.
     Reads a file: call off the event loop."""
