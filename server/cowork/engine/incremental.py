@@ -183,6 +183,7 @@ def carry_forward(
         old = gitfacts.files_at(root, since.head, unanchored, MAX_ANCHOR_BYTES)
     taken = {(f.path, f.line, f.category) for f in new}
     marks = {fingerprint(f, "\n".join(texts[f.path] or [])) for f in new if texts.get(f.path)}
+    folded: dict[str, anchors.Folded] = {}
     for stored in kept:
         f = stored.finding
         anchor = stored.anchor
@@ -191,7 +192,9 @@ def carry_forward(
             before = data.decode("utf-8", "replace") if data is not None else None
             anchor = anchors.anchor_of(f, anchors.split_lines(before)) if before else None
         lines = texts.get(f.path)
-        where = anchors.moved(f, anchor, lines) if lines is not None and anchor else None
+        if lines is not None and f.path not in folded:
+            folded[f.path] = anchors.Folded(lines)
+        where = anchors.moved(f, anchor, folded[f.path]) if lines is not None and anchor else None
         if where is None:
             since.stale.append(f)
         elif (where.path, where.line, where.category) not in taken and fingerprint(

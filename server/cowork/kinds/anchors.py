@@ -9,6 +9,7 @@ event loop.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable
 from dataclasses import replace
@@ -39,26 +40,41 @@ def anchor_of(f: Finding, lines: list[str]) -> list[str] | None:
     return anchor if any(anchor) else None
 
 
-def locate(anchor: list[str], lines: list[str], near: int) -> int | None:
+class Folded:
+    """A file's lines folded once, with where each folded line occurs: every finding
+    of the file is then found by a look-up, not a scan."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = [fold(x) for x in lines]
+        self.starts: dict[str, list[int]] = {}  # folded line -> its 0-based indexes
+        for i, line in enumerate(self.lines):
+            self.starts.setdefault(line, []).append(i)
+
+
+def locate(anchor: list[str], lines: list[str] | Folded, near: int) -> int | None:
     """The 1-based line where `anchor` starts in `lines`, the match nearest to line
     `near` (ties: the earlier); None when the text is nowhere."""
     if not anchor:
         return None
-    folded = [fold(x) for x in lines]
-    best: int | None = None
-    for i, line in enumerate(folded):
-        if line != anchor[0] or folded[i : i + len(anchor)] != anchor:
-            continue
-        start = i + 1
-        if best is None or abs(start - near) < abs(best - near):
-            best = start
-        if start >= near:
-            break  # later matches are only farther away
-    return best
+    folded = lines if isinstance(lines, Folded) else Folded(lines)
+    candidates = folded.starts.get(anchor[0], [])
+    # Outward from `near`: the first full match on either side is the nearest.
+    right = bisect.bisect_left(candidates, near - 1)
+    left = right - 1
+    while left >= 0 or right < len(candidates):
+        if right >= len(candidates) or (
+            left >= 0 and (near - 1) - candidates[left] <= candidates[right] - (near - 1)
+        ):
+            i, left = candidates[left], left - 1
+        else:
+            i, right = candidates[right], right + 1
+        if folded.lines[i : i + len(anchor)] == anchor:
+            return i + 1
+    return None
 
 
 def moved(
-    f: Finding, anchor: list[str] | None, lines: list[str], near: int | None = None
+    f: Finding, anchor: list[str] | None, lines: list[str] | Folded, near: int | None = None
 ) -> Finding | None:
     """`f` where its anchored text is now in `lines` (near `near`, else its own line);
     None when that text is gone. Without an anchor, `f` stays where it is."""

@@ -27,12 +27,18 @@ def follow(
     `near`: where it was last seen), those whose text is gone left out. A finding of
     a file not in `texts`, or without an anchor, stays where the review put it."""
     out: list[StoredFinding] = []
+    folded: dict[str, anchors.Folded] = {}  # each file folded once, for all its findings
     for stored in shown:
-        lines = texts.get(stored.finding.path)
+        path = stored.finding.path
+        lines = texts.get(path)
         if lines is None or stored.anchor is None:
             out.append(stored)
             continue
-        where = anchors.moved(stored.finding, stored.anchor, lines, near.get(stored.finding_id))
+        if path not in folded:
+            folded[path] = anchors.Folded(lines)
+        where = anchors.moved(
+            stored.finding, stored.anchor, folded[path], near.get(stored.finding_id)
+        )
         if where is not None:
             out.append(replace(stored, finding=where) if where != stored.finding else stored)
     return out

@@ -186,6 +186,8 @@ class Findings:
         self.followed = Followed()  # what moves with the edits of each document
         self._where: dict[str, tuple[Path, str]] = {}  # uri -> (root, relative path)
         self._in_review: dict[str, int] = {}  # finding id -> its line in the review
+        self._refreshing: set[str] = set()  # uris whose findings are being moved
+        self._again: set[str] = set()  # ... and edited again meanwhile
 
     async def publish(self, root: Path) -> None:
         server = self.server
@@ -239,8 +241,23 @@ class Findings:
 
     def edited(self, uri: str) -> None:
         """A document was edited (or closed: its text is the saved file's again)."""
-        if self.followed.by_uri.get(uri):
-            self.server.spawn(self._refresh(uri), "move findings with their lines")
+        if not self.followed.by_uri.get(uri):
+            return
+        if uri in self._refreshing:
+            self._again.add(uri)  # one more pass once this one ends: edits coalesce
+            return
+        self._refreshing.add(uri)
+        self.server.spawn(self._refresh_until_settled(uri), "move findings with their lines")
+
+    async def _refresh_until_settled(self, uri: str) -> None:
+        try:
+            while True:
+                self._again.discard(uri)
+                await self._refresh(uri)
+                if uri not in self._again:
+                    return
+        finally:
+            self._refreshing.discard(uri)
 
     async def _refresh(self, uri: str) -> None:
         where = self._where.get(uri)
