@@ -176,3 +176,44 @@ def test_cli_since_last_full_then_incremental_then_rebased(tmp_path: Path) -> No
     code, third, err = cli(root, "-q")
     assert code == 0, err
     assert "**Full review**" in third and "no longer an ancestor of HEAD" in third
+
+
+async def test_a_batched_incremental_review_carries_findings_forward(tmp_path: Path) -> None:
+    root = shop(tmp_path)
+    prices = root / "shop/prices.py"
+    with FakeAnthropic(batch_polls=1) as api:
+        env = server_env(ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=api.base_url)
+        session = await start_session(root, env=env, init_options={"batch": "always"})
+        try:
+            started = await session.command("cowork.reviewChanges", {"base": "main"})
+            api.batch_results(
+                {
+                    started["taskId"]: review(
+                        finding("shop/prices.py", 5, "Remove the breakpoint"),
+                        finding("shop/prices.py", 6, "Remove the print"),
+                    )
+                }
+            )
+            done = await session.wait_for(started["taskId"], "done", "failed")
+            assert done["state"] == "done", done["error"]
+            commit(root, "Label the total", {"shop/prices.py": V3})
+            again = await session.command("cowork.reviewChanges", {"base": "main", "since": "last"})
+            api.batch_results({again["taskId"]: review()})
+            second = await session.wait_for(again["taskId"], "done", "failed")
+            assert second["state"] == "done", second["error"]
+            shown = await session.wait_until(
+                lambda: (
+                    [d.message for d in diagnostics(session, prices)] == ["Remove the breakpoint"]
+                ),
+                "the carried-forward finding alone",
+            )
+        finally:
+            await stop_session(session)
+    assert shown
+    body = artifact_of(second).read_text()
+    assert "`shop/prices.py:5`: Remove the breakpoint (carried forward" in body
+    incremental = read_provenance(artifact_of(second))["incremental"]
+    assert (incremental["carriedForward"], incremental["droppedStale"]) == (1, 1)
+    (create,) = [r for r in api.requests_to("/v1/messages/batches") if r.method == "POST"][1:]
+    sent = create.json["requests"][0]["params"]["messages"][0]["content"]
+    assert "The subject of this review" in "\n".join(b.get("text", "") for b in sent)

@@ -634,7 +634,7 @@ class TaskEngine:
                 await costcap.check(task, settings, task.estimate, self._ask_cost)
             if batched:
                 assert isinstance(provider, BatchProvider)  # use_batch checked
-                await self._submit_batch(task, provider, brief, gathered, settings)
+                await self._submit_batch(task, provider, brief, gathered, settings, since)
                 return  # the task waits on its batch, out of the running slots
             draft = await self._loop.run_in_executor(writer, prov.draft_for, root, task)
             completion = await self._generate(
@@ -836,6 +836,7 @@ class TaskEngine:
         brief: Brief,
         gathered: Gathered,
         settings: Settings,
+        since: incremental.Since | None = None,
     ) -> None:
         """Send the task as a batch, keep what is needed to finish it, and start waiting."""
         self._emit_progress(task, f"Submitting to the {provider.name} batch API", 40)
@@ -854,7 +855,8 @@ class TaskEngine:
         batch_id = await provider.submit_batch(task.task_id, request, retrying)
         task.batch_id = batch_id
         task.batch = BatchWait(
-            submitted_at=now(), provenance=prov.provenance(task, brief, gathered)
+            submitted_at=now(),
+            provenance=prov.provenance(task, brief, gathered) | incremental.kept(since),
         )
         task.model = settings.model
         try:
@@ -929,7 +931,13 @@ class TaskEngine:
             ended = True
             self._emit_progress(task, "Writing the artifact", 95)
             body, found = finish_answer(task.kind, False, completion.text, [], cut=completion.cut)
+            root = Path(task.request.workspace)
+            store = await self._store(root)
+            body, found, extra = await incremental.after_batch(
+                wait.provenance, body, found, self._db, store, root
+            )
             provenance = prov.completed(wait.provenance, completion, now()) | {"batch": batch_id}
+            provenance |= extra
             content = artifacts.render(provenance, body)
             draft = await asyncio.to_thread(prov.draft_for, Path(task.request.workspace), task)
             written = await _uninterruptible(asyncio.to_thread(draft.finish, content))

@@ -61,6 +61,40 @@ class Since:
             "droppedStale": len(self.stale),
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any], root: Path, store: Store) -> Since:
+        return cls(
+            data.get("branch"),
+            data.get("since"),
+            data.get("sinceTask"),
+            str(data.get("note") or "Incremental review:"),
+            root=root,
+            store=store,
+        )
+
+
+def kept(since: Since | None) -> dict[str, Any]:
+    """What a batched task keeps until its answer comes: where it started."""
+    return {"incremental": since.to_json()} if since is not None else {}
+
+
+async def after_batch(
+    provenance: dict[str, Any],
+    body: str,
+    found: list[Finding],
+    db: Db,
+    store: Store,
+    root: Path,
+) -> tuple[str, list[Finding], dict[str, Any]]:
+    """A batched review's answer, finished as `finish` does when it was incremental:
+    (the body, the findings, the provenance's `incremental`)."""
+    data = provenance.get("incremental")
+    if not isinstance(data, dict):
+        return body, found, {}
+    since = Since.from_json(data, root, store)
+    body, found = await finish(since, body, found, db, {})
+    return body, found, {"incremental": since.to_json()}
+
 
 def wanted(kind: str, params: dict[str, Any]) -> bool:
     return kind == "review" and params.get("since") == LAST
