@@ -12,7 +12,7 @@ from lsprotocol import types
 
 from conftest import Session, artifact_of, cowork, server_env, start_session, stop_session
 from cowork.artifacts import read_provenance
-from fakeapi import FakeAnthropic
+from fakeapi import FakeAnthropic, Reply
 from test_incremental_review import KEY, piece, prompt_text, review, run_review, shop
 
 RULES = """# Our review rules
@@ -38,13 +38,21 @@ async def test_rules_reach_the_prompt_only_for_the_files_they_match(tmp_path: Pa
     (root / ".cowork").mkdir()
     (root / ".cowork/rules.md").write_text(RULES)
     with FakeAnthropic() as api:
-        api.script(review())
+        api.script(review(), Reply(text="# Docs\n\nA decision record."))
         env = server_env(ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=api.base_url)
         session = await start_session(root, env=env)
         try:
             done = await run_review(session)
+            started = await session.command("cowork.draftDocs", {"base": "main"})
+            docs = await session.wait_for(started["taskId"], "done", "failed")
+            assert docs["state"] == "done", docs["error"]
         finally:
             await stop_session(session)
+    # The docs draft is sent the same rules, asked how the change meets them.
+    docs_prompt = prompt_text(api.requests_to("/v1/messages")[1])
+    docs_rules = piece(docs_prompt, "Team rules that apply to this change")
+    assert "Every total is rounded to cents." in docs_rules and "Say where the change" in docs_rules
+    assert "Handlers validate their input." not in docs_prompt
     sent = prompt_text(api.requests_to("/v1/messages")[0])
     rules = piece(sent, "Team rules that apply to this change")
     assert "Rule `shop/**` (severity warning; .cowork/rules.md line 5):" in rules
