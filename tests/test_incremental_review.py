@@ -7,6 +7,7 @@ protocol server (which records the request bytes) behind the real anthropic SDK.
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -151,6 +152,11 @@ def test_cli_since_last_full_then_incremental_then_rebased(tmp_path: Path) -> No
     code, first, err = cli(root, "-q")
     assert code == 0, err
     assert "**Full review**: no earlier finished review of branch `feature`." in first
+    # A database from before heads were recorded: the artifact's provenance has it.
+    db = sqlite3.connect(root / ".cowork/state/tasks.db")
+    with db:
+        db.execute("DELETE FROM review_heads")
+    db.close()
     commit(root, "Add tax", {"shop/tax.py": TAX.replace("RATE = 0.2", "RATE = 0.2  # TODO")})
     code, second, err = cli(root, "-q", "--format", "json")
     assert code == 0, err

@@ -22,12 +22,13 @@ from typing import Any
 
 import git
 
+from cowork import artifacts, uris
 from cowork.brief import Brief
 from cowork.context import git as gitfacts
 from cowork.context.gitrepo import Handle, NoRepository, using
 from cowork.engine.model import StoredFinding, Task
 from cowork.engine.store import Store
-from cowork.errors import TaskFailure
+from cowork.errors import InputError, TaskFailure
 from cowork.kinds import anchors
 from cowork.kinds.change_since import SINCE_HEAD
 from cowork.kinds.findings import Finding, fingerprint
@@ -266,12 +267,34 @@ async def start(task: Task, db: Db, store: Store) -> Since | None:
     """Where `task` starts when it is an incremental review, else None."""
     if not wanted(task.kind, task.request.params):
         return None
+
+    async def last_review(branch: str) -> tuple[str, str] | None:
+        found: tuple[str, str] | None = await db(store.last_review_head, branch)
+        if found is None:  # reviews made before heads were kept: their provenance
+            older = await db(store.unrecorded_reviews)
+            found = await asyncio.to_thread(_from_artifacts, older, branch)
+        return found
+
     return await resolve(
         Path(task.request.workspace),
-        lambda branch: db(store.last_review_head, branch),
+        last_review,
         bool(task.request.params.get("uncommitted")),
         store,
     )
+
+
+def _from_artifacts(reviews: list[tuple[str, str]], branch: str) -> tuple[str, str] | None:
+    """(task id, head) of the first review in `reviews` whose artifact's provenance
+    says it looked at `branch`."""
+    for task_id, uri in reviews:
+        try:
+            data = artifacts.read_provenance(uris.to_path(uri))
+        except (OSError, ValueError, InputError):
+            continue
+        at = data.get("git") if isinstance(data.get("git"), dict) else {}
+        if at and at.get("branch") == branch and isinstance(at.get("head"), str):
+            return task_id, at["head"]
+    return None
 
 
 async def finish(

@@ -284,6 +284,18 @@ class Store:
                 (task_id, branch, head),
             )
 
+    def unrecorded_reviews(self, limit: int = 20) -> list[tuple[str, str]]:
+        """(task id, artifact uri) of the newest finished reviews whose head was not
+        recorded (made before heads were kept): their artifacts' provenance has it."""
+        rows = self._db.execute(
+            "SELECT t.task_id, t.artifact_uri FROM tasks t LEFT JOIN review_heads r "
+            "ON r.task_id = t.task_id WHERE t.kind = 'review' AND t.state = 'done' "
+            "AND r.task_id IS NULL AND t.artifact_uri IS NOT NULL "
+            "ORDER BY t.created_at DESC, t.rowid DESC LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [(r[0], r[1]) for r in rows]
+
     def last_review_head(self, branch: str) -> tuple[str, str] | None:
         """(task id, head) of the newest finished review of `branch`, if any."""
         row = self._db.execute(
