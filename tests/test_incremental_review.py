@@ -11,7 +11,9 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import pytest
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 
 from conftest import Session, artifact_of, cowork, server_env, start_session, stop_session
 from cowork.artifacts import read_provenance
@@ -98,6 +100,9 @@ async def test_only_the_new_commits_are_the_subject_and_findings_carry_forward(
         env = server_env(ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=api.base_url)
         session = await start_session(root, env=env)
         try:
+            with pytest.raises(JsonRpcException) as refused:
+                await session.command("cowork.reviewChanges", {"since": "yesterday"})
+            assert "'since' must be \"last\"" in str(refused.value)
             first = await run_review(session)
             await session.wait_until(lambda: len(diagnostics(session, prices)) == 2, "2 findings")
             head1 = git(root, "rev-parse", "HEAD").strip()
