@@ -25,6 +25,7 @@ def create_server() -> CoworkServer:
         revisions,
         settings,
         staleness,
+        teamfiles,
     )
 
     server = CoworkServer()
@@ -41,6 +42,7 @@ def create_server() -> CoworkServer:
         commands,
         briefs,
         brieflint,
+        teamfiles,
         revisions,
         reviewed,
         changes,
