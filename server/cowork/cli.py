@@ -66,6 +66,11 @@ def _parser() -> argparse.ArgumentParser:
     k.add_argument(
         "--uncommitted", action="store_true", help="include the work tree's uncommitted changes"
     )
+    k.add_argument(
+        "--since-last",
+        action="store_true",
+        help="review only the commits after the last finished review of this branch",
+    )
     k.add_argument("--description", type=Path, metavar="FILE")
     k.add_argument("--format", choices=["markdown", "json", "sarif"], default="markdown")
     k.add_argument("--output", type=Path, metavar="FILE")
@@ -150,6 +155,8 @@ def _params(args: argparse.Namespace) -> dict[str, Any]:
         }
         if args.uncommitted:
             out["uncommitted"] = True
+        if args.kind == "review" and args.since_last:
+            out["since"] = "last"
         if args.kind == "docs" and args.notes:
             out["notes"] = [uri(n) for n in args.notes]
         return out

@@ -163,6 +163,9 @@ class StoredFinding:
     artifact_uri: str | None
     finding: Finding
     dismissed: bool = False
+    # The folded text of its lines when it was published (kinds/anchors): what moves it
+    # with its code. None in reviews made before anchors were kept.
+    anchor: list[str] | None = None
 
 
 @dataclass(frozen=True)

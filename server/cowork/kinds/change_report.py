@@ -10,7 +10,7 @@ from cowork import uris
 from cowork.context.git import ChangeSet
 from cowork.context.workspace import relative_to
 from cowork.errors import InputError
-from cowork.kinds import change_facts, change_memo
+from cowork.kinds import change_facts, change_memo, change_since, rules
 from cowork.kinds.base import (
     Collected,
     ContextReader,
@@ -115,6 +115,8 @@ class ChangesKind:
         """Collect the change through `reader`. Blocking: runs in a worker process."""
         cs = gather_changes(request)
         key = change_memo.memo_key(self.name, request, reader, cs.base, cs.head)
+        if key is not None:  # the rules file is outside the workspace's inventory
+            key = (*key, rules.stamp(request.root))
         known = change_memo.lookup(reader, key)
         if known is not None:
             return known.restore(reader)
@@ -126,10 +128,29 @@ class ChangesKind:
         f = collect(request, reader, callers=self.with_callers, cs=cs)
         reader.check_cancelled()
         pieces = pieces_for(f, request, reader, callers=self.with_callers)
-        report = self.report(f, request.params.get("description"))
-        return Collected(pieces, report, f.cs.base, findings=self.findings(f))
+        findings = self.findings(f)
+        # An incremental review: the new commits are the subject, first of all.
+        subject = change_since.subject(f, request, reader)
+        if subject is not None:
+            findings = change_since.on_subject(findings, subject)
+        description = request.params.get("description")
+        report = self.report(f, description, findings if subject is not None else None)
+        # The team's rules for the files they match, right after what the change is.
+        team, skipped = rules.load(request.root)
+        reader.notes.extend(n for n in skipped if n not in reader.notes)
+        applied = rules.applying(team, (fc.path for fc in f.all_files))
+        rules_piece = rules.rules_piece(applied, self.name)
+        if rules_piece is not None:
+            pieces.insert(0, rules_piece)
+        report += "\n".join(rules.report_section(team, applied))
+        if subject is not None:
+            pieces.insert(0, subject.piece)
+            report += "\n".join(subject.report)
+        return Collected(pieces, report, f.cs.base, findings=findings)
 
-    def report(self, f: ChangeFacts, description: str | None) -> str:
+    def report(
+        self, f: ChangeFacts, description: str | None, observed: list[Finding] | None = None
+    ) -> str:
         raise NotImplementedError
 
     def findings(self, f: ChangeFacts) -> list[Finding]:

@@ -75,7 +75,7 @@ def collect(
         if generated is not None:
             f.generated.append((fc, generated))
             continue
-        why = _why_hidden(fc, reader)
+        why = why_hidden(fc, reader)
         if why is None:
             f.shown.append(fc)
         else:
@@ -148,7 +148,7 @@ def _has_text(fc: FileChange) -> bool:
     return not (fc.submodule or SYMLINK_MODE in (fc.old_mode, fc.new_mode))
 
 
-def _why_hidden(fc: FileChange, reader: ContextReader) -> str | None:
+def why_hidden(fc: FileChange, reader: ContextReader) -> str | None:
     """Why none of this change's content may be sent, or None. Records exclusions."""
     if fc.submodule:  # before exclusions: its folder is outside the inventory's files
         return "a submodule: its content belongs to another repository and is not sent"

@@ -14,6 +14,7 @@ from cowork.kinds.change_report import (
     change_lines,
     tests_section,
 )
+from cowork.kinds.findings import Finding
 
 
 def docs_report(f: ChangeFacts, description: str | None) -> str:
@@ -66,5 +67,7 @@ class Docs(ChangesKind):
             },
         )
 
-    def report(self, f: ChangeFacts, description: str | None) -> str:
+    def report(
+        self, f: ChangeFacts, description: str | None, observed: list[Finding] | None = None
+    ) -> str:
         return docs_report(f, description)

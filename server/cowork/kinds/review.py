@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from cowork.brief import Brief
+from cowork.errors import InputError
 from cowork.kinds import signatures
+from cowork.kinds.base import optional_str
 from cowork.kinds.change_model import ChangeFacts
 from cowork.kinds.change_report import (
     ChangesKind,
@@ -117,7 +119,11 @@ def observations(f: ChangeFacts) -> list[Finding]:
     return sorted(set(found), key=lambda x: (x.path, x.line, x.message))
 
 
-def review_report(f: ChangeFacts, description: str | None) -> str:
+def review_report(
+    f: ChangeFacts, description: str | None, observed: list[Finding] | None = None
+) -> str:
+    """The offline review; `observed`: the observations to list, when not all of them
+    (an incremental review's, on the new commits)."""
     out = ["# Review: this branch's changes", ""]
     if description:
         out += ["## What it is supposed to do", "", description.strip(), ""]
@@ -127,7 +133,7 @@ def review_report(f: ChangeFacts, description: str | None) -> str:
     out += [
         f"- `{o.path}:{o.line}` — {o.message} ({o.severity})"
         + (f": {o.detail}" if o.detail else "")
-        for o in observations(f)
+        for o in (observations(f) if observed is None else observed)
     ] or [
         "The offline checks (TODO markers, print calls, breakpoints, swallowed exceptions, "
         "conflict markers, callers of removed or changed definitions, untested changes) "
@@ -160,11 +166,29 @@ class Review(ChangesKind):
             output_format="Observations, each with `path:line`, a severity (error, warning, "
             "information, hint), what and why, and a suggested replacement when obvious.",
             out_of_scope="Formatting and style a linter would catch.",
-            params={k: v for k, v in params.items() if k in ("base", "description", "uncommitted")},
+            params={
+                k: v
+                for k, v in params.items()
+                if k in ("base", "description", "since", "uncommitted")
+            },
         )
 
-    def report(self, f: ChangeFacts, description: str | None) -> str:
-        return review_report(f, description)
+    def validate(self, params: dict[str, Any], root: Path) -> dict[str, Any]:
+        out = super().validate(params, root)
+        since = optional_str(params, "since")
+        if since is not None:
+            if since != "last":
+                raise InputError(
+                    f"'since' must be \"last\" (review only the commits after the last "
+                    f"review of this branch), got {since!r}"
+                )
+            out["since"] = since
+        return out
+
+    def report(
+        self, f: ChangeFacts, description: str | None, observed: list[Finding] | None = None
+    ) -> str:
+        return review_report(f, description, observed)
 
     def findings(self, f: ChangeFacts) -> list[Finding]:
         return observations(f)
