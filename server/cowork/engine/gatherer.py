@@ -40,6 +40,10 @@ NICE = 10  # the gathering processes' niceness
 
 log = logging.getLogger(__name__)
 
+# The forkserver imports this module once for every worker it forks: the kinds (which
+# load on first use) with it, so that their code is shared, not imported by each worker.
+kinds.get("summarize")
+
 
 class CancelFlag:
     """A cancellation signal that crosses process boundaries: a marker file."""
