@@ -264,8 +264,10 @@ class Gatherer:
                 initializer=_init_worker,
                 initargs=(os.getpid(),),
             )
-            # One call per worker before any has finished: each submit finds no idle
-            # worker and launches one, so no later submit (on the loop) launches any.
+            # One call per worker, submitted together: a submit that finds no idle
+            # worker launches one, and a fresh worker takes milliseconds to finish its
+            # call, so all are launched here, none by a later submit on the loop
+            # (should one finish first, a later submit launches the missing one).
             for started in [pool.submit(_noop) for _ in range(self._workers)]:
                 started.result()
         except BaseException as exc:
