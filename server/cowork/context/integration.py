@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
+from cowork.context import graphql as gq
 from cowork.context import manifests as mf
 from cowork.context import protocols as pr
 from cowork.context import wiring as wr
@@ -54,18 +55,18 @@ class Integration:
         if self.protocols:
             out += ["### Protocols", ""]
             for p in self.protocols:
-                key = (p.kind, p.service)
+                known_as = key(p)
                 ops = ", ".join(o.name for o in p.operations[:12])
                 more = f" … +{len(p.operations) - 12}" if len(p.operations) > 12 else ""
-                copies = self.copies.get(key, [])
+                copies = self.copies.get(known_as, [])
                 out.append(
                     f"- {p.kind} `{p.service}` (`{p.path}:{p.line}`"
                     + (f"; also defined in {_listed(copies)}" if copies else "")
                     + ")"
                     + (f": {ops}{more}" if ops else "")
                 )
-                served = list(dict.fromkeys(self.served_by.get(key, [])))
-                called = list(dict.fromkeys(self.called_by.get(key, [])))
+                served = list(dict.fromkeys(self.served_by.get(known_as, [])))
+                called = list(dict.fromkeys(self.called_by.get(known_as, [])))
                 out.append("  - served by: " + (_listed(served) or "none found in the files read"))
                 out.append("  - called by: " + (_listed(called) or "none found in the files read"))
             out.append("")
@@ -170,27 +171,23 @@ def gather(
     service names (folder name -> shown name); `scan_file` the sites of a code file
     (None: unreadable) when the caller remembers them, else `read` and `wiring.scan`."""
     out = Integration()
+    sites: list[wr.Site] = []
     for path in specs:
         text = read(path)
         if text is None:
             continue
         found, note = pr.parse(path, text)
-        known_defs = {(p.kind, p.service) for p in out.protocols}
-        for d in found:
-            key = (d.kind, d.service)
-            if key in known_defs:  # a copy of a shared .proto in each service
-                out.copies.setdefault(key, []).append(f"{d.path}:{d.line}")
-            else:
-                out.protocols.append(d)
-                known_defs.add(key)
+        # GraphQL's object types are data; its root types are what services serve.
+        _define(out, [d for d in found if d.kind != "GraphQL" or d.service in gq.ROOTS])
         if note:
             out.notes.append(note)
+        elif path.endswith((".graphql", ".gql", ".graphqls")):
+            sites += gq.document(path, text)  # a client's operations
     texts: list[tuple[str, str]] = [(p, t) for p in deploy if (t := read(p)) is not None]
     wiring = mf.read(texts)
     out.notes += wiring.notes
     names = _Names(given, wiring.services)
     known = {p.service for p in out.protocols if p.kind == "gRPC"}
-    sites: list[wr.Site] = []
     for path, language in code:
         why = generated(path)
         if why is not None:
@@ -200,13 +197,14 @@ def gather(
             found_sites = scan_file(path, language)
         else:
             text = read(path)
-            found_sites = wr.scan(path, language, text) if text is not None else None
+            found_sites = scan(path, language, text) if text is not None else None
         for site in found_sites or []:
             if site.role in (wr.SERVES, wr.CALLS) and known and site.name not in known:
                 continue  # `new proto.Thing(` in JS names no service the protos define
             sites.append(site)
     _grpc(out, sites, read, owner, names)
     _http(out, sites, owner, names)
+    _graphql(out, sites, owner, names)
     _env(out, sites, wiring, owner, names)
     for name, (evidence, ports) in sorted(wiring.ports.items()):
         shown = names.match(name) or name
@@ -226,6 +224,81 @@ def gather(
     )
     out.connections.sort(key=lambda c: (c.source, c.target))  # stable: kinds keep their order
     return out
+
+
+def scan(path: str, language: str | None, text: str) -> list[wr.Site]:
+    """The integration sites of one code file: gRPC, HTTP, addresses and GraphQL."""
+    return wr.scan(path, language, text) + gq.scan(path, language, text)
+
+
+def key(p: pr.ProtocolDef) -> tuple[str, str]:
+    """What `served_by`, `called_by` and `copies` know a definition by. Every GraphQL
+    service has its own `Query`: a root type is one per schema file, not one overall."""
+    return (p.kind, f"{p.service}@{p.path}" if p.kind == "GraphQL" else p.service)
+
+
+def _define(out: Integration, found: Iterable[pr.ProtocolDef]) -> None:
+    """Add protocol definitions; one already known is a copy (a shared .proto in each
+    service), listed with the first."""
+    known = {key(p) for p in out.protocols}
+    for d in found:
+        if key(d) in known:
+            out.copies.setdefault(key(d), []).append(f"{d.path}:{d.line}")
+        else:
+            out.protocols.append(d)
+            known.add(key(d))
+
+
+def _graphql(
+    out: Integration, sites: list[wr.Site], owner: Callable[[str], str | None], names: _Names
+) -> None:
+    """GraphQL root fields: the schema that defines, the code that serves and the code
+    that calls each, and the edges from a caller to the service resolving the field
+    (else to the host its `/graphql` endpoint names)."""
+    _define(out, gq.definitions([s for s in sites if s.role == gq.DEFINES]))
+    served = [s for s in sites if s.role == gq.SERVES]
+    schemas: dict[str, list[pr.ProtocolDef]] = {}  # Type.field (normalised) -> definitions
+
+    def index() -> None:
+        schemas.clear()
+        for p in out.protocols:
+            if p.kind == "GraphQL":
+                for o in p.operations:
+                    schemas.setdefault(gq.norm(f"{p.service}.{o.name}"), []).append(p)
+
+    index()
+    # Code first (Strawberry, Graphene; no schema read): the resolvers are the definition.
+    _define(out, gq.definitions([s for s in served if gq.norm(s.name) not in schemas]))
+    index()
+    servers: dict[str, list[wr.Site]] = {}
+    for s in served:
+        servers.setdefault(gq.norm(s.name), []).append(s)
+        for p in schemas.get(gq.norm(s.name), []):
+            out.served_by.setdefault(key(p), []).append(f"{s.path}:{s.line}")
+        out.starts.setdefault(s.path, []).append(f"resolves GraphQL `{s.name.split('.')[0]}`")
+    hosts: dict[str, set[str]] = {}
+    for s in sites:
+        if s.role == gq.ENDPOINT and (hit := names.of_value(s.detail)):
+            hosts.setdefault(s.path, set()).add(hit)
+    calling = set()
+    for s in sites:
+        if s.role != gq.CALLS:
+            continue
+        for p in schemas.get(gq.norm(s.name), []):
+            out.called_by.setdefault(key(p), []).append(f"{s.path}:{s.line}")
+        source = owner(s.path) or s.path
+        targets = {owner(x.path) or x.path for x in servers.get(gq.norm(s.name), [])}
+        for target in sorted((targets or hosts.get(s.path, set())) - {source}):
+            calling.add(s.path)
+            out.connections.append(
+                Connection(source, target, f"GraphQL `{s.name}`", f"{s.path}:{s.line}")
+            )
+    for s in sites:  # another service's endpoint, the operations sent to it not found
+        if s.role == gq.ENDPOINT and s.path not in calling:
+            source = owner(s.path) or s.path
+            for target in sorted(hosts.get(s.path, set()) - {source}):
+                how = f"GraphQL endpoint `{s.name}`"
+                out.connections.append(Connection(source, target, how, f"{s.path}:{s.line}"))
 
 
 def _grpc(

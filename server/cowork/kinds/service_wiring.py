@@ -14,7 +14,7 @@ from cowork.context.index import language_of
 from cowork.context.manifests import is_compose
 from cowork.context.reader import ContextReader
 
-_PROTOCOL_SUFFIXES = {".proto", ".graphql", ".gql", ".avsc", ".thrift"}
+_PROTOCOL_SUFFIXES = {".proto", ".graphql", ".gql", ".graphqls", ".avsc", ".thrift"}
 # Code files per given path scanned for integration points (a line scan, no parsing).
 _MAX_SCANNED_PER_PATH = 2000
 _MAX_SPECS = 200
@@ -126,7 +126,7 @@ def _sites(reader: ContextReader, rel: str, language: str | None) -> list[wiring
     text = reader.text(rel)
     if text is None:
         return None
-    found = wiring.scan(rel, language, text)
+    found = integration.scan(rel, language, text)
     with _SCANNED_LOCK:
         _SCANNED[key] = found
         while len(_SCANNED) > _SCANNED_KEPT:
