@@ -8,7 +8,6 @@ runs where the gathering runs, in a worker, never on the event loop.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -17,11 +16,11 @@ from cowork.context import graphql as gq
 from cowork.context import manifests as mf
 from cowork.context import protocols as pr
 from cowork.context import wiring as wr
+from cowork.context.servicenames import ServiceNames as _Names
+from cowork.context.servicenames import route_match as _route_match
 
-_ADDRESS_SUFFIX = re.compile(
-    r"(_SERVICE)?_(ADDR|ADDRESS|URL|URI|HOST|HOSTNAME|ENDPOINT|PORT)$", re.I
-)
 _MAX_LISTED = 6  # files named per "served by" / "called by"
+_MAX_OUTSIDE = 10  # edges listed from callers outside the given paths; the rest counted
 
 
 @dataclass(frozen=True)
@@ -47,6 +46,11 @@ class Integration:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # generated: (path, why)
     copies: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # same service
     elsewhere: int = 0  # edges between services none of the given paths is
+    # Edges from code outside the given paths into them: the most used first, the
+    # rest counted (edges, files).
+    outside: list[Connection] = field(default_factory=list)
+    outside_more: tuple[int, int] = (0, 0)
+    outside_unscanned: int = 0  # code files outside the given paths not scanned (the cap)
     routes: dict[str, list[str]] = field(default_factory=dict)  # service -> "GET /x (`p:l`)"
 
     def render(self) -> list[str]:
@@ -87,6 +91,17 @@ class Integration:
             out.append(
                 f"- … and {self.elsewhere} edges between other services (none of them given)"
             )
+        if self.outside or self.outside_unscanned:
+            out += ["", "### Callers outside the given paths", ""]
+            out += [f"- {c.line()}" for c in self.outside]
+            edges, files = self.outside_more
+            if edges:
+                out.append(f"- … and {edges} more edges from {files} files outside the given paths")
+            if self.outside_unscanned:
+                out.append(
+                    f"- {self.outside_unscanned} more code files outside the given paths "
+                    "were not scanned (a cap on what is read)"
+                )
         if self.routes:
             out += ["", "### HTTP routes served", ""]
             for service, routes in sorted(self.routes.items()):
@@ -106,55 +121,6 @@ def _listed(evidence: list[str], most: int = _MAX_LISTED) -> str:
     return shown + (f" and {len(evidence) - most} more" if len(evidence) > most else "")
 
 
-def norm(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.lower())
-
-
-class _Names:
-    """Service names as the given paths, manifests and code spell them, matched loosely:
-    `CART_SERVICE_ADDR`, `cartservice`, `cart-service` and `CartService` are one."""
-
-    def __init__(self, given: dict[str, str], others: Iterable[str]) -> None:
-        self.by_norm: dict[str, str] = {}
-        for name in others:
-            self._add(name, name)
-        for key, shown in given.items():  # the given paths win: they are the report's names
-            self._add(key, shown, replace=True)
-
-    def _add(self, key: str, shown: str, replace: bool = False) -> None:
-        for k in {norm(key), norm(key).removesuffix("service")} - {""}:
-            if replace or k not in self.by_norm:
-                self.by_norm[k] = shown
-
-    def match(self, name: str) -> str | None:
-        n = norm(name)
-        return self.by_norm.get(n) or self.by_norm.get(n.removesuffix("service"))
-
-    def of_env(self, variable: str) -> str | None:
-        return self.match(_ADDRESS_SUFFIX.sub("", variable))
-
-    def of_value(self, value: str) -> str | None:
-        """The service an address names: `cartservice:7070`, `http://cart/api`,
-        `dns:///cartservice.default.svc.cluster.local:7070`."""
-        host = re.sub(r"^[a-z][a-z0-9+.-]*:/+", "", value.strip(), flags=re.I)
-        host = re.split(r"[:/?#]", host, maxsplit=1)[0].split(".")[0]
-        return self.match(host) if host and not host[0].isdigit() else None
-
-
-def _route_regex(route: str) -> re.Pattern[str]:
-    """A declared route (`/api/cart/{id}`, `:id`, `<int:id>`) as a pattern on request paths."""
-    parts = re.split(r"\{[^}]*\}|:\w+|<[^>]*>", route.rstrip("/") or "/")
-    return re.compile("^" + "[^/]+".join(map(re.escape, parts)) + "/?$")
-
-
-def _route_match(declared: str, requested: str) -> bool:
-    d_verb, _, d_route = declared.partition(" ")
-    r_verb, _, r_route = requested.partition(" ")
-    if d_verb not in ("ANY", r_verb):
-        return False
-    return bool(_route_regex(d_route).match(r_route.split("?")[0]))
-
-
 def gather(
     code: list[tuple[str, str | None]],
     specs: list[str],
@@ -164,12 +130,17 @@ def gather(
     generated: Callable[[str], str | None],
     given: dict[str, str],
     scan_file: Callable[[str, str | None], list[wr.Site] | None] | None = None,
+    outside: list[tuple[str, str | None]] | None = None,
+    look: Callable[[str], str | None] | None = None,
 ) -> Integration:
     """The integration points of `code` files ((path, language)), protocol `specs` and
     `deploy` manifests; `read` gives a file's text, `owner` the given path (its shown
     name) holding a file, `generated` why a file is generated, `given` the given paths'
     service names (folder name -> shown name); `scan_file` the sites of a code file
-    (None: unreadable) when the caller remembers them, else `read` and `wiring.scan`."""
+    (None: unreadable) when the caller remembers them, else `read` and `scan`;
+    `outside` the code files outside the given paths, scanned for callers into them
+    (`owner` names the service such a file belongs to); `look` reads a code file for
+    the RPCs it calls without putting it in the context (default `read`)."""
     out = Integration()
     sites: list[wr.Site] = []
     for path in specs:
@@ -186,9 +157,11 @@ def gather(
     texts: list[tuple[str, str]] = [(p, t) for p in deploy if (t := read(p)) is not None]
     wiring = mf.read(texts)
     out.notes += wiring.notes
-    names = _Names(given, wiring.services)
+    # Outside the given paths, a service is its folder (`src/frontend`): as manifests name it.
+    beside = {o for p, _ in outside or [] if (o := owner(p))}
+    names = _Names({**{service_name(o): o for o in beside}, **given}, wiring.services)
     known = {p.service for p in out.protocols if p.kind == "gRPC"}
-    for path, language in code:
+    for path, language in code + (outside or []):
         why = generated(path)
         if why is not None:
             out.skipped.append((path, why))
@@ -202,7 +175,7 @@ def gather(
             if site.role in (wr.SERVES, wr.CALLS) and known and site.name not in known:
                 continue  # `new proto.Thing(` in JS names no service the protos define
             sites.append(site)
-    _grpc(out, sites, read, owner, names)
+    _grpc(out, sites, look or read, owner, names)
     _http(out, sites, owner, names)
     _graphql(out, sites, owner, names)
     _env(out, sites, wiring, owner, names)
@@ -217,13 +190,36 @@ def gather(
             + f" (`{evidence}`)"
         )
     services = set(given.values())
+    out.routes = {k: v for k, v in out.routes.items() if k in services}
     unique = list(dict.fromkeys(out.connections))  # once each, in order found
+    from_outside = {p for p, _ in outside or []}
+    callers = [
+        c
+        for c in unique
+        if c.target in services
+        and c.source not in services
+        and c.evidence.rpartition(":")[0] in from_outside
+    ]
+    _rank_outside(out, callers)
+    unique = [c for c in unique if c not in set(callers)]
     out.connections = [c for c in unique if c.source in services or c.target in services]
     out.elsewhere = len(
         {(c.source, c.target) for c in unique} - {(c.source, c.target) for c in out.connections}
     )
     out.connections.sort(key=lambda c: (c.source, c.target))  # stable: kinds keep their order
     return out
+
+
+def _rank_outside(out: Integration, callers: list[Connection]) -> None:
+    """Keep the callers from outside the given paths that matter most: the services
+    with the most edges into the given ones first, then by name; count the rest."""
+    weight: dict[str, int] = {}
+    for c in callers:
+        weight[c.source] = weight.get(c.source, 0) + 1
+    ranked = sorted(callers, key=lambda c: (-weight[c.source], c.source, c.target))
+    out.outside = ranked[:_MAX_OUTSIDE]
+    rest = ranked[_MAX_OUTSIDE:]
+    out.outside_more = (len(rest), len({c.evidence.rpartition(":")[0] for c in rest}))
 
 
 def scan(path: str, language: str | None, text: str) -> list[wr.Site]:

@@ -3,6 +3,7 @@ belong to which given path, the integration points among them, generated modules
 
 from __future__ import annotations
 
+import hashlib
 import posixpath
 import threading
 from collections import OrderedDict
@@ -17,6 +18,8 @@ from cowork.context.reader import ContextReader
 _PROTOCOL_SUFFIXES = {".proto", ".graphql", ".gql", ".graphqls", ".avsc", ".thrift"}
 # Code files per given path scanned for integration points (a line scan, no parsing).
 _MAX_SCANNED_PER_PATH = 2000
+# Code files outside the given paths scanned for callers into them.
+_MAX_SCANNED_OUTSIDE = 4000
 _MAX_SPECS = 200
 _MAX_MANIFESTS = 300
 # Folders that usually hold deployment manifests, wherever they sit.
@@ -89,11 +92,22 @@ def integration_of(
         )
     ][:_MAX_MANIFESTS]
 
+    outside: list[tuple[str, str | None]] = []
+    if all(paths):  # the whole workspace given: nothing is outside
+        outside = [
+            (f, language_of(f))
+            for f in files
+            if language_of(f) is not None and owner_of(paths, f) is None
+        ]
+    scanned = outside[:_MAX_SCANNED_OUTSIDE]
+
     def owner(rel: str) -> str | None:
         held = owner_of(paths, rel)
-        return None if held is None else held or "."
+        if held is None:
+            return service_of(paths, rel)
+        return held or "."
 
-    return integration.gather(
+    wired = integration.gather(
         code,
         specs,
         deploy,
@@ -101,8 +115,26 @@ def integration_of(
         owner,
         lambda rel: generated_reason(rel, head(reader.root, rel)),
         {integration.service_name(p): p or "." for p in paths},
-        lambda rel, language: _sites(reader, rel, language),
+        lambda rel, language: _sites(reader, rel, language, owner_of(paths, rel) is not None),
+        scanned,
+        lambda rel: reader.text(rel) if owner_of(paths, rel) is not None else reader.peek(rel),
     )
+    wired.outside_unscanned = len(outside) - len(scanned)
+    for c in wired.outside:  # their evidence is in the context: the files are recorded
+        reader.outline(c.evidence.rpartition(":")[0])
+    return wired
+
+
+def service_of(paths: list[str], rel: str) -> str | None:
+    """The service a file outside the given paths belongs to: its folder beside a given
+    one (`src/frontend` for `src/frontend/server.js` when `src/cartservice` is given),
+    else its top folder; None for a file at the top."""
+    parts = PurePosixPath(rel).parts[:-1]
+    for given in paths:
+        parent = PurePosixPath(given).parent.parts
+        if given and len(parts) > len(parent) and parts[: len(parent)] == parent:
+            return "/".join(parts[: len(parent) + 1])
+    return parts[0] if parts else None
 
 
 # Sites found in a file, by (path, content hash): a worker scans an unchanged file once.
@@ -111,19 +143,30 @@ _SCANNED_KEPT = 50_000
 _SCANNED_LOCK = threading.Lock()  # the CLI gathers in threads
 
 
-def _sites(reader: ContextReader, rel: str, language: str | None) -> list[wiring.Site] | None:
+def _sites(
+    reader: ContextReader, rel: str, language: str | None, given: bool = True
+) -> list[wiring.Site] | None:
     """The integration sites of `rel` (None when it cannot be read), remembered by content.
-    `outline` records the file in provenance: its facts reach the model."""
-    facts = reader.outline(rel)
-    if facts is None or facts.unreadable is not None:
-        return None
-    key = (rel, facts.sha256)
+    For a file of the given paths `outline` records it in provenance: its facts reach
+    the model. A file outside them is only looked at; it is recorded if it calls in."""
+    text: str | None = None
+    if given:
+        facts = reader.outline(rel)
+        if facts is None or facts.unreadable is not None:
+            return None
+        sha = facts.sha256
+    else:
+        text = reader.peek(rel) if reader.why_excluded(rel) is None else None
+        if text is None:
+            return None
+        sha = hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+    key = (rel, sha)
     with _SCANNED_LOCK:
         known = _SCANNED.get(key)
         if known is not None:
             _SCANNED.move_to_end(key)
             return known
-    text = reader.text(rel)
+    text = text if text is not None else reader.text(rel)
     if text is None:
         return None
     found = integration.scan(rel, language, text)
