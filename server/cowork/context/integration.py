@@ -99,7 +99,7 @@ class Integration:
                 out.append(f"- … and {edges} more edges from {files} files outside the given paths")
             if self.outside_unscanned:
                 out.append(
-                    f"- {self.outside_unscanned} more code files outside the given paths "
+                    f"- {self.outside_unscanned:,} more code files outside the given paths "
                     "were not scanned (a cap on what is read)"
                 )
         if self.routes:
