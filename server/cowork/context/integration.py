@@ -161,8 +161,9 @@ def gather(
     beside = {o for p, _ in outside or [] if (o := owner(p))}
     names = _Names({**{service_name(o): o for o in beside}, **given}, wiring.services)
     known = {p.service for p in out.protocols if p.kind == "gRPC"}
-    for path, language in code + (outside or []):
-        why = generated(path)
+    given_files = len(code)
+    for n, (path, language) in enumerate(code + (outside or [])):
+        why = generated(path) if n < given_files else None
         if why is not None:
             out.skipped.append((path, why))
             continue
@@ -171,6 +172,8 @@ def gather(
         else:
             text = read(path)
             found_sites = scan(path, language, text) if text is not None else None
+        if found_sites and n >= given_files and generated(path) is not None:
+            continue  # outside, only a file that calls in is asked whether it is generated
         for site in found_sites or []:
             if site.role in (wr.SERVES, wr.CALLS) and known and site.name not in known:
                 continue  # `new proto.Thing(` in JS names no service the protos define

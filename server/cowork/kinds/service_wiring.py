@@ -3,7 +3,6 @@ belong to which given path, the integration points among them, generated modules
 
 from __future__ import annotations
 
-import hashlib
 import posixpath
 import threading
 from collections import OrderedDict
@@ -48,8 +47,9 @@ def under(files: list[str], rel: str) -> list[str]:
 
 def is_protocol(rel: str) -> bool:
     """Whether `rel` is a protocol or schema definition (protobuf, GraphQL, OpenAPI…)."""
-    name = PurePosixPath(rel).name.lower()
-    return PurePosixPath(rel).suffix in _PROTOCOL_SUFFIXES or name.startswith(
+    name = rel.rpartition("/")[2]
+    suffix = name[name.rfind(".") :] if name.rfind(".") > 0 else ""
+    return suffix in _PROTOCOL_SUFFIXES or name.lower().startswith(
         ("openapi", "swagger", "asyncapi")
     )
 
@@ -101,11 +101,13 @@ def integration_of(
         ]
     scanned = outside[:_MAX_SCANNED_OUTSIDE]
 
+    owners: dict[str, str | None] = {}
+
     def owner(rel: str) -> str | None:
-        held = owner_of(paths, rel)
-        if held is None:
-            return service_of(paths, rel)
-        return held or "."
+        if rel not in owners:  # asked for every site and edge of thousands of files
+            held = owner_of(paths, rel)
+            owners[rel] = service_of(paths, rel) if held is None else held or "."
+        return owners[rel]
 
     wired = integration.gather(
         code,
@@ -129,10 +131,10 @@ def service_of(paths: list[str], rel: str) -> str | None:
     """The service a file outside the given paths belongs to: its folder beside a given
     one (`src/frontend` for `src/frontend/server.js` when `src/cartservice` is given),
     else its top folder; None for a file at the top."""
-    parts = PurePosixPath(rel).parts[:-1]
+    parts = rel.split("/")[:-1]
     for given in paths:
-        parent = PurePosixPath(given).parent.parts
-        if given and len(parts) > len(parent) and parts[: len(parent)] == parent:
+        parent = given.strip("/").split("/")[:-1] if given else None
+        if parent is not None and len(parts) > len(parent) and parts[: len(parent)] == parent:
             return "/".join(parts[: len(parent) + 1])
     return parts[0] if parts else None
 
@@ -149,24 +151,26 @@ def _sites(
     """The integration sites of `rel` (None when it cannot be read), remembered by content.
     For a file of the given paths `outline` records it in provenance: its facts reach
     the model. A file outside them is only looked at; it is recorded if it calls in."""
-    text: str | None = None
     if given:
         facts = reader.outline(rel)
         if facts is None or facts.unreadable is not None:
             return None
         sha = facts.sha256
     else:
-        text = reader.peek(rel) if reader.why_excluded(rel) is None else None
-        if text is None:
+        if reader.why_excluded(rel) is not None:
             return None
-        sha = hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+        try:  # known by size and time: a file outside is read only when it changed
+            st = (reader.root / rel).stat()
+        except OSError:
+            return None
+        sha = f"stat:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
     key = (rel, sha)
     with _SCANNED_LOCK:
         known = _SCANNED.get(key)
         if known is not None:
             _SCANNED.move_to_end(key)
             return known
-    text = text if text is not None else reader.text(rel)
+    text = reader.text(rel) if given else reader.peek(rel)
     if text is None:
         return None
     found = integration.scan(rel, language, text)
