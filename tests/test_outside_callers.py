@@ -12,6 +12,7 @@ import pytest
 from boutique import boutique_repo, line_of
 from conftest import server_env, start_session, stop_session
 from cowork.artifacts import read_provenance
+from cowork.context import integration
 from fakeapi import FakeAnthropic
 from repos import commit
 from test_integration_points import _texts
@@ -102,3 +103,25 @@ async def test_the_model_is_sent_the_outside_callers(shop: Path) -> None:
     for edge in callers():
         assert edge in text[start:], edge
     assert "padStart" not in text  # outside code that calls in is cited, never sent
+
+
+def test_a_route_declared_by_several_services_names_none_of_them() -> None:
+    texts = {
+        "a/main.go": 'r.HandleFunc("/", home).Methods("GET")\n',
+        "b/app.py": '@app.get("/")\ndef root(): ...\n@app.get("/orders")\ndef orders(): ...\n',
+        "c/load.py": 'client.get("/")\nclient.get("/orders")\nrequests.get("http://a/")\n',
+    }
+    wired = integration.gather(
+        [(p, "go" if p.endswith(".go") else "python") for p in texts],
+        [],
+        [],
+        texts.get,
+        lambda p: p.split("/")[0],
+        lambda p: None,
+        {"a": "a", "b": "b", "c": "c"},
+    )
+    # `GET /` is both a's and b's: only the host says which; `/orders` is b's alone.
+    assert [c.line() for c in wired.connections] == [
+        "`c` → `a`: HTTP `GET /` (`c/load.py:3`)",
+        "`c` → `b`: HTTP `GET /orders` (`c/load.py:2`)",
+    ]

@@ -353,12 +353,11 @@ def _http(
         if q.role != wr.REQUEST:
             continue
         source = owner(q.path) or q.path
-        targets: set[str] = set()
-        if q.detail:
-            hit = names.of_value(q.detail)
-            if hit:
-                targets.add(hit)
-        targets |= {owner(r.path) or r.path for r in routes if _route_match(r.name, q.name)}
+        hit = names.of_value(q.detail) if q.detail else None
+        declared = {owner(r.path) or r.path for r in routes if _route_match(r.name, q.name)}
+        # The host decides; else the route, when one service alone declares it (`GET /`
+        # or `/health` in several services says nothing of which one is called).
+        targets = {hit} if hit else declared if len(declared - {source}) == 1 else set()
         for target in sorted(targets - {source}):
             out.connections.append(
                 Connection(source, target, f"HTTP `{q.name}`", f"{q.path}:{q.line}")
