@@ -12,6 +12,7 @@ import pytest
 
 from conftest import server_env, start_session, stop_session
 from cowork.context import graphql as gq
+from cowork.context import integration
 from fakeapi import FakeAnthropic
 from graphqlrepo import SERVICES, at, graphql_repo
 from test_integration_points import _texts
@@ -215,3 +216,34 @@ async def test_the_model_is_sent_the_graphql_edges_before_the_outlines(shop: Pat
         assert edge in text[start:], edge
     assert "type Query {\n  products(first: Int)" in text  # the schema itself
     assert "generatedOnlyField" not in text and "GeneratedOnlyResolver" not in text
+
+
+def test_a_copied_schema_is_listed_once_and_a_kind_is_no_address() -> None:
+    schema = "type Query {\n  cart(id: ID!): Cart\n}\n"
+    texts = {
+        "cart/schema.graphql": schema,
+        "deploy/copy/schema.graphql": schema,
+        "gateway/supergraph.graphql": "type Query {\n  cart(id: ID!): Cart\n  me: User\n}\n",
+        "docker-compose.yml": (
+            "services:\n  cart:\n    environment:\n      EXPORTER_TYPE: collector\n"
+            "      EXPORTER_HOST: collector\n  collector:\n    image: otel\n"
+        ),
+    }
+    wired = integration.gather(
+        [],
+        ["deploy/copy/schema.graphql", "cart/schema.graphql", "gateway/supergraph.graphql"],
+        ["docker-compose.yml"],
+        texts.get,
+        lambda p: p.split("/")[0] if "/" in p else None,
+        lambda p: None,
+        {"cart": "cart"},
+    )
+    report = "\n".join(wired.render())
+    # The given service's schema is the one listed; its copy is named with it.
+    assert (
+        "- GraphQL `Query` (`cart/schema.graphql:1`; also defined in "
+        "`deploy/copy/schema.graphql:1`): cart"
+    ) in report
+    assert "- GraphQL `Query` (`gateway/supergraph.graphql:1`): cart, me" in report
+    # `EXPORTER_TYPE=collector` names a kind; `EXPORTER_HOST=collector` an address.
+    assert [c.how for c in wired.connections] == ["env `EXPORTER_HOST` (compose)"]

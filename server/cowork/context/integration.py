@@ -8,6 +8,7 @@ runs where the gathering runs, in a worker, never on the event loop.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -16,6 +17,7 @@ from cowork.context import graphql as gq
 from cowork.context import manifests as mf
 from cowork.context import protocols as pr
 from cowork.context import wiring as wr
+from cowork.context.servicenames import ADDRESS_SUFFIX as _ADDRESS_SUFFIX
 from cowork.context.servicenames import ServiceNames as _Names
 from cowork.context.servicenames import route_match as _route_match
 
@@ -143,7 +145,8 @@ def gather(
     the RPCs it calls without putting it in the context (default `read`)."""
     out = Integration()
     sites: list[wr.Site] = []
-    for path in specs:
+    # The given paths' own definitions first: a copy elsewhere is listed with them.
+    for path in sorted(specs, key=lambda p: owner(p) not in given.values()):
         text = read(path)
         if text is None:
             continue
@@ -232,8 +235,11 @@ def scan(path: str, language: str | None, text: str) -> list[wr.Site]:
 
 def key(p: pr.ProtocolDef) -> tuple[str, str]:
     """What `served_by`, `called_by` and `copies` know a definition by. Every GraphQL
-    service has its own `Query`: a root type is one per schema file, not one overall."""
-    return (p.kind, f"{p.service}@{p.path}" if p.kind == "GraphQL" else p.service)
+    service has its own `Query`: a root type is one per set of fields (a schema copied
+    for a client or a deployment is a copy; a composed supergraph is its own)."""
+    if p.kind != "GraphQL":
+        return (p.kind, p.service)
+    return (p.kind, f"{p.service}({','.join(sorted(o.name for o in p.operations))})")
 
 
 def _define(out: Integration, found: Iterable[pr.ProtocolDef]) -> None:
@@ -382,7 +388,10 @@ def _env(
             )
     for e in wiring.env:
         source = names.match(e.owner) or e.owner
-        target = names.of_value(e.value) or names.of_env(e.name)
+        # `EXPORTER_TYPE=collector` names a kind, not an address: a value is an address
+        # by the variable's name (`*_HOST`) or by its form (`collector:4317`, `http://…`).
+        address = _ADDRESS_SUFFIX.search(e.name) or re.search(r"[:/]", e.value)
+        target = (names.of_value(e.value) if address else None) or names.of_env(e.name)
         if target and target != source:
             out.connections.append(
                 Connection(source, target, f"env `{e.name}` ({e.where})", e.evidence)

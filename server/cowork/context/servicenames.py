@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-_ADDRESS_SUFFIX = re.compile(
+ADDRESS_SUFFIX = re.compile(
     r"(_SERVICE)?_(ADDR|ADDRESS|URL|URI|HOST|HOSTNAME|ENDPOINT|PORT)$", re.I
 )
 
@@ -36,7 +36,7 @@ class ServiceNames:
         return self.by_norm.get(n) or self.by_norm.get(n.removesuffix("service"))
 
     def of_env(self, variable: str) -> str | None:
-        return self.match(_ADDRESS_SUFFIX.sub("", variable))
+        return self.match(ADDRESS_SUFFIX.sub("", variable))
 
     def of_value(self, value: str) -> str | None:
         """The service an address names: `cartservice:7070`, `http://cart/api`,
