@@ -71,6 +71,13 @@ def test_operations_in_strings_and_documents_with_aliases_and_fragments() -> Non
         (gq.CALLS, "Query.me", 5),
         (gq.CALLS, "Mutation.addItem", 8),
     }
+    # In Python source: escapes are no fields; JS in a string holding `query(sql) {` is
+    # a method, not an operation.
+    python = (
+        'Q = "query GetCart {\\n  cart(id: 1) { id }\\n}"\n'
+        'JS = "class Db { query(sql) { return sql; } }"\n'
+    )
+    assert found("client.py", "python", python) == {(gq.CALLS, "Query.cart", 1)}
     document = (
         "query A { cart(id: 1) { id } }\n\nfragment F on Cart { id }\nsubscription S { events }\n"
     )

@@ -87,10 +87,21 @@ def _close(text: str, at: int) -> int:
     return len(text)
 
 
+def _at_top(text: str, at: int) -> bool:
+    """Whether an operation starting at `at` opens a document or follows another
+    definition (or a comment, or the string's quote), as GraphQL operations do."""
+    before = text[max(0, at - 2000) : at].rstrip()
+    if not before:
+        return True
+    return before[-1] in "}`\"'" or before.rpartition("\n")[2].lstrip().startswith("#")
+
+
 def _operations(path: str, text: str, full: str, base: int) -> Iterator[Site]:
     """Root fields the operations in `text` select; `text` starts at offset `base` of
     the file's `full` text (lines are the file's)."""
     for m in _OPERATION.finditer(text):
+        if not _at_top(text, m.start()):
+            continue  # `{ query(sql) { … } }`: a method named query, not an operation
         root = _ROOT_OF[m.group(1)]
         start = m.end() - 1
         end = _close(text, start)
@@ -132,7 +143,9 @@ def _in_strings(path: str, text: str) -> Iterator[Site]:
             inner = body.lstrip("`\"'")
             yield from _sdl(path, inner.rstrip("`\"'"), m.start() + len(body) - len(inner), text)
         elif "query" in body or "mutation" in body or "subscription" in body:
-            yield from _operations(path, body, text, m.start())
+            # Escapes as blanks of the same length: offsets, hence lines, stay the file's.
+            plain = re.sub(r"\\[ntr]", "  ", body)
+            yield from _operations(path, plain, text, m.start())
 
 
 # -- serving code ----------------------------------------------------------------------
