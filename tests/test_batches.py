@@ -397,7 +397,7 @@ def test_a_database_from_before_batches_gains_the_column(tmp_path: Path) -> None
 
 
 def test_one_hour_cache_writes_cost_twice_the_input() -> None:
-    from cowork.engine.model import Usage
+    from cowork.providers.usage import Usage
 
     usage = Usage(input_tokens=0, output_tokens=0, cache_write_tokens=1_000_000)
     assert pricing.cost("claude-sonnet-5-5", usage) == pytest.approx(3.75)

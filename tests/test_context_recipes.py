@@ -25,10 +25,10 @@ from cowork.context.reader import ContextReader
 from cowork.engine.gatherer import index_for, run_gather
 from cowork.errors import InputError, TaskFailure
 from cowork.kinds.base import Gathered, GatherRequest, Piece
-from cowork.kinds.changes import Review
 from cowork.kinds.overview import Architecture
 from cowork.kinds.prompt import render_part
 from cowork.kinds.research import Research
+from cowork.kinds.review import Review
 from cowork.kinds.summarize import Summarize
 from cowork.kinds.workspace_map import map_piece
 from planted import AWS_KEY, FILES, LOCAL_SALT, NEVER_SENT, SECRETS, leaks, planted_repo

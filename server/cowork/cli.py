@@ -13,8 +13,9 @@ from cowork.errors import InputError
 # Each command imports what it needs when it runs: `cowork --version` and `cowork
 # tasks` do not pay for the engine, git or the parsers (a CLI run starts a process).
 if TYPE_CHECKING:
-    from cowork.engine.model import Task, Usage
+    from cowork.engine.model import Task
     from cowork.kinds.findings import Finding
+    from cowork.providers.usage import Usage
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -385,7 +386,7 @@ def _serve(args: argparse.Namespace) -> int:
     if args.log_level != "DEBUG":
         # pygls logs every message it sends at INFO: noise in an editor's log view.
         logging.getLogger("pygls").setLevel(logging.WARNING)
-    from cowork.lsp.server import create_server
+    from cowork.lsp.app import create_server
 
     server = create_server()
     if args.tcp:

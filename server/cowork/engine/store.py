@@ -7,8 +7,9 @@ import sqlite3
 from pathlib import Path
 
 from cowork.artifacts import COWORK_DIR
-from cowork.engine.model import BatchWait, StoredFinding, Task, TaskRequest, TaskState, Usage
+from cowork.engine.model import BatchWait, StoredFinding, Task, TaskRequest, TaskState
 from cowork.kinds.findings import Finding
+from cowork.providers.usage import Usage
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tasks (

@@ -7,10 +7,11 @@ from typing import Any
 from cowork.errors import InputError
 from cowork.kinds.base import Kind
 from cowork.kinds.change import Change, change_schema
-from cowork.kinds.changes import Docs, Review
+from cowork.kinds.docs import Docs
 from cowork.kinds.findings import review_schema
 from cowork.kinds.overview import Architecture
 from cowork.kinds.research import Research
+from cowork.kinds.review import Review
 from cowork.kinds.summarize import Summarize
 
 KINDS: dict[str, Kind] = {

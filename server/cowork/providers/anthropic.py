@@ -21,7 +21,6 @@ from typing import Any
 import anthropic
 import httpx2  # the SDK's transport: a stream that breaks mid-way raises its errors
 
-from cowork.engine.model import Usage
 from cowork.errors import TaskFailure
 from cowork.providers import pricing, rounds
 from cowork.providers.base import (
@@ -34,6 +33,7 @@ from cowork.providers.base import (
 )
 from cowork.providers.retry import RetriesExhausted, RetryPolicy, Verdict, retry_after, with_retries
 from cowork.providers.sdk import SDKProvider
+from cowork.providers.usage import Usage
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from cowork.engine.model import Usage
+from cowork.providers.usage import Usage
 
 CacheTTL = Literal["5m", "1h"]
 
