@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from bigrepo import VENDORED_GO, VENDORED_NAME, big_repo
 from boutique import SERVICES, boutique_repo
 from conftest import server_env, start_session, stop_session
@@ -22,6 +24,9 @@ KEY = "sk-ant-test-bigrepo-0123456789abcdef"
 GIVEN = ["src/cart", "src/web"]
 
 
+# A first gathering lists and judges 100,000 paths (about 20 s alone, more beside other
+# tests on two cores): bounds for that, still bounds.
+@pytest.mark.timeout(420)
 async def test_a_repository_of_100000_files_mostly_vendored(tmp_path: Path) -> None:
     root = big_repo(tmp_path / "big")
     elsewhere = tmp_path / "elsewhere"
@@ -34,7 +39,7 @@ async def test_a_repository_of_100000_files_mostly_vendored(tmp_path: Path) -> N
             answer = await session.command(
                 "cowork.architectureBrief", {"uris": [(root / s).as_uri() for s in GIVEN]}
             )
-            done = await session.wait_for(answer["taskId"], "done", "failed")
+            done = await session.wait_for(answer["taskId"], "done", "failed", timeout=300)
         finally:
             await stop_session(session)
     assert done["state"] == "done", done["error"]
