@@ -14,7 +14,8 @@ from conftest import server_env, start_session, stop_session
 from cowork.context import graphql as gq
 from cowork.context import integration
 from fakeapi import FakeAnthropic
-from graphqlrepo import SERVICES, at, graphql_repo
+from graphqlrepo import CART_SCHEMA, SERVICES, at, graphql_repo
+from repos import commit, git
 from test_integration_points import _texts
 
 KEY = "sk-ant-test-graphql-0123456789abcdef"
@@ -254,3 +255,39 @@ def test_a_copied_schema_is_listed_once_and_a_kind_is_no_address() -> None:
     assert "- GraphQL `Query` (`gateway/supergraph.graphql:1`): cart, me" in report
     # `EXPORTER_TYPE=collector` names a kind; `EXPORTER_HOST=collector` an address.
     assert [c.how for c in wired.connections] == ["env `EXPORTER_HOST` (compose)"]
+
+
+async def test_review_of_a_changed_schema_lists_who_calls_and_serves_its_fields(
+    shop: Path,
+) -> None:
+    git(shop, "checkout", "-q", "-b", "currency")
+    schema = "services/cart/graph/schema.graphqls"
+    changed = (
+        CART_SCHEMA.replace(
+            "  cart(userId: ID!): Cart", "  cart(userId: ID!, currency: String): Cart"
+        )
+        .replace("  emptyCart(userId: ID!): Cart\n", "")
+        .replace("  items: [String!]!", "  items: [String!]!\n  total: Int")
+    )
+    commit(shop, "Carts in a currency; no emptying", {schema: changed})
+    session = await start_session(shop, env=server_env())
+    try:
+        answer = await session.command("cowork.reviewChanges", {"base": "main"})
+        done = await session.wait_for(answer["taskId"], "done", "failed")
+    finally:
+        await stop_session(session)
+    assert done["state"] == "done", done["error"]
+    report = Path(done["artifactUri"].removeprefix("file://")).read_text()
+    where = f"(changed in `{schema}`)"
+    cart_py = "services/web/cart.py"
+    assert f"- `{at(cart_py, 'cart(userId')}` uses `GraphQL Query.cart` {where}" in report
+    assert (
+        f"- `{at(RESOLVERS, 'Cart(ctx')}` uses `GraphQL Query.cart (serves it)` {where}" in report
+    )
+    # A removed field: what still serves it is named.
+    assert (
+        f"- `{at(RESOLVERS, 'EmptyCart(')}` uses `GraphQL Mutation.emptyCart (serves it)` {where}"
+        in report
+    )
+    # `Cart.total` is an object type's field: no operation selects it at the top.
+    assert "Cart.total" not in report and "Query.total" not in report
