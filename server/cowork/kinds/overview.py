@@ -148,6 +148,7 @@ class Architecture:
         copies = {e.rpartition(":")[0] for where in wired.copies.values() for e in where}
         copies -= {d.path for d in wired.protocols}  # a file with a first definition is sent
         generated = dict(wired.skipped)
+        reader.notes.extend(wired.notes)  # a protocol or manifest not read: in provenance too
         # How the services talk, before what each offers: the review is about the seams.
         rendered = wired.render()
         at = rendered.index("### Connections between services")
