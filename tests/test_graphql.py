@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import server_env, start_session, stop_session
+from conftest import cowork, server_env, start_session, stop_session
 from cowork.context import graphql as gq
 from cowork.context import integration
 from fakeapi import FakeAnthropic
@@ -291,3 +291,13 @@ async def test_review_of_a_changed_schema_lists_who_calls_and_serves_its_fields(
     )
     # `Cart.total` is an object type's field: no operation selects it at the top.
     assert "Cart.total" not in report and "Query.total" not in report
+
+
+def test_a_summary_says_which_graphql_fields_a_module_resolves(tmp_path: Path) -> None:
+    root = graphql_repo(tmp_path / "shop")
+    done = cowork(root, "run", "summarize", "services/catalog/index.js")
+    assert done.returncode == 0, done.stderr
+    answer = Path(done.stdout.strip()).read_text(encoding="utf-8").split("## What a model")[0]
+    assert "Resolves GraphQL `Query.product`, `Query.products`." in answer
+    index = "services/catalog/index.js"
+    assert f"- resolves GraphQL `Query.products` (`{at(index, 'products: (_')}`)" in answer
