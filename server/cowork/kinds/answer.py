@@ -82,17 +82,25 @@ def parse(model: type[M], text: str) -> M | None:
 
 
 def one_of(
-    value: str | None, allowed: Sequence[str], default: str, what: str, notes: list[str]
+    value: str | None,
+    allowed: Sequence[str],
+    default: str,
+    notes: list[str],
+    *,
+    field: str,
+    where: str,
 ) -> str:
     """`value` as one of `allowed` (case and spacing aside); another word is read as
-    `default`, and `notes` says so."""
+    `default`, and `notes` says so: "`where`: `field` 'x' is not one of …"."""
     word = "-".join((value or "").lower().split())
     if word in allowed:
         return word
-    notes.append(
-        f"{what}: " + (f"unknown value {value!r}" if value else "none given") + f", read as "
-        f"`{default}`"
-    )
+    if value:
+        notes.append(
+            f"{where}: {field} {value!r} is not one of {', '.join(allowed)}; read as `{default}`"
+        )
+    else:
+        notes.append(f"{where}: no {field} given; read as `{default}`")
     return default
 
 

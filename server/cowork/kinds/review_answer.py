@@ -10,7 +10,7 @@ import posixpath
 from pydantic import BaseModel, ConfigDict, Field
 
 from cowork.kinds.answer import Rendered, one_of, parse
-from cowork.kinds.findings import CONFIDENCES, Finding, render_findings
+from cowork.kinds.findings import CONFIDENCES, SEVERITIES, Finding, render_findings
 
 # What a model's finding is about: its diagnostic code. The offline checks keep their
 # own rule names (`debug-statement`, ...).
@@ -38,7 +38,7 @@ class _FindingOut(BaseModel):
     severity: str = Field(
         description="error: a bug or break that must be fixed; warning: likely wrong or "
         "risky; information: worth a look; hint: a minor improvement.",
-        json_schema_extra={"enum": ["error", "warning", "information", "hint"]},
+        json_schema_extra={"enum": list(SEVERITIES)},
     )
     # Plain strings, not Literals: a word outside the list keeps the finding (read as
     # maintainability / medium, and noted) rather than failing the whole answer.
@@ -86,10 +86,8 @@ def read_review(text: str) -> Rendered | None:
     findings: list[Finding] = []
     for f in answer.findings:
         path = posixpath.normpath(f.path.strip())
-        where = f"finding at `{path}:{f.line}`"
-        severity = one_of(
-            f.severity, ("error", "warning", "information", "hint"), "warning", where, notes
-        )
+        where = f"the finding at `{path}:{f.line}`"
+        severity = one_of(f.severity, SEVERITIES, "warning", notes, field="severity", where=where)
         findings.append(
             Finding(
                 path=path,
@@ -99,12 +97,21 @@ def read_review(text: str) -> Rendered | None:
                 detail=f.detail.strip(),
                 end_line=f.end_line if f.end_line and f.end_line >= f.line else None,
                 suggestion=f.suggestion,
-                category=one_of(f.category, CATEGORIES, UNKNOWN_CATEGORY, where, notes),
+                category=one_of(
+                    f.category, CATEGORIES, UNKNOWN_CATEGORY, notes, field="category", where=where
+                ),
                 # None given: the finding stands as raised.
                 confidence=(
                     "high"
                     if f.confidence is None
-                    else one_of(f.confidence, CONFIDENCES, UNKNOWN_CONFIDENCE, where, notes)
+                    else one_of(
+                        f.confidence,
+                        CONFIDENCES,
+                        UNKNOWN_CONFIDENCE,
+                        notes,
+                        field="confidence",
+                        where=where,
+                    )
                 ),
             )
         )
