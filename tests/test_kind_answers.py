@@ -28,8 +28,12 @@ SUMMARY = {
         {"name": "Engine", "where": "pkg/engine.py:10", "purpose": "Queues jobs to run."},
         {"name": "run_all", "where": "pkg/engine.py:20", "purpose": "Submits every job."},
     ],
-    "imports": [{"name": "pkg.util", "where": "pkg/engine.py:8", "why": "Counts a job's size."}],
-    "imported_by": [{"name": "pkg/cli.py", "where": "pkg/cli.py:1", "why": "Its entry point."}],
+    "collaborators": {
+        "imports": [
+            {"name": "pkg.util", "where": "pkg/engine.py:8", "why": "Counts a job's size."}
+        ],
+        "importers": [{"name": "pkg/cli.py", "where": "pkg/cli.py:1", "why": "Its entry point."}],
+    },
     "tests": {"how": "`tests/test_engine.py` submits one job.", "untested": ["`run_all`"]},
     "risks": ["`undocumented` mixes JSON and paths (`pkg/engine.py:25`)."],
     "open_questions": ["Should a failed job stop the others?"],
@@ -373,7 +377,8 @@ async def test_an_answer_that_ignores_the_schema_is_kept_with_a_note(tmp_path: P
     prose = "## My own headings\n\nThe engine runs jobs; see `pkg/engine.py:20`.\n"
     fenced = "```json\n" + json.dumps(RESEARCH) + "\n```\n"
     with FakeAnthropic() as api:
-        api.script(Reply(text=prose), Reply(text=prose), Reply(text=fenced))
+        other = {"services": ["pkg", "tests"], "open_questions": ["Who owns the queue?"]}
+        api.script(Reply(text=prose), Reply(text=prose), Reply(text=fenced), Reply(json=other))
         env = server_env(ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=api.base_url)
         session = await start_session(root, env=env)
         try:
@@ -382,6 +387,9 @@ async def test_an_answer_that_ignores_the_schema_is_kept_with_a_note(tmp_path: P
             )
             docs = await run(session, "cowork.draftDocs", {"base": "main"})
             research = await run(session, "cowork.research", {"question": "Threads or processes?"})
+            architecture = await run(
+                session, "cowork.architectureBrief", {"uris": [(root / "pkg").as_uri()]}
+            )
         finally:
             await stop_session(session)
     for done in (summary, docs):
@@ -392,6 +400,15 @@ async def test_an_answer_that_ignores_the_schema_is_kept_with_a_note(tmp_path: P
             "answer is kept as written." in text
         )
         assert "## Responsibility" not in text and "## Decision" not in text
+    # JSON of a shape of its own: each field readable, as sent, with a note.
+    text = body_of(architecture)
+    assert in_order(
+        text,
+        "## Services\n\n- pkg\n- tests",
+        "## Open questions\n\n- Who owns the queue?",
+        "> **Note**: the model answered in JSON that does not follow the form asked for: "
+        "its fields are shown as sent.",
+    ), text
     # A document in a code fence is still the structured answer.
     text = body_of(research)
     assert "## Criteria" in text and "```json" not in text and "structured form" not in text

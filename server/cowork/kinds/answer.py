@@ -182,9 +182,70 @@ def finish_answer(
         )
         return f"{cut_note(continuations)} {read}\n\n{_fenced(text)}", []
     rendered = spec.render_answer(text)
-    if rendered is None:
-        return f"{text.rstrip()}\n\n{not_structured(kind)}\n", []
-    return with_notes(rendered.body, rendered.notes), rendered.findings
+    if rendered is not None:
+        return with_notes(rendered.body, rendered.notes), rendered.findings
+    shown = as_markdown(text)
+    if shown is not None:  # JSON, but in a shape of its own: its fields, readable
+        return f"{shown.rstrip()}\n\n{other_shape(kind)}\n", []
+    return f"{text.rstrip()}\n\n{not_structured(kind)}\n", []
+
+
+def other_shape(kind: str) -> str:
+    """What an answer in JSON of another shape than the schema's says at its end."""
+    why = "; its findings are not shown as diagnostics" if kind == "review" else ""
+    return (
+        "> **Note**: the model answered in JSON that does not follow the form asked for: "
+        f"its fields are shown as sent{why}."
+    )
+
+
+_MAX_DEPTH = 4  # headings go no deeper than ####; below, fields are bullets
+
+
+def as_markdown(text: str) -> str | None:
+    """A JSON object in `text` as Markdown: each field a section named after its key
+    (`open_questions` -> "Open questions"), lists as bullets; None when `text` is not
+    a JSON object."""
+    try:
+        data = json.loads(unfenced(text))
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not data:
+        return None
+    return "\n".join(_fields(data, 2)) + "\n"
+
+
+def _title(key: str) -> str:
+    words = key.replace("_", " ").replace("-", " ").split()
+    words = [w.upper() if w.lower() in ("api", "id", "url", "http") else w for w in words]
+    title = " ".join(words)
+    return title[:1].upper() + title[1:]
+
+
+def _inline(value: Any) -> str:
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, list):
+        return "; ".join(_inline(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{_title(k)}: {_inline(v)}" for k, v in value.items())
+    return json.dumps(value)
+
+
+def _fields(data: dict[str, Any], depth: int) -> list[str]:
+    out: list[str] = []
+    for key, value in data.items():
+        if depth > _MAX_DEPTH:
+            out.append(f"- **{_title(key)}**: {_inline(value)}")
+            continue
+        out += [f"{'#' * depth} {_title(key)}", ""]
+        if isinstance(value, dict):
+            out += _fields(value, depth + 1)
+        elif isinstance(value, list):
+            out += [*bullets([_inline(v) for v in value]), ""]
+        else:
+            out += [_inline(value) or "—", ""]
+    return out
 
 
 def schema_of(model: type[BaseModel]) -> dict[str, Any]:

@@ -28,6 +28,13 @@ class _Collaborator(BaseModel):
     why: str = Field(description="What this module takes from it, or what it relies on here.")
 
 
+class _Collaborators(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    imports: list[_Collaborator] = Field(description="What it imports from the workspace.")
+    importers: list[_Collaborator] = Field(description="Who imports it, and what they rely on.")
+
+
 class _Tests(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -45,8 +52,7 @@ class SummaryAnswer(BaseModel):
         "in two or three sentences."
     )
     public_api: list[_Entry]
-    imports: list[_Collaborator] = Field(description="What it imports from the workspace.")
-    imported_by: list[_Collaborator] = Field(description="Who imports it, and why.")
+    collaborators: _Collaborators
     tests: _Tests
     risks: list[str] = Field(
         description="What could bite whoever changes it (coupling, shared state, error "
@@ -85,9 +91,9 @@ def render_summary(answer: SummaryAnswer) -> list[str]:
         ),
     )
     out += ["## Collaborators", "", "### Imports", ""]
-    out += _collaborators(answer.imports, "None from the workspace.")
+    out += _collaborators(answer.collaborators.imports, "None from the workspace.")
     out += ["", "### Imported by", ""]
-    out += _collaborators(answer.imported_by, "No workspace file imports it.")
+    out += _collaborators(answer.collaborators.importers, "No workspace file imports it.")
     out += [""]
     tested = answer.tests
     out += section(
