@@ -16,6 +16,7 @@ from typing import Any
 from lsprotocol import types
 
 from conftest import Session, artifact_of, server_env, start_session, stop_session
+from cowork.artifacts import read_provenance
 from fakeapi import FakeAnthropic, FakeOpenAI, Recorded, Reply
 from repos import commit, git, sample_repo
 
@@ -499,3 +500,37 @@ async def test_the_openai_provider_asks_for_the_schema_and_the_answer_is_rendere
     text = body_of(done)
     assert "### keep running them inline *(proposed: none was given)*" in text
     assert "## What to prototype to decide" in text
+
+
+async def test_tasks_of_two_kinds_do_not_share_a_cached_prefix(tmp_path: Path) -> None:
+    """The cached prefix is the kind's system prompt and the workspace map: a task of
+    another kind, sent within the lifetime of a summary's prefix, cannot read it (its
+    system prompt differs), so it is not planned as a read; the next of its own kind
+    writes its own."""
+    root = sample_repo(tmp_path / "repo")
+    areas = {
+        f"pkg/area{i:03}.py": "".join(
+            f"def handle_{i}_{j}(order):\n    return order + {j}\n\n" for j in range(6)
+        )
+        for i in range(120)
+    }
+    commit(root, "Add the areas", areas)
+    with FakeAnthropic(text="A draft.") as api:
+        env = server_env(ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=api.base_url)
+        session = await start_session(root, env=env)
+        try:
+            for rel in ("pkg/engine.py", "pkg/util.py"):
+                await run(session, "cowork.summarizeModule", {"uri": (root / rel).as_uri()})
+            brief = {"uris": [(root / "pkg").as_uri()]}
+            other = await run(session, "cowork.architectureBrief", brief)
+            again = await run(session, "cowork.architectureBrief", brief)
+        finally:
+            await stop_session(session)
+    *_, summary, first, second = api.requests_to("/v1/messages")
+    assert "cache_control" in json.dumps(summary.json)  # the summary wrote its prefix
+    assert sent_system(first) != sent_system(summary)
+    plan = read_provenance(artifact_of(other))["prefix"]
+    assert not plan["reason"].startswith("read from the cache"), plan
+    written = read_provenance(artifact_of(again))["prefix"]
+    assert written["sent"] is True and written["cache"] == "write", written
+    assert sent_system(second) == sent_system(first)
