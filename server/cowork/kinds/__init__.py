@@ -6,9 +6,8 @@ from typing import Any
 
 from cowork.errors import InputError
 from cowork.kinds.base import Kind
-from cowork.kinds.change import Change, change_schema
+from cowork.kinds.change import Change
 from cowork.kinds.docs import Docs
-from cowork.kinds.findings import review_schema
 from cowork.kinds.overview import Architecture
 from cowork.kinds.research import Research
 from cowork.kinds.review import Review
@@ -21,7 +20,8 @@ KINDS: dict[str, Kind] = {
 
 def schema_for(kind: str) -> dict[str, Any] | None:
     """The JSON schema a model's answer to `kind` must follow; None for Markdown."""
-    return {"review": review_schema, "change": change_schema}.get(kind, lambda: None)()
+    spec = KINDS.get(kind)
+    return spec.answer_schema() if spec is not None else None
 
 
 def get(name: str) -> Kind:
