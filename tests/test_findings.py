@@ -217,7 +217,7 @@ async def test_a_models_structured_findings_with_a_suggested_replacement(tmp_pat
                 "line": 5,
                 "end_line": 6,
                 "severity": "error",
-                "category": "Debugging left in",
+                "category": "correctness",
                 "message": long_message,
                 "detail": "A breakpoint stops every caller.",
                 "suggestion": "    # (debugging removed)",
@@ -235,7 +235,7 @@ async def test_a_models_structured_findings_with_a_suggested_replacement(tmp_pat
             )
             (d,) = found
             assert d.severity == types.DiagnosticSeverity.Error
-            assert d.code == "debugging-left-in"
+            assert d.code == "correctness"
             # Lines 5-6, to the end of line 6.
             assert d.range == types.Range(
                 types.Position(4, 0), types.Position(5, len("    print(items)"))
@@ -256,7 +256,7 @@ async def test_a_models_structured_findings_with_a_suggested_replacement(tmp_pat
 
     text = Path(done["artifactUri"].removeprefix("file://")).read_text()
     assert "The change adds debugging to `total`." in text
-    assert f"- **error** `shop/prices.py:5-6`: {long_message}" in text
+    assert f"- **error** `shop/prices.py:5-6`: {long_message} — *correctness*" in text
     assert '"findings"' not in text  # rendered, not the raw JSON
 
     apply = fixes[0]

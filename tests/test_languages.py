@@ -567,3 +567,51 @@ def test_doc_comments_become_the_first_line_of_a_definition() -> None:
     assert ts.definitions[0].doc == "Fetches an order."
     rb = outline("a.rb", "# Sends mail.\nclass Mailer\nend\n")
     assert rb.definitions[0].doc == "Sends mail."
+
+
+LAZY_JS = """\
+'use strict';
+const { formatMoney, parse: parseMoney } = require('./money');
+const load = () => require('./lazy');
+
+function handler(req) {
+  const db = require('./db');
+  return db.get(req, formatMoney, parseMoney);
+}
+
+class Store {
+  open() { return require('redis'); }
+}
+
+function helper() {}
+module.exports = { handler, helper, Stored: Store, health(call) { return call; } };
+"""
+
+
+def test_commonjs_lazy_requires_destructuring_and_object_exports(tmp_path: Path) -> None:
+    o = outline("svc/index.js", LAZY_JS)
+    # A require in a function, an arrow or a method still makes the module a dependency.
+    assert o.imports == [("./money", 2), ("./lazy", 3), ("./db", 6), ("redis", 11)]
+    assert [(d.name, d.public) for d in o.definitions] == [
+        ("load", False),
+        ("handler", True),
+        ("Store", True),
+        ("helper", True),
+        ("health", True),
+    ]
+    files = {
+        "svc/index.js": LAZY_JS,
+        "svc/money.js": "exports.formatMoney = (u) => u;\n",
+        "svc/lazy.js": "module.exports = {};\n",
+        "svc/db.js": "module.exports = { get() {} };\n",
+    }
+    write(tmp_path, files)
+    ix = WorkspaceIndex(tmp_path, watch=False)
+    listed = inventory(tmp_path)
+    g = graph.build([ix.facts(f) for f in listed], listed)
+    assert sorted({e.target for e in g.imports_of("svc/index.js")}) == [
+        "svc/db.js",
+        "svc/lazy.js",
+        "svc/money.js",
+    ]
+    assert dict(g.external.get("svc/index.js", [])) == {"redis": "third-party"}

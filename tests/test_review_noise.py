@@ -25,7 +25,7 @@ def finding(line: int, message: str, confidence: str | None = None, **more: Any)
         "line": line,
         "end_line": None,
         "severity": "warning",
-        "category": "debugging",
+        "category": "maintainability",
         "message": message,
         "detail": "",
         "suggestion": None,
@@ -96,7 +96,7 @@ async def test_a_dismissed_finding_stays_dismissed_where_its_lines_moved(tmp_pat
     assert [d.message for d in now] == ["Remove the print"]  # the breakpoint stays dismissed
     second = api.requests_to("/v1/messages")[-1].json["messages"][0]["content"][-1]["text"]
     assert "already considered and dismissed: do not raise them again" in second
-    assert "`shop/prices.py` (debugging): Remove the breakpoint" in second
+    assert "`shop/prices.py` (maintainability): Remove the breakpoint" in second
 
 
 async def test_findings_below_the_confidence_floor_are_not_shown(tmp_path: Path) -> None:

@@ -349,10 +349,19 @@ def _is_skip_reason(why: str) -> bool:
 
 
 def linked_vendor_notes(root: Path, files: list[str]) -> list[str]:
-    """Notes on vendored folders that are symbolic links (at the top, or one folder
-    down): their files are not listed, and a link is never followed to read them."""
-    tops = {f.partition("/")[0] for f in files if "/" in f}
-    candidates = [*_VENDOR_DIRS, *(f"{t}/{v}" for t in sorted(tops) for v in _VENDOR_DIRS)]
+    """Notes on vendored folders that are symbolic links (beside any folder of the
+    workspace's own files, or committed as links): their files are not listed, and a
+    link is never followed to read them."""
+    folders: set[str] = set()
+    linked: set[str] = set()
+    for f in files:
+        folder, _, name = f.rpartition("/")
+        if name in _VENDOR_DIRS:
+            linked.add(f)  # a link git tracks is listed as a file
+        while folder not in folders and _VENDOR_DIRS.isdisjoint(folder.split("/")):
+            folders.add(folder)  # and its parents, once each
+            folder = folder.rpartition("/")[0]
+    candidates = linked | {f"{d}/{v}" if d else v for d in folders for v in _VENDOR_DIRS}
     notes: list[str] = []
     for rel in sorted(candidates):
         path = os.path.join(root, rel)

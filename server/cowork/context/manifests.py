@@ -9,7 +9,6 @@ names is decided by the caller, once every service name is known.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 
 import yaml
 
@@ -55,7 +54,8 @@ class Manifests:
 
 
 def is_compose(path: str) -> bool:
-    name = PurePosixPath(path).name.lower()
+    """Whether `path` is a docker-compose file (by name)."""
+    name = path.rpartition("/")[2].lower()
     return name.startswith(("docker-compose", "compose.")) and name.endswith((".yml", ".yaml"))
 
 

@@ -398,6 +398,11 @@ class ContextReader:
             self._links[folder] = self.root in folder.parents and folder.is_symlink()
         return self._links[folder]
 
+    def peek(self, rel: str) -> str | None:
+        """The current text of a small file, to look at only (a line scan for service
+        calls): nothing is recorded, redacted or sent from here."""
+        return self._peek(rel)
+
     def _peek(self, rel: str) -> str | None:
         """The current text of a small file, for judging it (never sent from here)."""
         if rel in self.overlays:

@@ -190,6 +190,12 @@ def _commonjs(node: Any, out: CodeOutline, exported: set[str]) -> bool:
         for prop in right.named_children:
             if prop.type == "shorthand_property_identifier":
                 exported.add(_text(prop))
+            elif prop.type == "method_definition":  # module.exports = { handle(req) {…} }
+                name_node = prop.child_by_field_name("name")
+                if name_node is not None:
+                    out.definitions.append(
+                        _definition(prop, "function", True, name=_text(name_node))
+                    )
             elif prop.type == "pair":
                 key, value = prop.child_by_field_name("key"), prop.child_by_field_name("value")
                 if value is not None and value.type == "identifier":
@@ -216,7 +222,11 @@ def _commonjs(node: Any, out: CodeOutline, exported: set[str]) -> bool:
 
 
 def _js_requires(node: Any, out: CodeOutline) -> None:
-    """`require("x")` calls at the top level of a statement."""
+    """`require("x")` calls anywhere in a statement, lazy ones in function and method
+    bodies too (a module loaded on first use is still a dependency), in line order."""
+    if b"require" not in (node.text or b""):
+        return  # most statements require nothing: no walk
+    found: list[tuple[str, int]] = []
     stack = [node]
     while stack:
         n = stack.pop()
@@ -231,9 +241,9 @@ def _js_requires(node: Any, out: CodeOutline) -> None:
             ):
                 first = args.named_children[0]
                 if first.type == "string":
-                    out.imports.append((_text(first).strip("\"'`"), n.start_point[0] + 1))
-        if n.type not in ("function_declaration", "class_declaration", "arrow_function"):
-            stack.extend(n.named_children)
+                    found.append((_text(first).strip("\"'`"), n.start_point[0] + 1))
+        stack.extend(n.named_children)
+    out.imports += sorted(found, key=lambda f: f[1])
 
 
 # -- Go ------------------------------------------------------------------------------

@@ -229,6 +229,16 @@ def _url_parts(url: str) -> tuple[str, str]:
     return "", url
 
 
+_METHOD_OPTION = re.compile(r"""\bmethod\s*[:=]\s*['"`](\w+)['"`]""", re.I)
+
+
+def _method_given(text: str, at: int) -> str:
+    """The method a request's options name just after its URL (`fetch(url, { method:
+    'POST' })`), else GET."""
+    m = _METHOD_OPTION.search(text, at, at + 200)
+    return m.group(1) if m else "GET"
+
+
 def _base_name(base: str) -> str:
     """The service a request's base names, from the variable that holds its address:
     `cs.emailSvcAddr` and `EMAIL_SERVICE_URL` → `email`; "" when it names none."""
@@ -259,7 +269,7 @@ def scan(path: str, language: str | None, text: str) -> list[Site]:
     for pattern in _REQUESTS:
         for m in pattern.finditer(text):
             found = m.groupdict()
-            verb, url = found.get("verb") or "GET", found["url"]
+            verb, url = found.get("verb") or _method_given(text, m.end()), found["url"]
             host, route = _url_parts(url)
             host = host or _base_name(found.get("base") or found.get("base2") or "")
             sites.append(Site(path, line_of(m.start()), REQUEST, f"{verb.upper()} {route}", host))

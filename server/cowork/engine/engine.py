@@ -48,8 +48,9 @@ from cowork.engine.store import Store, state_db
 from cowork.errors import CoworkError, InputError, TaskFailure
 from cowork.kinds import schema_for
 from cowork.kinds.anchors import anchored_fingerprint
+from cowork.kinds.answer import finish_answer
 from cowork.kinds.base import Gathered, GatherRequest
-from cowork.kinds.findings import Finding, fingerprint, finish_answer
+from cowork.kinds.findings import Finding, fingerprint
 from cowork.kinds.prompt import build_prompt, reserved_tokens
 from cowork.processes import pid_alive
 from cowork.providers import pricing

@@ -20,7 +20,7 @@ from cowork.context.budget import LocalEstimator
 from cowork.engine.model import Task
 from cowork.kinds import prefix_plan
 from cowork.kinds.base import Gathered
-from cowork.kinds.prompt import render_part
+from cowork.kinds.prompt import SYSTEM_PROMPT, render_part, system_for
 from cowork.providers import prices_of, pricing
 
 
@@ -52,13 +52,14 @@ class PrefixLog:
         *,
         batch: bool,
         others: Iterable[str],
+        system: str = SYSTEM_PROMPT,
     ) -> prefix_plan.Outlook | None:
         """What is known of the reuse of `gathered`'s map; None without a map. `others`:
         the ids of the workspace's other queued or running tasks."""
         if gathered.shared is None:
             return None
         now = self._clock()
-        seen = self._seen.get((root, prefix_plan.key(gathered.shared, render_part)))
+        seen = self._seen.get((root, prefix_plan.key(gathered.shared, render_part, system)))
         price = pricing.price_for(settings.model, prices_of(settings))
         cached_s = None
         if seen is not None and seen.cached_at is not None and now - seen.cached_at < seen.ttl_s:
@@ -71,6 +72,7 @@ class PrefixLog:
             seen_s=now - seen.at if seen is not None else None,
             batch=batch,
             input_price=price.input if price is not None else None,
+            system=system,
         )
 
     def plan(
@@ -91,7 +93,15 @@ class PrefixLog:
             if t.task_id != task_id and t.request.workspace == task.request.workspace
         ]
         with self._lock:
-            outlook = self.outlook(root, gathered, settings, provider, batch=batch, others=others)
+            outlook = self.outlook(
+                root,
+                gathered,
+                settings,
+                provider,
+                batch=batch,
+                others=others,
+                system=system_for(task.kind),
+            )
             planned = prefix_plan.apply(
                 replace(gathered, outlook=outlook), LocalEstimator(), render_part
             )

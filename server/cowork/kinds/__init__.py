@@ -39,10 +39,8 @@ def __getattr__(name: str) -> Any:
 
 def schema_for(kind: str) -> dict[str, Any] | None:
     """The JSON schema a model's answer to `kind` must follow; None for Markdown."""
-    from cowork.kinds.change import change_schema
-    from cowork.kinds.findings import review_schema
-
-    return {"review": review_schema, "change": change_schema}.get(kind, lambda: None)()
+    spec = _kinds().get(kind)
+    return spec.answer_schema() if spec is not None else None
 
 
 def get(name: str) -> Kind:

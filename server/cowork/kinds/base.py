@@ -13,6 +13,7 @@ from cowork.context.budget import Piece
 from cowork.context.git import GitInfo
 from cowork.context.reader import ContextReader, FileRef, Flag
 from cowork.errors import InputError
+from cowork.kinds.answer import Rendered
 from cowork.kinds.findings import Finding
 
 if TYPE_CHECKING:
@@ -82,6 +83,18 @@ class GatherRequest:
 
 class Kind(Protocol):
     name: str
+    # What a model is told first: what a diligent colleague does for this hand-off,
+    # and what is out of scope (the same bytes for every task of the kind: cached).
+    system_prompt: str
+
+    def answer_schema(self) -> dict[str, Any] | None:
+        """The JSON schema a model's answer must follow; None for Markdown."""
+        ...
+
+    def render_answer(self, text: str) -> Rendered | None:
+        """A model's structured answer as Markdown (with what was adjusted when it was
+        read, and a review's findings); None when `text` ignores the schema."""
+        ...
 
     def validate(self, params: dict[str, Any], root: Path) -> dict[str, Any]:
         """Check and normalise the command's arguments (cheap: no file reading)."""

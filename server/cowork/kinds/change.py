@@ -18,6 +18,7 @@ from cowork.context.edits import Edit
 from cowork.context.graph import graph_for
 from cowork.context.workspace import relative_to
 from cowork.errors import InputError
+from cowork.kinds.answer import GENERIC_PROMPT, Rendered
 from cowork.kinds.base import (
     CALLERS,
     NEIGHBOURS,
@@ -61,6 +62,14 @@ def parse_change(text: str) -> tuple[str, list[Edit], list[str]] | None:
 
 class Change:
     name = "change"
+    system_prompt = GENERIC_PROMPT
+
+    def answer_schema(self) -> dict[str, Any] | None:
+        return change_schema()
+
+    def render_answer(self, text: str) -> Rendered | None:
+        """None: a change's edits are read and applied by the change flow, not here."""
+        return None
 
     def validate(self, params: dict[str, Any], root: Path) -> dict[str, Any]:
         goal = params.get("goal")

@@ -25,7 +25,7 @@ from cowork.context.outline import Definition
 from cowork.context.privacy import redact
 from cowork.context.workspace import MAX_FILE_BYTES
 from cowork.errors import TaskFailure
-from cowork.kinds import change_facts, change_rank, rpc_callers
+from cowork.kinds import change_facts, change_rank, graphql_callers, rpc_callers
 from cowork.kinds.base import (
     ContextReader,
     GatherRequest,
@@ -111,17 +111,24 @@ def collect(
 
 
 def _find_rpc_callers(f: ChangeFacts, reader: ContextReader) -> None:
-    """Callers of each rpc a changed `.proto` adds, removes or changes (`rpc_callers`)."""
+    """Callers of each rpc a changed `.proto` adds, removes or changes (`rpc_callers`),
+    and of each root field a changed GraphQL schema does (`graphql_callers`)."""
     for fc in f.shown:
-        if not fc.path.endswith(".proto"):
+        graphql = fc.path.endswith(graphql_callers.SUFFIXES)
+        if not fc.path.endswith(".proto") and not graphql:
             continue
         version = f.new.get(fc.path)
         lines = [t for h in fc.hunks for t in h.lines if t[:1] in "+-"]
         new_text = version.text if version is not None and version.text else None
         if new_text is None and fc.status != "D":
             new_text = reader.text(fc.path)  # beyond the files read whole
-        rpcs = rpc_callers.changed_rpcs(fc.path, new_text, lines)
-        for use in rpc_callers.rpc_uses(reader, fc.path, rpcs):
+        if graphql:
+            fields = graphql_callers.changed_fields(new_text, fc.hunks)
+            uses = graphql_callers.field_uses(reader, fc.path, fields)
+        else:
+            rpcs = rpc_callers.changed_rpcs(fc.path, new_text, lines)
+            uses = rpc_callers.rpc_uses(reader, fc.path, rpcs)
+        for use in uses:
             facts = reader.facts(use.path)
             within = innermost(facts, use.line) if facts is not None else None
             name = use.name if use.role == "calls" else f"{use.name} (serves it)"

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from cowork.brief import Brief
+from cowork.kinds.answer import Rendered, schema_of, system_prompt
 from cowork.kinds.change_model import ChangeFacts
 from cowork.kinds.change_report import (
     ChangesKind,
@@ -25,20 +26,48 @@ def docs_report(f: ChangeFacts, description: str | None) -> str:
     )
     out += ["", "## What changed", "", *change_lines(f), ""]
     out += api_section(f) + tests_section(f)
+    # The sections a model's answer has (docs_answer), for the author to fill in.
     out += [
         "## Decision",
         "",
-        "*(To be written: the decision and its alternatives.)*",
+        "*(To be written: the decision.)*",
+        "",
+        "## Alternatives considered",
+        "",
+        "*(To be written.)*",
+        "",
+        "## Consequences",
+        "",
+        "*(To be written.)*",
         "",
         "## Operational considerations",
         "",
-        "*(To be written.)*",
+        "*(To be written: configuration, migrations, rollout, monitoring.)*",
+        "",
+        "## What the author must still add",
+        "",
+        "- Why this change was made, and the alternatives weighed: the code cannot say.",
     ]
     return "\n".join(out) + "\n"
 
 
+SYSTEM_PROMPT = system_prompt(
+    """The hand-off: draft the documentation of a change just finished, for the people who
+    will maintain and operate it. A diligent colleague writes a decision record (the
+    context that made the change necessary, the decision, the alternatives considered
+    and why they were not taken, the consequences good and bad), the API changes as
+    before/after with where they are, and the operational considerations
+    (configuration, migrations, rollout and rollback, monitoring); then lists what the
+    author must still add: what the code cannot say, such as the motivation, the
+    alternatives not visible in the diff, deadlines and who agreed. Write only what the
+    diff, commits, description and notes support, and leave the rest to the author.
+    Out of scope: marketing copy, re-explaining unchanged code, reviewing the change."""
+)
+
+
 class Docs(ChangesKind):
     name = "docs"
+    system_prompt = SYSTEM_PROMPT
     with_callers = False  # docs describe the change, not its blast radius
 
     def title(self, params: dict[str, Any]) -> str:
@@ -57,8 +86,10 @@ class Docs(ChangesKind):
                 "public API before/after",
                 "related tests",
             ],
-            output_format="A decision record (context, decision, consequences), API changes "
-            "before/after, operational considerations.",
+            output_format="A decision record (context, decision, alternatives considered, "
+            "consequences), API changes before/after, operational considerations "
+            "(configuration, migrations, rollout, monitoring), and what the author must "
+            "still add.",
             out_of_scope="Marketing copy; re-explaining unchanged code.",
             params={
                 k: v
@@ -71,3 +102,13 @@ class Docs(ChangesKind):
         self, f: ChangeFacts, description: str | None, observed: list[Finding] | None = None
     ) -> str:
         return docs_report(f, description)
+
+    def answer_schema(self) -> dict[str, Any] | None:
+        from cowork.kinds.docs_answer import DocsAnswer
+
+        return schema_of(DocsAnswer)
+
+    def render_answer(self, text: str) -> Rendered | None:
+        from cowork.kinds.docs_answer import read_docs
+
+        return read_docs(text)

@@ -1,17 +1,14 @@
 """Review findings: observations located at file:line, with a severity and an
 optional replacement for the lines they concern.
 
-A model answers a review with structured output (`ReviewAnswer`'s JSON schema, in
-`review_answer`),
-validated here; the offline provider's heuristic checks produce the same
+A model answers a review with structured output (`ReviewAnswer`'s JSON schema, read
+in `review_answer`); the offline provider's heuristic checks produce the same
 `Finding`s from the gathered facts. Either way the artifact lists them and the
 editor shows them as diagnostics.
 """
 
 from __future__ import annotations
 
-import json
-import posixpath
 import re
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
@@ -90,54 +87,7 @@ def at_least(severity: str, minimum: str) -> bool:
     return order.index(severity) <= order.index(minimum)
 
 
-# -- what a model is asked for ------------------------------------------------------------
-
-
-def review_schema() -> dict[str, Any]:
-    """The JSON schema of `ReviewAnswer`."""
-    from cowork.kinds.review_answer import ReviewAnswer
-
-    return ReviewAnswer.model_json_schema()
-
-
-def parse_review(text: str) -> tuple[str, list[Finding]] | None:
-    """(the summary, the findings) of a structured review answer; None when `text` is
-    not one (a model or server that ignored the schema)."""
-    # pydantic is imported only when a model's review is read (a tenth of a second at
-    # start-up that the offline provider and the other kinds never need).
-    from pydantic import ValidationError
-
-    from cowork.kinds.review_answer import ReviewAnswer
-
-    try:
-        answer = ReviewAnswer.model_validate(json.loads(text))
-    except (ValueError, ValidationError):
-        return None
-    findings = [
-        Finding(
-            path=posixpath.normpath(f.path),
-            line=max(1, f.line),
-            severity=f.severity,
-            message=" ".join(f.message.split()),
-            detail=f.detail.strip(),
-            end_line=f.end_line if f.end_line and f.end_line >= f.line else None,
-            suggestion=f.suggestion,
-            category=category_name(f.category),
-            confidence=_confidence(f.confidence),
-        )
-        for f in answer.findings
-    ]
-    # A path outside the workspace is kept: the citation check lists it as not located.
-    return answer.summary.strip(), findings
-
-
-def _confidence(text: str | None) -> str:
-    """A model's confidence as one of CONFIDENCES: none given counts as high (the
-    finding stands as raised); a word it does not know, as medium."""
-    if text is None:
-        return "high"
-    word = text.strip().lower()
-    return word if word in CONFIDENCES else "medium"
+# -- in the artifact ---------------------------------------------------------------------
 
 
 def render_findings(findings: list[Finding]) -> str:
@@ -148,7 +98,8 @@ def render_findings(findings: list[Finding]) -> str:
     for f in sorted(findings, key=lambda f: (SEVERITIES.index(f.severity), f.path, f.line)):
         where = f"{f.path}:{f.line}" + (f"-{f.end_line}" if f.end_line else "")
         sure = f" ({f.confidence} confidence)" if f.confidence != "high" else ""
-        out.append(f"- **{f.severity}**{sure} `{where}`: {f.message}")
+        about = f" — *{f.category}*" if f.category != DEFAULT_CATEGORY else ""
+        out.append(f"- **{f.severity}**{sure} `{where}`: {f.message}{about}")
         if f.detail:
             out += ["", *[f"  {line}" if line else "" for line in f.detail.splitlines()]]
         if f.suggestion is not None:
@@ -170,11 +121,6 @@ def _longest_backticks(text: str) -> int:
 
 # -- a finished answer ----------------------------------------------------------------------
 
-NOT_STRUCTURED = (
-    "> **Note**: the model did not answer in the structured form asked for, so its "
-    "observations are not shown as diagnostics."
-)
-
 
 def cut_note(continuations: int) -> str:
     """What an answer still cut by the output limit says at its end."""
@@ -188,35 +134,3 @@ def cut_note(continuations: int) -> str:
         "mid-way. Hand the task off again with a narrower brief, or raise "
         "cowork.maxContinuations."
     )
-
-
-def finish_answer(
-    kind: str,
-    offline: bool,
-    text: str,
-    recipe: list[Finding],
-    *,
-    cut: bool = False,
-    continuations: int = 0,
-) -> tuple[str, list[Finding]]:
-    """(the artifact body, the findings to show) of a finished answer. A review by a
-    model is structured: its summary and findings are rendered as Markdown; the
-    offline review's findings are the recipe's own checks, already in its report.
-    An answer still `cut` by the output limit says so; a cut structured answer is
-    kept as text and none of its findings are published (half a document)."""
-    if kind != "review":
-        return (f"{text.rstrip()}\n\n{cut_note(continuations)}\n" if cut else text), []
-    if offline:
-        return text, recipe
-    if cut:
-        fence = "`" * max(3, _longest_backticks(text) + 1)
-        return (
-            f"{cut_note(continuations)} Its findings are not shown as diagnostics: only "
-            f"a whole answer is read.\n\n{fence}json\n{text.rstrip()}\n{fence}\n",
-            [],
-        )
-    parsed = parse_review(text)
-    if parsed is None:
-        return f"{text.rstrip()}\n\n{NOT_STRUCTURED}\n", []
-    summary, findings = parsed
-    return f"{summary}\n\n{render_findings(findings)}", findings

@@ -13,6 +13,7 @@ from cowork.context.graph import graph_for
 from cowork.context.index import language_of
 from cowork.context.workspace import relative_to
 from cowork.errors import InputError
+from cowork.kinds.answer import Rendered, schema_of, system_prompt
 from cowork.kinds.base import (
     CHANGES,
     NEIGHBOURS,
@@ -103,8 +104,34 @@ def _shared(files: list[str], paths: list[str]) -> list[str]:
     ]
 
 
+SYSTEM_PROMPT = system_prompt(
+    """The hand-off: prepare the developer for an architecture review of the services
+    given. A diligent colleague maps each service: its responsibility, its entry points
+    (what starts it, what it serves) and what it owns (data stores and schemas,
+    protocols, queues, configuration). Then the integration points between services as
+    edges: from which service, to which, how (HTTP, RPC, events, a shared database or
+    file, an import), with the `path:line` that shows each. Then the patterns that look
+    inconsistent or concerning across services (error handling, timeouts and retries,
+    auth, configuration, duplicated contracts, versioning), each with the files that
+    show it, and the questions to raise in the review. An edge or a concern with no
+    evidence in the context is a question, not a fact. Out of scope: line-level code
+    review, style, and proposing a redesign."""
+)
+
+
 class Architecture:
     name = "architecture"
+    system_prompt = SYSTEM_PROMPT
+
+    def answer_schema(self) -> dict[str, Any] | None:
+        from cowork.kinds.overview_answer import ArchitectureAnswer
+
+        return schema_of(ArchitectureAnswer)
+
+    def render_answer(self, text: str) -> Rendered | None:
+        from cowork.kinds.overview_answer import read_architecture
+
+        return read_architecture(text)
 
     def validate(self, params: dict[str, Any], root: Path) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -128,8 +155,10 @@ class Architecture:
             "how they fit together, and what looks inconsistent or concerning."
             + (f" Focus: {params['focus']}." if params.get("focus") else ""),
             context=[p or "." for p in params["paths"]],
-            output_format="One section per service (responsibility, entry points, public API, "
-            "dependencies), then integration points, then concerns.",
+            output_format="Per service its responsibility, entry points and what it owns "
+            "(data, protocols); the integration points as edges (from, to, how, evidence "
+            "`path:line`); patterns that look inconsistent or concerning across services, "
+            "with the files that show them; questions to raise in the review.",
             out_of_scope="Line-level code review.",
             params={k: v for k, v in params.items() if k in ("uris", "focus")},
         )
@@ -148,6 +177,7 @@ class Architecture:
         copies = {e.rpartition(":")[0] for where in wired.copies.values() for e in where}
         copies -= {d.path for d in wired.protocols}  # a file with a first definition is sent
         generated = dict(wired.skipped)
+        reader.notes.extend(wired.notes)  # a protocol or manifest not read: in provenance too
         # How the services talk, before what each offers: the review is about the seams.
         rendered = wired.render()
         at = rendered.index("### Connections between services")

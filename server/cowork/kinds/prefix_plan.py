@@ -60,6 +60,9 @@ class Outlook:
     seen_s: float | None = None
     batch: bool = False
     input_price: float | None = None  # USD per million input tokens; None: not known
+    # The system prompt before the map: the kind's own, so part of the prefix's identity
+    # (tasks of one kind share a cached prefix, tasks of two kinds do not).
+    system: str = SYSTEM_PROMPT
 
     @property
     def ttl_s(self) -> float:
@@ -94,9 +97,9 @@ class PrefixPlan:
         return out
 
 
-def key(shared: Piece, render: Callable[[Piece], str]) -> str:
-    """The identity of the prefix `shared` makes: the hash of its bytes."""
-    return hashlib.sha256(render(shared).encode()).hexdigest()[:16]
+def key(shared: Piece, render: Callable[[Piece], str], system: str = SYSTEM_PROMPT) -> str:
+    """The identity of the prefix `shared` makes after `system`: the hash of its bytes."""
+    return hashlib.sha256(f"{system}\0{render(shared)}".encode()).hexdigest()[:16]
 
 
 def _ago(seconds: float) -> str:
@@ -172,14 +175,16 @@ def apply(
     parts, tokens = _task_only(gathered)
     at = next((i for i, p in enumerate(parts) if p.text == shared.text), None)
     cost = estimator.count(render(shared))
-    low = int((len(SYSTEM_PROMPT) + len(render(shared))) / LOW_CHARS_PER_TOKEN)
+    low = int((len(outlook.system) + len(render(shared))) / LOW_CHARS_PER_TOKEN)
     if at is None and any(c.text == shared.text for c in gathered.candidates):
         # A kind that needs the map had it cut by the budget: no room for it at all.
         room: int | None = -1
     else:
         room = None if at is not None else gathered.budget - tokens
     plan = replace(
-        decide(cost, low, room, outlook), key=key(shared, render), in_context=at is not None
+        decide(cost, low, room, outlook),
+        key=key(shared, render, outlook.system),
+        in_context=at is not None,
     )
     if plan.sent:
         if at is not None:

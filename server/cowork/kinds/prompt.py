@@ -1,6 +1,6 @@
 """From a brief and gathered context to the prompt a model receives.
 
-The order is fixed for prompt caching: the system prompt and the stable,
+The order is fixed for prompt caching: the kind's system prompt and the stable,
 workspace-wide parts first; the task-specific parts and the brief last.
 """
 
@@ -10,17 +10,22 @@ import re
 
 from cowork.brief import Brief
 from cowork.context.budget import LocalEstimator, Piece
+from cowork.kinds.answer import GENERIC_PROMPT
 from cowork.kinds.base import Gathered
 from cowork.providers.base import Prompt
 from cowork.revision import Revision, prompt_section
 
-SYSTEM_PROMPT = """\
-You are cowork, a careful senior engineer working asynchronously for a developer \
-who handed you a well-defined task and went back to their own work. You answer \
-with a Markdown document that is a first draft for that person to review, never \
-a decision. Work only from the context given; when something you would need is \
-not in it, say so in an "Open questions" section instead of guessing. Cite files \
-as `path:line`. Be concrete and brief; no preamble."""
+# What a kind with no system prompt of its own is told.
+SYSTEM_PROMPT = GENERIC_PROMPT
+
+
+def system_for(kind: str) -> str:
+    """The system prompt of `kind`: its own (what a diligent colleague does for that
+    hand-off); the same bytes for every task of the kind, so they share the cache."""
+    from cowork import kinds  # the kinds import this package's modules
+
+    spec = kinds.KINDS.get(kind)
+    return spec.system_prompt if spec is not None else SYSTEM_PROMPT
 
 
 def fence(text: str) -> str:
@@ -40,7 +45,7 @@ def build_prompt(brief: Brief, gathered: Gathered, revision: Revision | None = N
     stable = [p for p in gathered.parts if p.stable]
     task = [p for p in gathered.parts if not p.stable]
     return Prompt(
-        system=SYSTEM_PROMPT,
+        system=system_for(brief.kind),
         stable_context="\n".join(render_part(p) for p in stable),
         task_context="\n".join(render_part(p) for p in task),
         instruction=_instruction(brief, revision),
@@ -55,6 +60,6 @@ def _instruction(brief: Brief, revision: Revision | None) -> str:
 
 
 def reserved_tokens(brief: Brief, revision: Revision | None = None) -> int:
-    """What a prompt spends outside its context parts: the system prompt and the brief
+    """What a prompt spends outside its context parts: the kind's system prompt and the brief
     (and a revision's draft and feedback), plus room for the separators."""
-    return LocalEstimator().count(SYSTEM_PROMPT + _instruction(brief, revision)) + 64
+    return LocalEstimator().count(system_for(brief.kind) + _instruction(brief, revision)) + 64

@@ -11,6 +11,7 @@ from cowork.brief import Brief
 from cowork.context.declared import Declared, declared, is_manifest, matches
 from cowork.context.graph import ImportGraph, graph_for
 from cowork.errors import InputError
+from cowork.kinds.answer import Rendered, schema_of, system_prompt
 from cowork.kinds.base import (
     TARGET,
     Collected,
@@ -24,9 +25,33 @@ from cowork.kinds.overview import _MAX_FILES_PER_PATH, _paths
 from cowork.kinds.service_wiring import under as _under
 from cowork.kinds.summarize import outline_text, public
 
+SYSTEM_PROMPT = system_prompt(
+    """The hand-off: weigh a question for this codebase so that the developer can decide.
+    A diligent colleague restates the question, picks criteria that matter for this
+    codebase (its languages and dependencies, how it is deployed, the code that would
+    change, the conventions visible in it) and assesses each option against each
+    criterion with evidence: `path:line` in the workspace, dependency facts from its
+    manifests. When no options are given, propose the realistic ones, keeping things as
+    they are among them. Name each option's risks and unknowns, and what to prototype
+    or measure to decide. Do not make the decision: no recommendation, no winner, no
+    ranking; lay out the trade-offs. Out of scope: options that need a rewrite of
+    unrelated parts, and general advice not tied to this codebase."""
+)
+
 
 class Research:
     name = "research"
+    system_prompt = SYSTEM_PROMPT
+
+    def answer_schema(self) -> dict[str, Any] | None:
+        from cowork.kinds.research_answer import ResearchAnswer
+
+        return schema_of(ResearchAnswer)
+
+    def render_answer(self, text: str) -> Rendered | None:
+        from cowork.kinds.research_answer import read_research
+
+        return read_research(text)
 
     def validate(self, params: dict[str, Any], root: Path) -> dict[str, Any]:
         question = optional_str(params, "question")
@@ -50,8 +75,9 @@ class Research:
             goal=f"{params['question']}\n\nWeigh the options for this codebase specifically.",
             context=[p or "." for p in params["paths"]]
             + [f"option: {o}" for o in params["options"]],
-            output_format="A trade-off table (option × criteria), a recommendation with its "
-            "assumptions, and what to prototype to decide.",
+            output_format="Criteria fitted to this codebase; each option (proposed ones when "
+            "none are given) assessed against them with evidence (`path:line`, dependency "
+            "facts), its risks and unknowns; what to prototype to decide. No decision.",
             out_of_scope="Options that need a rewrite of unrelated parts.",
             params={k: v for k, v in params.items() if k in ("question", "options", "uris")},
         )
@@ -117,6 +143,7 @@ class Research:
         ]
         out += [f"| {o} | {_short(evidence[o])} | ? | ? |" for o in params["options"]]
         out += ["", "*(The offline provider cannot weigh options; a model fills this table.)*"]
+        out += ["", "## What to prototype to decide", "", "*(A model's answer proposes it.)*"]
         # The workspace map is research's outline of the codebase: always in its context.
         return Collected(pieces, "\n".join(out) + "\n", needs_map=True)
 

@@ -10,6 +10,7 @@ from typing import Any
 from cowork.brief import Brief
 from cowork.errors import InputError
 from cowork.kinds import signatures
+from cowork.kinds.answer import Rendered, schema_of, system_prompt
 from cowork.kinds.base import optional_str
 from cowork.kinds.change_model import ChangeFacts
 from cowork.kinds.change_report import (
@@ -142,8 +143,35 @@ def review_report(
     return "\n".join(out) + "\n"
 
 
+SYSTEM_PROMPT = system_prompt(
+    """The hand-off: a first-pass review of a branch's change, so that the human reviewer
+    knows where to look first. A diligent colleague reads the diff against what it is
+    supposed to do (the description and the commits), follows each changed definition to
+    its callers and tests, and raises only what a senior reviewer would raise: bugs,
+    security holes, races, performance traps, API breaks, missing or wrong tests, code
+    that will be hard to maintain. Each finding sits at the `path:line` of the new
+    version it concerns, with a severity, a category, how confident you are (low when it
+    depends on code you were not shown), what to do first and why, and a replacement for
+    the lines when the fix is obvious and local. Give a short overall read: what the
+    change does and where its risk is. Never give a verdict: do not approve, reject or
+    score the change; that is the reviewer's call. Out of scope: formatting and style a
+    linter would catch, and lines the change did not touch unless it breaks them."""
+)
+
+
 class Review(ChangesKind):
     name = "review"
+    system_prompt = SYSTEM_PROMPT
+
+    def answer_schema(self) -> dict[str, Any] | None:
+        from cowork.kinds.review_answer import ReviewAnswer
+
+        return schema_of(ReviewAnswer)
+
+    def render_answer(self, text: str) -> Rendered | None:
+        from cowork.kinds.review_answer import read_review
+
+        return read_review(text)
 
     def title(self, params: dict[str, Any]) -> str:
         return f"Review of this branch against {against(params, 'its base')}"
@@ -163,8 +191,11 @@ class Review(ChangesKind):
                 "related tests",
                 "public API before/after",
             ],
-            output_format="Observations, each with `path:line`, a severity (error, warning, "
-            "information, hint), what and why, and a suggested replacement when obvious.",
+            output_format="A short overall read (no verdict), then findings, each with "
+            "`path:line`, a severity (error, warning, information, hint), a category "
+            "(correctness, security, performance, concurrency, api, tests, maintainability), "
+            "a confidence (high, medium, low), what and why, and a suggested replacement "
+            "when obvious.",
             out_of_scope="Formatting and style a linter would catch.",
             params={
                 k: v

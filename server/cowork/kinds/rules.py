@@ -218,7 +218,8 @@ def rules_piece(applied: list[tuple[Rule, list[str]]], kind: str) -> Piece | Non
         return None
     ask = (
         "Check the change against each rule; where the change breaks one, raise a finding "
-        "with that rule's severity and the category `team-rule`, citing the rule."
+        "with that rule's severity and the category that fits it best, its message starting "
+        "with `Team rule:` and citing the rule."
         if kind == "review"
         else "Say where the change meets each rule and where the documentation must "
         "explain a departure from one."

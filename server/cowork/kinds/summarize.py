@@ -19,6 +19,7 @@ from cowork.context.wiring import Site
 from cowork.context.workspace import relative_to
 from cowork.errors import InputError
 from cowork.kinds import module_wiring
+from cowork.kinds.answer import Rendered, schema_of, system_prompt
 from cowork.kinds.base import (
     CALLERS,
     HISTORY,
@@ -113,8 +114,33 @@ def outline_text(facts: FileFacts) -> str:
     return "\n".join(lines) or "(no definitions)"
 
 
+SYSTEM_PROMPT = system_prompt(
+    """The hand-off: explain one module to an engineer who is about to change it. A
+    diligent colleague reads the module whole, then its imports, importers and tests,
+    and writes what the next person needs: what the module is responsible for (and
+    what it deliberately is not); what each public entry point is for, from the
+    caller's side rather than a paraphrase of its body; who it works with and why (what
+    it takes from each import, what each importer relies on); how it is tested and
+    which behaviour no test covers; the risks of changing it (hidden coupling, shared
+    state, error paths, concurrency) with the lines that show them; and the questions
+    only its authors can answer. Out of scope: rewriting or refactoring it, style nits,
+    and code outside the module's contract."""
+)
+
+
 class Summarize:
     name = "summarize"
+    system_prompt = SYSTEM_PROMPT
+
+    def answer_schema(self) -> dict[str, Any] | None:
+        from cowork.kinds.summarize_answer import SummaryAnswer
+
+        return schema_of(SummaryAnswer)
+
+    def render_answer(self, text: str) -> Rendered | None:
+        from cowork.kinds.summarize_answer import read_summary
+
+        return read_summary(text)
 
     def validate(self, params: dict[str, Any], root: Path) -> dict[str, Any]:
         uri = params.get("uri")
@@ -154,9 +180,9 @@ class Summarize:
                 "its recent git history",
             ],
             output_format=(
-                "Markdown with these sections: Responsibility (two or three sentences); "
-                "Public API (each name with its signature and one line); Collaborators "
-                "(imports and importers, and why); Tests; Risks; Open questions. Cite `path:line`."
+                "Responsibility (two or three sentences); Public API (what each entry point "
+                "is for); Collaborators (imports and importers, and why); Tests (how it is "
+                "tested, and what is not); Risks; Open questions. Cite `path:line`."
             ),
             out_of_scope=(
                 "Rewriting the code, style nits, and anything outside this module's contract."
@@ -402,7 +428,7 @@ def render(m: ModuleFacts) -> str:
         out[-1] += f" {top} top-level definitions, {methods} methods."
 
     risks = _risks(m)
-    out += ["", "## Risks and open questions", ""]
+    out += ["", "## Risks", ""]
     out += [f"- {r}" for r in risks] if risks else ["Nothing stood out in the facts gathered."]
     return "\n".join(out) + "\n"
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx2  # the SDK's transport
@@ -224,7 +225,9 @@ class OpenAIProvider(SDKProvider[openai.AsyncOpenAI]):
             messages = messages_for(request, so_far)
 
             async def attempt() -> rounds.Round:
-                return await _attempt(client, request, messages, sink, billed)
+                # A continuation is plain text: a schema would start a new document.
+                schema = None if so_far else request.output_schema
+                return await _attempt(client, request, messages, sink, billed, schema)
 
             try:
                 return await with_retries(attempt, judged, sink.retrying, self._policy)
@@ -249,17 +252,32 @@ class OpenAIProvider(SDKProvider[openai.AsyncOpenAI]):
         )
 
 
+def _response_format(schema: dict[str, Any] | None) -> dict[str, Any]:
+    """Structured output, when the task asks for it (not strict: optional fields stay
+    optional, and local servers that take a schema take this form)."""
+    if schema is None:
+        return {}
+    return {
+        "response_format": {
+            "type": "json_schema",
+            "json_schema": {"name": "answer", "schema": schema, "strict": False},
+        }
+    }
+
+
 async def _attempt(
     client: openai.AsyncOpenAI,
     request: GenerationRequest,
     messages: list[ChatCompletionMessageParam],
     sink: TextSink,
     billed: rounds.Billed,
+    schema: dict[str, Any] | None = None,
 ) -> rounds.Round:
-    """One streamed request. A stream that ends without a `finish_reason` is a
-    StreamCut: the SDK raises nothing when the server closes the stream early and
-    cleanly, so it would pass for a whole answer. Its usage is counted even when it
-    fails part-way; estimated from its length when the server never reported it."""
+    """One streamed request, for an answer that follows `schema` when given. A stream
+    that ends without a `finish_reason` is a StreamCut: the SDK raises nothing when the
+    server closes the stream early and cleanly, so it would pass for a whole answer.
+    Its usage is counted even when it fails part-way; estimated from its length when
+    the server never reported it."""
     parts: list[str] = []
     reported: CompletionUsage | None = None
     finish: str | None = None
@@ -271,6 +289,7 @@ async def _attempt(
             max_tokens=request.max_output_tokens,
             stream=True,
             stream_options={"include_usage": True},
+            **_response_format(schema),
         )
         async with stream:
             async for chunk in stream:
