@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.repos import write
-
 from cowork.context import deps, graph
 from cowork.context.index import WorkspaceIndex
 from cowork.context.treesitter import CodeOutline, code_outline
 from cowork.context.workspace import inventory
+from repos import write
 
 
 def outline(path: str, text: str) -> CodeOutline:
