@@ -9,32 +9,26 @@ import contextlib
 import dataclasses
 import functools
 import logging
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from collections.abc import Awaitable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from cowork import artifacts, providers
 from cowork.brief import Brief
 from cowork.config import Settings
 from cowork.engine import batches, citecheck, incremental
 from cowork.engine import provenance as prov
+from cowork.engine.core import EngineCore, now
 from cowork.engine.model import BatchWait, Task, TaskState
-from cowork.engine.store import Store
 from cowork.errors import CoworkError, TaskFailure
 from cowork.kinds import schema_for
 from cowork.kinds.answer import finish_answer
 from cowork.kinds.base import Gathered
-from cowork.kinds.findings import Finding
 from cowork.kinds.prompt import build_prompt
-from cowork.providers.base import BatchProvider, Completion, GenerationRequest
+from cowork.providers.base import BatchProvider, GenerationRequest
 
 log = logging.getLogger("cowork.engine.engine")
 T = TypeVar("T")
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 async def uninterruptible(coro: Awaitable[Path]) -> Path:
@@ -53,47 +47,8 @@ async def uninterruptible(coro: Awaitable[Path]) -> Path:
         raise
 
 
-class BatchTasks:
-    """The batch part of `TaskEngine`; what it uses of the engine is declared here."""
-
-    _loop: asyncio.AbstractEventLoop
-    _closing: bool
-    _collecting: dict[str, asyncio.Task[None]]
-
-    def _emit_progress(self, task: Task, message: str, percentage: int | None = None) -> None:
-        raise NotImplementedError
-
-    def _emit_change(self, task: Task) -> None:
-        raise NotImplementedError
-
-    def settings_for(self, root: Path) -> Settings:
-        raise NotImplementedError
-
-    async def _db(self, fn: Callable[..., T], *args: Any) -> T:
-        raise NotImplementedError
-
-    async def _store(self, root: Path) -> Store:
-        raise NotImplementedError
-
-    async def _save(self, task: Task, detail: str | None = None) -> None:
-        raise NotImplementedError
-
-    async def _finish(
-        self, task: Task, state: TaskState, *, error: str | None = None, detail: str | None = None
-    ) -> None:
-        raise NotImplementedError
-
-    async def _done(
-        self,
-        task: Task,
-        written: Path,
-        completion: Completion,
-        found: list[Finding],
-        detail: str | None = None,
-        *,
-        provenance: dict[str, Any] | None = None,
-    ) -> None:
-        raise NotImplementedError
+class BatchTasks(EngineCore):
+    """The batch part of `TaskEngine`."""
 
     async def _submit_batch(
         self,

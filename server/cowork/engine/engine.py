@@ -30,12 +30,13 @@ from cowork.config import Settings
 from cowork.context.budget import LocalEstimator, ScaledEstimator
 from cowork.engine import batches, change_flow, citecheck, costcap, incremental
 from cowork.engine import provenance as prov
-from cowork.engine.batch_tasks import BatchTasks, now, uninterruptible
+from cowork.engine.batch_tasks import BatchTasks, uninterruptible
+from cowork.engine.core import now
 from cowork.engine.draft import Draft
+from cowork.engine.finding_tasks import FindingTasks
 from cowork.engine.gatherer import CancelFlag, Gatherer, fit
 from cowork.engine.model import (
     Estimate,
-    StoredFinding,
     Task,
     TaskRequest,
     TaskState,
@@ -46,10 +47,9 @@ from cowork.engine.sources import from_provenance
 from cowork.engine.store import Store, state_db
 from cowork.errors import CoworkError, InputError, TaskFailure
 from cowork.kinds import schema_for
-from cowork.kinds.anchors import anchored_fingerprint
 from cowork.kinds.answer import finish_answer
 from cowork.kinds.base import Gathered, GatherRequest
-from cowork.kinds.findings import Finding, fingerprint
+from cowork.kinds.findings import Finding
 from cowork.kinds.prompt import build_prompt, reserved_tokens
 from cowork.processes import pid_alive
 from cowork.providers import pricing
@@ -79,7 +79,7 @@ def _tell(listeners: list[Callable[..., None]], what: str, *args: Any) -> None:
             log.exception("%s listener failed", what)
 
 
-class TaskEngine(BatchTasks):
+class TaskEngine(BatchTasks, FindingTasks):
     """Runs tasks for one or more workspace folders, `max_concurrent_tasks` at a time.
 
     Create it inside a running event loop (it binds to that loop).
@@ -127,37 +127,6 @@ class TaskEngine(BatchTasks):
         that its first task does not wait for them, and its event loop never does)."""
         self._gatherer.start()
 
-    # -- review findings -----------------------------------------------------------
-
-    async def findings(self, root: Path) -> list[StoredFinding]:
-        """The findings of `root`'s latest finished review, dismissed ones included
-        (read from the database: no need to wait for past tasks to load)."""
-        store = await self._store(root)
-        return await self._db(store.current_findings)
-
-    async def finding(self, finding_id: str) -> StoredFinding:
-        """The finding with that id in any open workspace; InputError when none has it."""
-        await self._loaded.wait()
-        for store in list(self._stores.values()):
-            found = await self._db(store.finding, finding_id)
-            if found is not None:
-                return found
-        raise InputError(f"no finding with id {finding_id!r}")
-
-    async def dismiss_finding(self, finding_id: str) -> StoredFinding:
-        """Mark a finding dismissed (kept in the database, no longer shown)."""
-        await self._loaded.wait()
-        for root, store in list(self._stores.items()):
-            found = await self._db(store.finding, finding_id)
-            if found is not None:
-                text = await asyncio.to_thread(prov.text_of, root / found.finding.path)
-                mark = anchored_fingerprint(found.finding, found.anchor, text)
-                await self._db(store.dismiss, finding_id, mark, now())
-                found.dismissed = True
-                self._emit_findings(root)
-                return found
-        raise InputError(f"no finding with id {finding_id!r}")
-
     async def _done(
         self,
         task: Task,
@@ -189,36 +158,6 @@ class TaskEngine(BatchTasks):
             self._emit_findings(root)
 
     # -- listeners ---------------------------------------------------------------
-
-    async def _not_dismissed(self, store: Store, root: Path, found: list[Finding]) -> list[Finding]:
-        """`found` without the findings a person dismissed in an earlier review (same
-        file, category and lines' text, wherever the lines moved)."""
-        gone = {row[0] for row in await self._db(store.dismissed)}
-        if not gone or not found:
-            return found
-
-        def keep() -> list[Finding]:
-            texts = {p: prov.text_of(root / p) for p in {f.path for f in found}}
-            return [f for f in found if fingerprint(f, texts[f.path]) not in gone]
-
-        return await asyncio.to_thread(keep)
-
-    async def _with_dismissed(self, brief: Brief, root: Path) -> Brief:
-        """A review's brief tells the model which findings were dismissed already."""
-        if not state_db(root).exists():
-            return brief
-        store = await self._store(root)
-        rows = await self._db(store.dismissed)
-        if not rows:
-            return brief
-        listed = "\n".join(
-            f"- `{path}` ({category}): {message}" for _, path, category, message in rows[-50:]
-        )
-        said = (
-            f"{brief.out_of_scope.rstrip()}\n\nFindings a person already considered and "
-            f"dismissed: do not raise them again.\n{listed}"
-        )
-        return dataclasses.replace(brief, out_of_scope=said)
 
     def on_change(self, listener: ChangeListener) -> None:
         self._change_listeners.append(listener)
