@@ -23,7 +23,7 @@ from typing import Protocol
 import git
 
 from cowork.context import git as gitfacts
-from cowork.context import gitattributes
+from cowork.context import gitattributes, snapshot
 from cowork.context.generated import (
     HEAD_BYTES,
     GeneratedRules,
@@ -180,12 +180,18 @@ class ContextReader:
                 # Files the watch did not report keep their very stat entry (see
                 # `workspace.restat`): their facts stand.
                 before, known = memo.listing.stats, memo.raw_by_path
-            raw = [
-                (rel, known[rel])
-                if rel in known and before.get(rel) is stats.get(rel)
-                else (rel, self._disk_facts(rel, stats.get(rel)))
-                for rel in view.allowed
-            ]
+            if known:
+                raw = [
+                    (rel, known[rel])
+                    if rel in known and before.get(rel) is stats.get(rel)
+                    else (rel, self._disk_facts(rel, stats.get(rel)))
+                    for rel in view.allowed
+                ]
+            else:
+                found = snapshot.facts_of(
+                    self.index, view.allowed, stats, lambda r: self._disk_facts(r, stats.get(r))
+                )
+                raw = list(zip(view.allowed, found, strict=True))
             memo = _FactsMemo(view, self._listing, raw, *self._without_generated(raw))
             self.index.facts_cache = memo
         for rel, why in memo.generated.items():

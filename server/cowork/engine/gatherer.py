@@ -58,6 +58,13 @@ class CancelFlag:
 # outlives the task, so the next gathering re-parses only what changed.
 _indexes: dict[Path, WorkspaceIndex] = {}
 _indexes_lock = threading.Lock()
+_watching = True  # off in a one-shot process (the CLI): a watch pays from the second look on
+
+
+def one_shot() -> None:
+    """This process gathers once and exits (a CLI run): no file-system watch is set up."""
+    global _watching
+    _watching = False
 
 
 def index_for(root: Path) -> WorkspaceIndex:
@@ -65,7 +72,11 @@ def index_for(root: Path) -> WorkspaceIndex:
     whose changes the kernel does not see, such as a network mount changed elsewhere)."""
     with _indexes_lock:
         if root not in _indexes:
-            watch = os.environ.get("COWORK_WATCH", "1").strip().lower() not in ("0", "off", "no")
+            watch = _watching and os.environ.get("COWORK_WATCH", "1").strip().lower() not in (
+                "0",
+                "off",
+                "no",
+            )
             _indexes[root] = WorkspaceIndex(root, watch=watch, store=diskindex.open_for(root))
         return _indexes[root]
 
@@ -115,6 +126,7 @@ def run_gather(kind: str, request: GatherRequest) -> Gathered:
     else:  # taken first, within its small share: the change gets the rest
         shared = replace(map_piece(reader, budget, collected.map_share), priority=TARGET)
     reader.check_cancelled()
+    index.flush()  # the map, kept on disk for the next process
     files, excluded, redacted = reader.provenance()
     report, _ = redact(collected.offline_report)
     # Recipes redact what they read; this is the last line of defence for anything a
