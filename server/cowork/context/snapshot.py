@@ -54,6 +54,8 @@ class Record:
     shas: list[str]
     data: dict[str, Any]
 
+    # `shas` is empty for a record of paths alone (`verdicts`).
+
     def same_files(self, files: list[str], shas: list[str]) -> bool:
         return self.files == files and self.shas == shas
 
@@ -85,7 +87,7 @@ def load(store: DiskIndex | None, name: str) -> Record | None:
         if not (
             isinstance(files, list)
             and isinstance(shas, list)
-            and len(files) == len(shas)
+            and (len(files) == len(shas) or not shas)
             and isinstance(data, dict)
         ):
             return None
@@ -214,3 +216,44 @@ def _outline(index: WorkspaceIndex, rel: str, sha: str, size: int) -> FileFacts:
         return FileFacts(rel, language_of(rel), sha, size, 0, unreadable=why)
     # Changed since this gathering looked: no outline rather than another version's.
     return FileFacts(rel, language_of(rel), sha, size, 0)
+
+
+# -- what the exclusion rules make of the listed paths -------------------------------
+
+VERDICTS = "verdicts:workspace"
+
+
+def verdicts(
+    store: DiskIndex | None,
+    files: list[str],
+    rules_key: object,
+    judge: Callable[[str], str | None],
+    notes: list[str],
+) -> list[str | None]:
+    """`judge(rel)` (why a path may not be sent, None when it may) for every listed
+    path, taken from the last record while the listed paths and the rules
+    (`rules_key`: the exclude globs, the generated-file rules and `.gitattributes`
+    files as they are now) are the same: a new process need not judge 10,000 paths.
+    What judging adds to `notes` (about `.gitattributes` files) is kept with them.
+    The rules are judged by path alone, so the record holds no file's content."""
+    key = digest([VERSION, rules_key])
+    record = load(store, VERDICTS)
+    if record is not None and record.data.get("key") == key and record.files == files:
+        found, said = record.data.get("why"), record.data.get("notes")
+        if isinstance(found, list) and isinstance(said, list):
+            out: list[str | None] = [None] * len(files)
+            try:
+                for i, why in found:
+                    out[i] = str(why)
+            except (TypeError, ValueError, IndexError):
+                pass
+            else:
+                notes.extend(str(n) for n in said if n not in notes)
+                return out
+    before = len(notes)
+    out = [judge(rel) for rel in files]
+    if store is not None:
+        why = [[i, w] for i, w in enumerate(out) if w is not None]
+        data = {"key": key, "why": why, "notes": notes[before:]}
+        save(store, VERDICTS, Record(files, [], data))
+    return out

@@ -4,6 +4,7 @@ plus the exact prompt a model would have received, so the user can judge both.""
 from __future__ import annotations
 
 import asyncio
+import re
 
 from cowork.engine.model import Usage
 from cowork.providers.base import Completion, GenerationRequest, TextSink
@@ -18,11 +19,13 @@ OFFLINE_MODEL = "cowork-offline"
 
 
 def _fence(text: str) -> str:
-    best = run = 0
-    for ch in text:
-        run = run + 1 if ch == "`" else 0
-        best = max(best, run)
-    return "`" * max(3, best + 1)
+    """A code fence longer than any backtick run inside `text` (one regex pass: the
+    context of a large review is megabytes, a loop over its characters ~100 ms)."""
+    longest = max((len(run) for run in _BACKTICKS.findall(text)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+_BACKTICKS = re.compile(r"`+")
 
 
 def _appendix(request: GenerationRequest) -> str:
