@@ -54,7 +54,7 @@ import cowork
 import mixed
 from common import AREAS, CORE, DOMAINS, GIT_ENV, WORDS
 from cowork.config import Settings
-from cowork.engine.gatherer import index_for, run_gather
+from cowork.engine.gatherer import index_for, prime_worker, run_gather
 from cowork.kinds.base import Gathered, GatherRequest
 from cowork.kinds.changes import Review
 from cowork.kinds.summarize import Summarize
@@ -1032,9 +1032,11 @@ def _profile(label: str, fn: Callable[[], Any]) -> None:
     stats.strip_dirs().sort_stats("tottime").print_stats(12)
 
 
-def _fresh_worker(fn: Callable[[], Any]) -> Timing:
+def _fresh_worker(fn: Callable[[], Any], prime: Callable[[], Any] | None = None) -> Timing:
     """`fn` as a new worker process first runs it: nothing of the workspace in memory
-    (index, git memos, redactions, open repositories), the index on disk as it is."""
+    (index, git memos, redactions, open repositories), the index on disk as it is.
+    `prime` (untimed) is what the server's worker does when the pool starts, before
+    any task reaches it."""
     from cowork.context import gitmemo, privacy
     from cowork.engine import gatherer
 
@@ -1044,6 +1046,8 @@ def _fresh_worker(fn: Callable[[], Any]) -> Timing:
     privacy._redact_cached.cache_clear()
 
     def run() -> Timing:
+        if prime is not None:
+            prime()
         cpu = time.thread_time()
         timing = _repeat(fn, 1)
         timing.cpu_ms = (time.thread_time() - cpu) * 1000
@@ -1122,6 +1126,10 @@ def measure(config: Path) -> None:
         # A second worker process: nothing in memory, the index on disk warm.
         worker_summarize = _fresh_worker(summarize)
         worker_review = _fresh_worker(review)
+        # The same, the worker primed as the server's pool starts it (records restored).
+        primed = lambda: prime_worker(root, settings)  # noqa: E731
+        primed_summarize = _fresh_worker(summarize, primed)
+        primed_review = _fresh_worker(review, primed)
         # The summarised module's history, not remembered, without and with git's
         # commit-graph (changed-path filters).
         history = _repeat(lambda: _history(root, cfg["target"]), runs)
@@ -1164,6 +1172,13 @@ def measure(config: Path) -> None:
         ):
             cpu = f"; {t.cpu_ms:.0f} ms of CPU, git aside" if t.cpu_ms is not None else ""
             print(t.row(label) + f"  ({t.median / warm_ms:.1f}x warm{cpu})")
+        print("the same worker primed when the pool starts (records restored first), first task:")
+        for label, t, warm_ms in (
+            ("summarize", primed_summarize, warm.median),
+            ("review", primed_review, reviews.median),
+        ):
+            cpu = f"; {t.cpu_ms:.0f} ms of CPU, git aside" if t.cpu_ms is not None else ""
+            print(t.row(label) + f"  ({t.median / warm_ms:.1f}x warm{cpu})")
         print(f"\nhistory of {cfg['target']} (10 commits; its tenth-latest change is deep):")
         print(history.row("git rev-list, no commit-graph"))
         print(history_graph.row("git rev-list, commit-graph with changed paths"))
@@ -1189,9 +1204,10 @@ def measure(config: Path) -> None:
                 f"peak RSS < {TARGET_RSS_MB:g} MB", rss_self < TARGET_RSS_MB, f"{rss_self:.0f} MB"
             ),
             _verdict(
-                f"second worker's first summarize <= {TARGET_SECOND_WORKER:g}x warm",
-                worker_summarize.median <= TARGET_SECOND_WORKER * warm.median,
-                f"{worker_summarize.median / warm.median:.1f}x",
+                f"second worker's first summarize <= {TARGET_SECOND_WORKER:g}x warm (primed)",
+                primed_summarize.median <= TARGET_SECOND_WORKER * warm.median,
+                f"{primed_summarize.median / warm.median:.1f}x; "
+                f"unprimed {worker_summarize.median / warm.median:.1f}x",
             ),
         ]
         print(f"verdict: {'PASS' if all(ok) else 'FAIL'}")

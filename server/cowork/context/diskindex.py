@@ -61,7 +61,8 @@ CREATE INDEX IF NOT EXISTS facts_used ON facts(used);
 """
 # Whole-workspace structures kept per kind of name (the part before ":"): the newest
 # few, since each is as large as the workspace and a changed file makes a new one.
-_BLOBS_KEPT = 4
+_BLOBS_KEPT = {"history:": 1024}  # a file's history per HEAD: many small ones
+_BLOBS_KEPT_ELSE = 4
 _TABLES = ("facts", "words", "spans")
 
 
@@ -361,7 +362,7 @@ class DiskIndex:
                         db.execute(
                             "DELETE FROM blobs WHERE name IN (SELECT name FROM blobs "
                             "WHERE substr(name, 1, ?) = ? ORDER BY used DESC LIMIT -1 OFFSET ?)",
-                            (len(kind), kind, _BLOBS_KEPT),
+                            (len(kind), kind, _BLOBS_KEPT.get(kind, _BLOBS_KEPT_ELSE)),
                         )
                     parsed = len(pending["facts"])
                     if parsed:

@@ -275,6 +275,7 @@ class TaskEngine:
         """Load a workspace's past tasks, if it has any. With `resume`, tasks whose
         server died are marked interrupted and re-run once, but for those waiting on
         a batch: this server waits on it in their place. Returns those re-queued."""
+        self._gatherer.prime(root, self.settings)  # warm workers before the first task
         if not state_db(root).exists():
             return []
         store = await self._store(root)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import multiprocessing
 import os
 import threading
@@ -22,8 +23,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cowork import kinds
-from cowork.context import diskindex
+from cowork.config import Settings
+from cowork.context import diskindex, snapshot
 from cowork.context.budget import LocalEstimator, Piece, TokenEstimator, pack
+from cowork.context.graph import graph_for
 from cowork.context.index import WorkspaceIndex
 from cowork.context.privacy import redact
 from cowork.context.reader import ContextReader
@@ -34,6 +37,7 @@ from cowork.kinds.workspace_map import map_piece
 from cowork.processes import pid_alive
 
 _SERVER_POLL_S = 0.5
+log = logging.getLogger(__name__)
 
 
 class CancelFlag:
@@ -102,6 +106,21 @@ def build_index(root: Path) -> IndexReport:
         index.stored,
         index.store.path if index.store is not None and not index.store.disabled else None,
     )
+
+
+def prime_worker(root: Path, settings: Settings) -> bool:
+    """Restore `root`'s whole-workspace records (file heads, import graph, workspace
+    map) from the index on disk into this process, as a worker does before its first
+    task, so that the first task is as warm as the later ones. Nothing is parsed
+    where no task ran yet (no records): False then."""
+    index = index_for(root)
+    if index.store is None or index.store.blob(snapshot.HEADS) is None:
+        return False
+    reader = ContextReader(root, index, None, settings.exclude, None, settings.generated)
+    graph_for(reader)
+    map_piece(reader, settings.context_budget_tokens)
+    index.flush()
+    return True
 
 
 def run_gather(kind: str, request: GatherRequest) -> Gathered:
@@ -218,8 +237,34 @@ class Gatherer:
         self._processes = processes
         self._workers = max(1, workers)
         self._pool: Executor | None = None
+        self._pool_lock = threading.Lock()  # `prime` may start the pool from a thread
+        self._closed = False
+
+    def prime(self, root: Path, settings: Settings) -> None:
+        """Start the worker processes in the background, each restoring `root`'s records
+        from the index on disk (`prime_worker`), so that no task is the first of a cold worker.
+        Threads (the CLI) share one index: nothing to do there."""
+        if not self._processes:
+            return
+
+        def start() -> None:
+            try:
+                with self._pool_lock:
+                    if self._closed:
+                        return
+                    pool = self._make_executor()
+                for _ in range(self._workers):  # one new worker per job, up to the limit
+                    pool.submit(prime_worker, root, settings)
+            except Exception:  # a pool that cannot start fails the first task instead
+                log.debug("priming the gatherers failed", exc_info=True)
+
+        threading.Thread(target=start, name="cowork-prime", daemon=True).start()
 
     def _executor(self) -> Executor:
+        with self._pool_lock:
+            return self._make_executor()
+
+    def _make_executor(self) -> Executor:
         if self._pool is None:
             if self._processes:
                 context = multiprocessing.get_context("forkserver")
@@ -253,6 +298,8 @@ class Gatherer:
             raise TaskFailure("the context gatherer process died; run the task again") from None
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+        with self._pool_lock:
+            self._closed = True
+            if self._pool is not None:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None
