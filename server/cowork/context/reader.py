@@ -118,7 +118,8 @@ class ContextReader:
         clear: set[str] = set()
         links = self._listing.links
         judged = snapshot.verdicts(
-            self.index.store if not self.index.known_paths() else None,
+            # A process that knows most files judged them already: no record needed.
+            self.index.store if self.index.known_paths() * 2 <= len(files) else None,
             files,
             (self.rules.extra, self._generated_key(files)),
             lambda rel: self.rules.reason(rel) or self._generated_path(rel),
