@@ -1057,12 +1057,22 @@ def _fresh_worker(fn: Callable[[], Any], prime: Callable[[], Any] | None = None)
         return pool.submit(run).result()
 
 
-def _history(root: Path, rel: str) -> int:
+def _history(root: Path, rel: str, disk: bool = False) -> int:
+    """File history, not remembered in memory; with `disk`, as a new process finds it
+    (the shas another process recorded in the index on disk), else git's own walk."""
     from cowork.context import git as gitfacts
-    from cowork.context import gitmemo
+    from cowork.context import gitmemo, historydisk
 
     gitmemo.clear_caches()
-    return len(gitfacts.file_history(root, rel, 10))
+    historydisk.clear()
+    if disk:
+        return len(gitfacts.file_history(root, rel, 10))
+    os.environ["COWORK_INDEX"] = "0"  # no record: git walks the history
+    try:
+        return len(gitfacts.file_history(root, rel, 10))
+    finally:
+        del os.environ["COWORK_INDEX"]
+        historydisk.clear()
 
 
 def _verdict(label: str, ok: bool, shown: str) -> bool:
@@ -1140,6 +1150,7 @@ def measure(config: Path) -> None:
             env={**os.environ, **GIT_ENV},
         )
         history_graph = _repeat(lambda: _history(root, cfg["target"]), runs)
+        history_disk = _repeat(lambda: _history(root, cfg["target"], disk=True), runs)
         (root / ".git/objects/info/commit-graph").unlink(missing_ok=True)
         shutil.rmtree(root / ".git/objects/info/commit-graphs", ignore_errors=True)
 
@@ -1182,6 +1193,7 @@ def measure(config: Path) -> None:
         print(f"\nhistory of {cfg['target']} (10 commits; its tenth-latest change is deep):")
         print(history.row("git rev-list, no commit-graph"))
         print(history_graph.row("git rev-list, commit-graph with changed paths"))
+        print(history_disk.row("a new process: its shas from the index on disk"))
         git_rss = "not measured (no /usr/bin/time)" if git_peak is None else f"{git_peak:.0f} MB"
         print(
             f"\npeak RSS: {rss_self:.0f} MB (after imports {rss_start:.0f} MB); "

@@ -117,6 +117,7 @@ def prime_worker(root: Path, settings: Settings) -> bool:
     if index.store is None or index.store.blob(snapshot.HEADS) is None:
         return False
     reader = ContextReader(root, index, None, settings.exclude, None, settings.generated)
+    reader.git  # noqa: B018 -- opens the repository: its git processes stay up
     graph_for(reader)
     map_piece(reader, settings.context_budget_tokens)
     index.flush()

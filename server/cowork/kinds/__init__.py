@@ -2,25 +2,62 @@
 
 from __future__ import annotations
 
+import importlib
+import threading
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from cowork.errors import InputError
 from cowork.kinds.base import Kind
-from cowork.kinds.change import Change, change_schema
-from cowork.kinds.changes import Docs, Review
-from cowork.kinds.findings import review_schema
-from cowork.kinds.overview import Architecture
-from cowork.kinds.research import Research
-from cowork.kinds.summarize import Summarize
 
-KINDS: dict[str, Kind] = {
-    k.name: k for k in (Summarize(), Architecture(), Review(), Docs(), Research(), Change())
+# Where each kind lives, in the order they are listed. Imported when first asked for:
+# a CLI run needs one kind, and importing all of them is a good part of its start-up.
+_WHERE = {
+    "summarize": ("cowork.kinds.summarize", "Summarize"),
+    "architecture": ("cowork.kinds.overview", "Architecture"),
+    "review": ("cowork.kinds.changes", "Review"),
+    "docs": ("cowork.kinds.changes", "Docs"),
+    "research": ("cowork.kinds.research", "Research"),
+    "change": ("cowork.kinds.change", "Change"),
 }
+
+
+class _Kinds(Mapping[str, Kind]):
+    """The kinds by name, each made when first asked for."""
+
+    def __init__(self) -> None:
+        self._made: dict[str, Kind] = {}
+        self._lock = threading.Lock()  # the CLI and the server gather in threads
+
+    def __getitem__(self, name: str) -> Kind:
+        with self._lock:
+            kind = self._made.get(name)
+            if kind is None:
+                module, cls = _WHERE[name]
+                kind = self._made[name] = getattr(importlib.import_module(module), cls)()
+            return kind
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_WHERE)
+
+    def __len__(self) -> int:
+        return len(_WHERE)
+
+
+KINDS: Mapping[str, Kind] = _Kinds()
 
 
 def schema_for(kind: str) -> dict[str, Any] | None:
     """The JSON schema a model's answer to `kind` must follow; None for Markdown."""
-    return {"review": review_schema, "change": change_schema}.get(kind, lambda: None)()
+    if kind == "review":
+        from cowork.kinds.findings import review_schema
+
+        return review_schema()
+    if kind == "change":
+        from cowork.kinds.change import change_schema
+
+        return change_schema()
+    return None
 
 
 def get(name: str) -> Kind:
