@@ -82,6 +82,15 @@ def load(
     """The graph of `facts` (with this `layout`) as last kept on disk, as a memo for
     `graph._build` (whose resolver is made only if a file changed); None when none
     was kept for these files and this layout, or it does not read back whole."""
+    with snapshot.bulk():
+        return _load(store, layout, source)
+
+
+def _load(
+    store: DiskIndex | None,
+    layout: tuple[tuple[str, ...], GoModules, tuple[tuple[str, str], ...]],
+    source: object,
+) -> _Memo | None:
     record = snapshot.load(store, NAME)
     files = list(layout[0])
     if record is None or record.files != files:

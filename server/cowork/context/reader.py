@@ -108,7 +108,8 @@ class ContextReader:
         ):
             self.notes.extend(n for n in memo.notes if n not in self.notes)
             return memo
-        view = self._make_view(files)
+        with snapshot.bulk():  # thousands of paths into lists and maps
+            view = self._make_view(files)
         self.index.inventory_cache = view
         return view
 

@@ -20,11 +20,13 @@ replaced) when they do not pass. Blocking: call off the event loop.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,6 +65,20 @@ class Record:
         return dict(zip(self.files, self.shas, strict=True))
 
 
+@contextlib.contextmanager
+def bulk() -> Iterator[None]:
+    """The garbage collector paused while a record's thousands of objects are made:
+    none of them form cycles, and each collection would walk them all again (the
+    collections cost more than the making: 3x on a 10,000-file workspace)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def digest(items: Iterable[object]) -> str:
     """A short digest of `items` (strings, or anything whose str is stable)."""
     h = hashlib.sha256()
@@ -80,7 +96,8 @@ def load(store: DiskIndex | None, name: str) -> Record | None:
     if raw is None:
         return None
     try:
-        value = json.loads(raw.decode("utf-8", "surrogatepass"))
+        with bulk():
+            value = json.loads(raw.decode("utf-8", "surrogatepass"))
         if not isinstance(value, dict) or value.get("v") != VERSION:
             return None
         files, shas, data = value["files"], value["shas"], value["data"]
@@ -128,6 +145,17 @@ def facts_of(
     store = index.store
     if store is None or index.known_paths() * 2 > len(rels):
         return [one(rel) for rel in rels]
+    with bulk():
+        return _facts_of(index, store, rels, stats, one)
+
+
+def _facts_of(
+    index: WorkspaceIndex,
+    store: DiskIndex,
+    rels: list[str],
+    stats: Mapping[str, os.stat_result],
+    one: Callable[[str], FileFacts | None],
+) -> list[FileFacts | None]:
     record = load(store, HEADS)
     heads: dict[str, tuple[str, list[Any]]] = {}
     if record is not None:
