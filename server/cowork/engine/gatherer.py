@@ -105,6 +105,7 @@ def build_index(root: Path) -> IndexReport:
     index = index_for(root)
     reader = ContextReader(root, index)
     facts = reader.all_facts
+    graph_for(reader)  # kept on disk too: the next process loads it whole
     index.flush()
     return IndexReport(
         sum(1 for _, f in facts if f is not None),
