@@ -259,3 +259,36 @@ def test_files_a_secret_rule_excludes_are_never_indexed(tmp_path: Path) -> None:
     raw = b"".join(p.read_bytes() for p in store.parent.iterdir() if p.is_file())
     assert secret.encode() not in raw
     assert b"secretword" not in raw
+
+
+def test_outlines_dropped_from_the_index_are_read_from_the_files(
+    workspace: Path, tmp_path: Path
+) -> None:
+    # The records outlive the outlines they point at (the size cap dropped them):
+    # what a task asks for is parsed from the file, which still holds that content.
+    store = tmp_path / "index.sqlite"
+    _, built = _gather(workspace, store)
+    with sqlite3.connect(store) as db:
+        db.execute("DELETE FROM facts")
+    _, restored = _gather(workspace, store)
+    assert restored == built
+
+
+def test_restored_facts_travel_whole(workspace: Path, tmp_path: Path) -> None:
+    # Facts restored from the records cross to another process (pickled) and copy
+    # with their outline, as facts parsed from the file do.
+    import copy
+    import dataclasses
+    import pickle
+
+    store = tmp_path / "index.sqlite"
+    _, built = _gather(workspace, store)
+    _, reader = _process(workspace, store)
+    restored = dict(reader.all_facts)["pkg/m5.py"]
+    parsed = dict(built["facts"])["pkg/m5.py"]  # type: ignore[call-overload]
+    assert restored is not None and parsed is not None
+    assert pickle.loads(pickle.dumps(restored)) == parsed
+    _, reader = _process(workspace, store)
+    restored = dict(reader.all_facts)["pkg/m5.py"]
+    assert copy.copy(restored) == parsed
+    assert dataclasses.replace(restored, docstring="x").definitions == parsed.definitions
