@@ -257,6 +257,15 @@ class Gatherer:
 
         def start() -> None:
             try:
+                # Where no task ran yet there is nothing to restore: workers start with
+                # the first task, as before.
+                store = diskindex.open_for(root)
+                if store is None:
+                    return
+                has_records = store.blob(snapshot.HEADS) is not None
+                store.close()
+                if not has_records:
+                    return
                 with self._pool_lock:
                     if self._closed:
                         return
