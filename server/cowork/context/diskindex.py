@@ -7,7 +7,9 @@ and several writers take turns. It holds plain data only (JSON and text, never
 pickles): a file's outline and imports by (content hash, language), the words the
 caller sieve uses and the redaction spans of a text by content hash, and each
 path's last known (mtime, size, inode) → content hash, so that an unchanged file
-is neither read nor parsed again.
+is neither read nor parsed again; and whole-workspace records (`blobs`: the
+import graph, the file heads, … — `snapshot.py` says what they hold), the newest
+few of each kind.
 
 The database is a cache: a version or format change drops it, a corrupt one is
 deleted and made again, and any SQLite error turns the index off for the rest of
