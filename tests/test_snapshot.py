@@ -292,3 +292,10 @@ def test_restored_facts_travel_whole(workspace: Path, tmp_path: Path) -> None:
     restored = dict(reader.all_facts)["pkg/m5.py"]
     assert copy.copy(restored) == parsed
     assert dataclasses.replace(restored, docstring="x").definitions == parsed.definitions
+
+
+def test_the_review_schema_kept_as_data_is_the_models() -> None:
+    from cowork.kinds.findings import review_schema
+    from cowork.kinds.review_answer import ReviewAnswer
+
+    assert review_schema() == ReviewAnswer.model_json_schema()

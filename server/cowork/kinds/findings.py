@@ -94,10 +94,10 @@ def at_least(severity: str, minimum: str) -> bool:
 
 
 def review_schema() -> dict[str, Any]:
-    """The JSON schema of `ReviewAnswer`."""
-    from cowork.kinds.review_answer import ReviewAnswer
+    """The JSON schema of `ReviewAnswer` (kept as data: no pydantic import)."""
+    from cowork.kinds.review_schema import schema
 
-    return ReviewAnswer.model_json_schema()
+    return schema()
 
 
 def parse_review(text: str) -> tuple[str, list[Finding]] | None:
