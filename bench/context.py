@@ -56,7 +56,7 @@ from common import AREAS, CORE, DOMAINS, GIT_ENV, WORDS
 from cowork.config import Settings
 from cowork.engine.gatherer import index_for, prime_worker, run_gather
 from cowork.kinds.base import Gathered, GatherRequest
-from cowork.kinds.changes import Review
+from cowork.kinds.review import Review
 from cowork.kinds.summarize import Summarize
 
 TARGET_WARM_MS = 150.0

@@ -23,8 +23,8 @@ from cowork.context.budget import LocalEstimator
 from cowork.engine.gatherer import run_gather
 from cowork.kinds import change_rank
 from cowork.kinds.base import Gathered, GatherRequest
-from cowork.kinds.changes import Review
 from cowork.kinds.prompt import render_part
+from cowork.kinds.review import Review
 
 MIXED = "feature/mixed"
 SOURCE_FILES = 40  # source files the mixed change edits

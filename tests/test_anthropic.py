@@ -5,10 +5,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import Session, server_env, start_session, stop_session, summarize_once
+from conftest import (
+    Session,
+    artifact_of,
+    server_env,
+    start_session,
+    stop_session,
+    summarize_once,
+)
 from cowork.artifacts import read_provenance
 from cowork.config import DEFAULT_MODEL
 from fakeapi import FakeAnthropic
+from test_prefix_plan import hand_off, widen
 
 KEY = "sk-ant-test-0123456789abcdef"
 
@@ -45,10 +53,12 @@ async def test_summary_streamed_from_claude_with_a_cached_prefix(repo: Path, edi
     # The key travels in one auth header and nowhere else in the request.
     assert [k for k, v in request.headers.items() if KEY in v] in (["x-api-key"], ["authorization"])
     assert KEY.encode() not in request.body
-    blocks = body["messages"][0]["content"]
-    assert blocks[0]["cache_control"] == {"type": "ephemeral"}  # breakpoint after the stable prefix
-    assert "files;" in blocks[0]["text"]  # the workspace overview is the stable part
-    assert "class Engine" in blocks[1]["text"] and "## Goal" in blocks[1]["text"]
+    # A lone task in a small workspace: its own context alone, no map, no breakpoint
+    # (the map is below the minimum cacheable length, and nothing would reuse it).
+    (block,) = body["messages"][0]["content"]
+    assert "cache_control" not in request.body.decode() and "Workspace map" not in block["text"]
+    assert "class Engine" in block["text"] and "## Goal" in block["text"]
+    assert read_provenance(artifact)["prefix"]["sent"] is False
     assert KEY not in text and KEY not in str(done)
 
 
@@ -77,18 +87,22 @@ async def test_provider_count_over_budget_refits_the_context(repo: Path) -> None
 
 
 async def test_two_tasks_send_a_byte_identical_stable_prefix(repo: Path) -> None:
-    """Two different tasks in one workspace: the system prompt and the stable block up
-    to the cache breakpoint are the same bytes, so the second reads them from the cache."""
+    """Two different tasks handed off together in a workspace whose map is long enough
+    to cache: the system prompt and the stable block up to the cache breakpoint are
+    the same bytes, so the second reads them from the cache."""
+    widen(repo)
+    plans: list[dict[str, object]] = []
     with FakeAnthropic(text="A draft.") as api:
         env = server_env(ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=api.base_url)
-        session = await start_session(repo, "visual_studio_code", env=env)
+        session = await start_session(
+            repo, "visual_studio_code", env=env, init_options={"maxConcurrentTasks": 1}
+        )
         try:
-            for rel in ("pkg/engine.py", "pkg/util.py"):
-                answer = await session.command(
-                    "cowork.summarizeModule", {"uri": (repo / rel).as_uri()}
-                )
-                done = await session.wait_for(answer["taskId"], "done", "failed")
+            ids = await hand_off(session, "pkg/engine.py", "pkg/util.py")
+            for task_id in ids:
+                done = await session.wait_for(task_id, "done", "failed")
                 assert done["state"] == "done", done["error"]
+                plans.append(read_provenance(artifact_of(done))["prefix"])
         finally:
             await stop_session(session)
     first, second = (r.json for r in api.requests_to("/v1/messages"))
@@ -102,5 +116,7 @@ async def test_two_tasks_send_a_byte_identical_stable_prefix(repo: Path) -> None
 
     assert prefix(first) == prefix(second)
     assert "Workspace map" in prefix(first) and "pkg/util.py" in prefix(first)
+    # The first wrote it because the second was waiting; the second read it.
+    assert [p["cache"] for p in plans] == ["write", "read"]
     # What follows the breakpoint is each task's own.
     assert first["messages"][0]["content"][1] != second["messages"][0]["content"][1]

@@ -135,10 +135,10 @@ async def test_always_sends_a_batch_and_collects_it_at_half_price(repo: Path) ->
     assert request["custom_id"] == task_id
     params = request["params"]
     assert "stream" not in params and params["model"] == DEFAULT_MODEL
-    blocks = params["messages"][0]["content"]
-    assert blocks[0]["cache_control"] == {"type": "ephemeral", "ttl": "1h"}  # the stable prefix
-    assert "files;" in blocks[0]["text"]
-    assert "class Engine" in blocks[1]["text"] and "## Goal" in blocks[1]["text"]
+    # A lone batch in a small workspace: no map, no cache breakpoint (prefix_plan).
+    (block,) = params["messages"][0]["content"]
+    assert "cache_control" not in json.dumps(params) and "Workspace map" not in block["text"]
+    assert "class Engine" in block["text"] and "## Goal" in block["text"]
     assert api.requests_to("/v1/messages") == []  # nothing streamed
 
     batch_id = record["batchId"]
@@ -275,7 +275,7 @@ async def test_ask_offers_the_batch_and_follows_the_answer(
         assert creates(api) == [] and done["batchId"] is None
         (streamed,) = api.requests_to("/v1/messages")
         assert streamed.json["stream"] is True
-        assert streamed.json["messages"][0]["content"][0]["cache_control"] == {"type": "ephemeral"}
+        assert "cache_control" not in streamed.body.decode()  # a lone task: no prefix
     assert "Paragraph 5:" in artifact_of(done).read_text()
 
 
@@ -397,7 +397,7 @@ def test_a_database_from_before_batches_gains_the_column(tmp_path: Path) -> None
 
 
 def test_one_hour_cache_writes_cost_twice_the_input() -> None:
-    from cowork.engine.model import Usage
+    from cowork.providers.usage import Usage
 
     usage = Usage(input_tokens=0, output_tokens=0, cache_write_tokens=1_000_000)
     assert pricing.cost("claude-sonnet-5-5", usage) == pytest.approx(3.75)

@@ -25,10 +25,10 @@ from cowork.context.reader import ContextReader
 from cowork.engine.gatherer import index_for, run_gather
 from cowork.errors import InputError, TaskFailure
 from cowork.kinds.base import Gathered, GatherRequest, Piece
-from cowork.kinds.changes import Review
 from cowork.kinds.overview import Architecture
 from cowork.kinds.prompt import render_part
 from cowork.kinds.research import Research
+from cowork.kinds.review import Review
 from cowork.kinds.summarize import Summarize
 from cowork.kinds.workspace_map import map_piece
 from planted import AWS_KEY, FILES, LOCAL_SALT, NEVER_SENT, SECRETS, leaks, planted_repo
@@ -122,7 +122,10 @@ def test_summarize_python_module_in_and_out(shop: Path) -> None:
     assert "api/main.py:3" in part(g, "Who imports api/handlers.py").text
     assert part(g, "tests/test_handlers.py (tests)").text == FILES["tests/test_handlers.py"]
     assert "Start the shop" in part(g, "Recent history of api/handlers.py").text
-    assert g.parts[0].title == "Workspace map" and g.parts[0].stable
+    # The map is offered as the shared prefix, not packed with the task's own context:
+    # the engine decides whether it goes (kinds/prefix_plan.py).
+    assert g.shared is not None and g.shared.title == "Workspace map" and g.shared.stable
+    assert "Workspace map" not in [p.title for p in g.parts]
 
     # Unrelated files are out; what is in is exactly what provenance lists.
     for rel in ("api/unrelated.py", "worker/main.py", "web/src/client.ts", "README.md"):
@@ -259,7 +262,7 @@ def test_architecture_entry_points_protocols_edges_and_shared_config(shop: Path)
     # Out: files outside the given folders that are neither shared config nor protocols.
     assert not sources(g) & {"tests/test_handlers.py", "README.md", ".gitignore"}
     assert "test_handle" not in task_text(g)
-    assert [p.stable for p in g.parts][:1] == [True] and not any(p.stable for p in g.parts[1:])
+    assert not any(p.stable for p in g.parts)  # the map is the engine's to place
 
 
 def test_research_named_files_and_the_workspace_outline(shop: Path) -> None:
@@ -272,8 +275,11 @@ def test_research_named_files_and_the_workspace_outline(shop: Path) -> None:
     )
     for rel in named:
         assert part(g, rel).text == FILES[rel]
+    # Research's outline is the map: part of its own context (uncached until the engine
+    # makes it the shared prefix), the same text as the prefix every task offers.
     outline = part(g, "Workspace map")
-    assert outline.stable and "api/store.py: Store" in outline.text
+    assert not outline.stable and "api/store.py: Store" in outline.text
+    assert g.shared is not None and outline.text == g.shared.text
     assert "web/src/client.ts: fetchOrder" in outline.text
     assert [p.title for p in g.parts][:1] == ["Workspace map"]
     assert sources(g) == set(named)
@@ -578,7 +584,7 @@ def test_caching_sees_a_file_added_and_one_removed(tmp_path: Path) -> None:
     assert "pkg/c.py" not in everything(g)
 
 
-def test_every_task_sends_the_same_workspace_map_first(shop: Path) -> None:
+def test_every_task_offers_the_same_workspace_map(shop: Path) -> None:
     """The map is built from the workspace and the budget alone, so two different tasks
     share it byte for byte (the cacheable prefix); a small budget gets a coarser map."""
     tasks = [
@@ -586,8 +592,8 @@ def test_every_task_sends_the_same_workspace_map_first(shop: Path) -> None:
         gather("research", shop, {"question": "Move to SQLite?", "uris": [uri(shop, "api")]}),
         gather("architecture", shop, {"uris": [uri(shop, "api"), uri(shop, "web")]}),
     ]
-    maps = [part(g, "Workspace map") for g in tasks]
-    assert all(g.parts[0] == maps[0] for g in tasks)  # first, and identical
+    maps = [g.shared for g in tasks]
+    assert maps[0] is not None and all(m == maps[0] for m in maps)  # identical
     assert maps[0].stable and "api/store.py: Store" in maps[0].text
     assert "def " not in maps[0].text  # names, not code
 

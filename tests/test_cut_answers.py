@@ -25,8 +25,8 @@ from conftest import (
     summarize_once,
 )
 from cowork.artifacts import read_provenance
-from cowork.engine.model import Usage
 from cowork.providers import pricing
+from cowork.providers.usage import Usage
 from fakeapi import CutStream, FakeAnthropic, FakeOpenAI, Recorded, Reply
 from repos import commit, git, init_repo
 

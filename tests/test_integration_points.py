@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from boutique import PROTO, SERVICES, boutique_repo, line_of
-from conftest import server_env, start_session, stop_session
+from conftest import cowork, server_env, start_session, stop_session
 from fakeapi import FakeAnthropic
 from repos import commit, git
 
@@ -221,3 +221,26 @@ async def test_review_of_a_changed_rpc_lists_who_calls_and_serves_it(shop: Path)
     implemented = at(CS, "public override Task<Cart> GetCart(")
     assert f"- `{implemented}` uses `CartService.GetCart (serves it)` {changed}" in report
     assert "No other workspace file uses the changed definitions." not in report
+
+
+def test_a_summary_says_what_the_module_serves_and_calls(shop: Path) -> None:
+    """Summarising a service's entry point: its part in the system, from its wiring,
+    in the offline artifact, each with its line."""
+
+    done = cowork(shop, "run", "summarize", GO)
+    assert done.returncode == 0, done.stderr
+    report = Path(done.stdout.strip()).read_text(encoding="utf-8")
+    answer = report.split("## What a model would have received")[0]
+    assert (
+        "Starts a gRPC server; serves gRPC `CheckoutService`; calls gRPC `CartService`." in answer
+    )
+    assert f"- serves gRPC `CheckoutService` (`{at(GO, 'RegisterCheckoutServiceServer')}`)" in (
+        answer
+    )
+    assert f"- creates a gRPC client of `CartService` (`{at(GO, 'NewCartServiceClient')}`)" in (
+        answer
+    )
+    assert f"- reads the address `CART_SERVICE_ADDR` (`{at(GO, 'CART_SERVICE_ADDR')}`)" in answer
+    assert f"### What {GO} serves and calls" in report  # sent to a model too
+    # a Go method is a top-level definition with a receiver, counted as a method
+    assert "3 top-level definitions, 1 methods." in answer

@@ -78,9 +78,9 @@ async def test_streamed_from_a_local_model_in_cache_friendly_order(repo: Path) -
     assert system["role"] == "system" and system["content"]
     assert user["role"] == "user" and isinstance(user["content"], str)
     content = user["content"]
-    assert "files;" not in system["content"]
-    # Stable workspace overview first, then the module's code, then the brief.
-    assert 0 <= content.index("files;") < content.index("class Engine") < content.index("## Goal")
+    # A lone task: no workspace map (kinds/prefix_plan.py); the module's code, then the brief.
+    assert "Workspace map" not in content and "Workspace map" not in system["content"]
+    assert 0 <= content.index("class Engine") < content.index("## Goal")
     # No key set: a placeholder, not a real key, goes out (local servers ignore it).
     assert request.headers["authorization"] == "Bearer not-needed"
 

@@ -24,7 +24,8 @@ from cowork.context import git as gitfacts
 from cowork.engine.gatherer import run_gather
 from cowork.errors import InputError, TaskFailure
 from cowork.kinds.base import CALLERS, CHANGES, TARGET, TESTS, Gathered, GatherRequest, Piece
-from cowork.kinds.changes import Docs, Review
+from cowork.kinds.docs import Docs
+from cowork.kinds.review import Review
 from repos import PACKAGE, clone, commit, git, init_repo, sample_repo, write
 
 AWS_KEY = "AKIAIOSFODNN7EXAMPLE"
@@ -316,6 +317,31 @@ def test_merge_commit_on_the_branch(tmp_path: Path) -> None:
     assert "(merge): Merge branch 'main'" in commits and "Count bytes" in commits
     assert "Main moves on" not in commits
     assert "a merge)" in g.offline_report
+
+
+def test_a_bots_long_commit_messages_shrink_to_their_subjects(tmp_path: Path) -> None:
+    """A release range of dependency bumps: each message carries hundreds of lines of
+    release notes. The bodies are cut per commit, and when the commits still do not fit,
+    their subjects go instead of nothing."""
+    root = sample_repo(tmp_path / "bumps")
+    git(root, "checkout", "-q", "-b", "release")
+    notes = "\n".join(f"- upstream change number {n} with a long line of text" for n in range(300))
+    for n in range(30):
+        commit(root, f"Bump lib{n} from 1.0 to 1.1\n\n{notes}", {f"pkg/dep{n}.py": f"X = {n}\n"})
+    commits = piece(gather("review", root), "Commits").text
+    assert commits.count("upstream change number 11 ") == 30
+    assert "upstream change number 12 " not in commits
+    assert commits.count("(288 more lines of the message)") == 30
+    for n in range(30, 100):
+        commit(root, f"Bump lib{n} from 1.0 to 1.1\n\n{notes}", {f"pkg/dep{n}.py": f"X = {n}\n"})
+    release = piece(gather("review", root), "Commits").text
+    assert release.count("upstream change number 3 ") == 100  # 400 lines shared by 100
+    assert "upstream change number 4 " not in release
+    tight = gather("review", root, context_budget_tokens=6000)
+    kept = piece(tight, "Commits").text
+    assert all(f"Bump lib{n} from 1.0 to 1.1" in kept for n in range(100))
+    assert "upstream change" not in kept
+    assert ("Commits", "dropped") not in {(what, why.split(":")[0]) for what, why in tight.cuts}
 
 
 def test_detached_head(tmp_path: Path) -> None:

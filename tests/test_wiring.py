@@ -191,3 +191,61 @@ def test_yaml_aliases_are_walked_once() -> None:
     recursive = "apiVersion: v1\nkind: Deployment\nmetadata:\n  name: y\nspec: &s\n  env: *s\n"
     out = manifests.read([("k8s/bomb.yaml", bomb), ("k8s/recursive.yaml", recursive)])
     assert out.env == [] and set(out.services) == {"x", "y"}
+
+
+def test_rpc_uses_follow_each_languages_client_spelling() -> None:
+    """A Go method spelled like an rpc in lower camel case is the service's own code
+    (checkout's `cs.sendOrderConfirmation(`), not a call of the rpc; Java's stubs are."""
+    go = "func (cs *checkout) x() {\n\tcs.sendOrderConfirmation(ctx, email)\n}\n"
+    assert wiring.rpc_uses(go, ["SendOrderConfirmation"], "go") == []
+    go_client = "resp, err := pb.NewEmailServiceClient(c).\n\t\tSendOrderConfirmation(ctx, req)\n"
+    assert wiring.rpc_uses(go_client, ["SendOrderConfirmation"], "go") == [
+        ("SendOrderConfirmation", 2)
+    ]
+    java = "stub.getAds(request);\n"
+    assert wiring.rpc_uses(java, ["GetAds"], "java") == [("GetAds", 1)]
+    assert wiring.rpc_uses("stub.GetAds(request);\n", ["GetAds"], "java") == []
+    cpp = "Status s = stub_->GetSupportedCurrencies(&ctx, req, &resp);\n"
+    assert wiring.rpc_uses(cpp, ["GetSupportedCurrencies"], "cpp") == [
+        ("GetSupportedCurrencies", 1)
+    ]
+    rust = "let reply = client.get_quote(request).await?;\n"
+    assert wiring.rpc_uses(rust, ["GetQuote"], "rust") == [("GetQuote", 1)]
+    csharp = "var cart = await client.GetCartAsync(req);\n"
+    assert wiring.rpc_uses(csharp, ["GetCart"], "csharp") == [("GetCart", 1)]
+
+
+def test_http_requests_to_an_address_variable_and_rust_routes() -> None:
+    """Real services build a request's URL from an address variable; actix declares routes
+    in attributes; Sinatra, actix and tonic servers are what an entry point starts."""
+    go = (
+        'req, err := http.NewRequestWithContext(ctx, "POST", '
+        'cs.emailSvcAddr+"/send_order_confirmation", body)\n'
+    )
+    [site] = wiring.scan("main.go", "go", go)
+    assert (site.role, site.name, site.detail) == (
+        REQUEST,
+        "POST /send_order_confirmation",
+        "email",
+    )
+    js = "const r = await fetch(`${CART_SERVICE_URL}/api/cart`);\n"
+    [site] = [s for s in wiring.scan("a.js", "javascript", js) if s.role == REQUEST]
+    assert (site.name, site.detail) == ("GET /api/cart", "CART")
+    rust = (
+        "use actix_web::{post, web};\n"
+        '#[post("/get-quote")]\n'
+        "pub async fn get_quote() {}\n"
+        "HttpServer::new(move || App::new()\n"
+        '    .route("/health", web::get().to(health)))\n'
+        "Server::builder().add_service(svc).serve(addr).await?;\n"
+    )
+    assert {
+        (ROUTE, "POST /get-quote", 2),
+        (ROUTE, "GET /health", 5),
+        (STARTS, "HTTP server", 4),
+        (STARTS, "gRPC server", 6),
+    } <= sites("main.rs", "rust", rust)
+    ruby = 'require "sinatra"\npost "/send_order_confirmation" do\nend\n'
+    assert {(STARTS, "HTTP server (Sinatra)", 1), (ROUTE, "POST /send_order_confirmation", 2)} <= (
+        sites("email_server.rb", "ruby", ruby)
+    )

@@ -165,8 +165,23 @@ def built_from(provenance: dict[str, Any], record: dict[str, Any] | None = None)
             f"{context['budget']:,} tokens"
         )
     lines += [f"  - `{f['path']}` (sha256 `{f['sha256'][:12]}`)" for f in files[:50]]
+    cited = provenance.get("citations")
+    if isinstance(cited, dict):
+        line = f"- **Citations**: {cited.get('checked', 0)} `path:line` checked"
+        line += f", {cited.get('invalid', 0)} not found (marked ⚠)" if cited.get("invalid") else ""
+        if cited.get("unchecked"):
+            line += f"; {cited['unchecked']} more not checked (too many)"
+        lines.append(line)
     if len(files) > 50:
         lines.append(f"  - … and {len(files) - 50} more (see the record below)")
+    prefix = provenance.get("prefix")
+    if isinstance(prefix, dict):  # the cost model's decision (kinds/prefix_plan.py)
+        cache = prefix.get("cache")
+        sent = f"sent first, {cache}" if cache else "not sent as a cached prefix"
+        lines.append(
+            f"- **Workspace map** (~{prefix.get('tokens', 0):,} tokens): {sent}; "
+            f"{prefix.get('reason')}"
+        )
     for key, title, field in (
         ("excluded", "Not sent", "reason"),
         ("redacted", "Redacted", "what"),

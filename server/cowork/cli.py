@@ -13,8 +13,9 @@ from cowork.errors import InputError
 # Each command imports what it needs when it runs: `cowork --version` and `cowork
 # tasks` do not pay for the engine, git or the parsers (a CLI run starts a process).
 if TYPE_CHECKING:
-    from cowork.engine.model import Task, Usage
+    from cowork.engine.model import Task
     from cowork.kinds.findings import Finding
+    from cowork.providers.usage import Usage
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -64,6 +65,11 @@ def _parser() -> argparse.ArgumentParser:
     k.add_argument("--base")
     k.add_argument(
         "--uncommitted", action="store_true", help="include the work tree's uncommitted changes"
+    )
+    k.add_argument(
+        "--since-last",
+        action="store_true",
+        help="review only the commits after the last finished review of this branch",
     )
     k.add_argument("--description", type=Path, metavar="FILE")
     k.add_argument("--format", choices=["markdown", "json", "sarif"], default="markdown")
@@ -149,6 +155,8 @@ def _params(args: argparse.Namespace) -> dict[str, Any]:
         }
         if args.uncommitted:
             out["uncommitted"] = True
+        if args.kind == "review" and args.since_last:
+            out["since"] = "last"
         if args.kind == "docs" and args.notes:
             out["notes"] = [uri(n) for n in args.notes]
         return out
@@ -387,7 +395,7 @@ def _serve(args: argparse.Namespace) -> int:
     if args.log_level != "DEBUG":
         # pygls logs every message it sends at INFO: noise in an editor's log view.
         logging.getLogger("pygls").setLevel(logging.WARNING)
-    from cowork.lsp.server import create_server
+    from cowork.lsp.app import create_server
 
     server = create_server()
     if args.tcp:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 from cowork.brief import GOAL_IS_PARAM, Brief
@@ -52,3 +53,52 @@ def apply(brief: Brief, root: Path) -> Brief:
         output_format=fill(template.output_format, brief.output_format),
         out_of_scope=fill(template.out_of_scope, brief.out_of_scope),
     )
+
+
+@dataclass(frozen=True)
+class TemplateIssue:
+    line: int  # 0-based
+    code: str
+    message: str
+
+
+def lint(text: str, name: str) -> list[TemplateIssue]:
+    """What keeps the template document `text`, named `name` (`<kind>.md`), from being
+    used: the defaults stand in its place. Pure text work."""
+    from cowork.kinds import KINDS
+
+    kind = name.removesuffix(".md")
+    if kind not in KINDS:
+        return [
+            TemplateIssue(
+                0,
+                "template-unknown-kind",
+                f"`{name}` names no task kind, so it is never used: a template is named "
+                f"after its kind ({', '.join(f'{k}.md' for k in KINDS)}).",
+            )
+        ]
+    try:
+        template = Brief.from_markdown(text)
+    except InputError as exc:
+        lines = text.splitlines()
+        goal = next((n for n, line in enumerate(lines) if line.startswith("## Goal")), 0)
+        where = goal if "Goal" in str(exc) else 0
+        return [
+            TemplateIssue(
+                where,
+                "template-invalid",
+                f"Not a valid brief, so the default {kind} brief is used instead: {exc}",
+            )
+        ]
+    if template.kind != kind:
+        lines = text.splitlines()
+        at = next((n for n, line in enumerate(lines) if line.startswith("kind:")), 0)
+        return [
+            TemplateIssue(
+                at,
+                "template-kind-mismatch",
+                f"This template says `kind: {template.kind}` but is named `{name}`, so it is "
+                f"not used: the default {kind} brief stands.",
+            )
+        ]
+    return []

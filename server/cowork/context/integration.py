@@ -205,7 +205,7 @@ def gather(
             if site.role in (wr.SERVES, wr.CALLS) and known and site.name not in known:
                 continue  # `new proto.Thing(` in JS names no service the protos define
             sites.append(site)
-    _grpc(out, sites, read, owner, names)
+    _grpc(out, sites, read, owner, names, dict(code))
     _http(out, sites, owner, names)
     _env(out, sites, wiring, owner, names)
     for name, (evidence, ports) in sorted(wiring.ports.items()):
@@ -234,6 +234,7 @@ def _grpc(
     read: Callable[[str], str | None],
     owner: Callable[[str], str | None],
     names: _Names,
+    languages: dict[str, str | None],
 ) -> None:
     rpcs = {p.service: [o.name for o in p.operations] for p in out.protocols if p.kind == "gRPC"}
     servers: dict[str, list[wr.Site]] = {}
@@ -252,7 +253,7 @@ def _grpc(
         targets = {owner(x.path) or x.path for x in servers.get(s.name, [])}
         if not targets:
             targets = {names.match(s.name) or s.name}
-        uses = wr.rpc_uses(read(s.path) or "", rpcs.get(s.name, []))
+        uses = wr.rpc_uses(read(s.path) or "", rpcs.get(s.name, []), languages.get(s.path))
         for target in sorted(targets - {source}):
             for rpc, line in uses or [("", s.line)]:
                 how = f"gRPC `{s.name}.{rpc}`" if rpc else f"gRPC `{s.name}` (client)"

@@ -140,6 +140,12 @@ _ROUTES: list[_Pattern] = [
         "->",
         "Route::",
     ),
+    # Rust: actix-web's #[post("/x")], actix's .route("/x", web::get()), axum's .route("/x", get(h))
+    _p(rf'#\[(?P<verb>{_VERBS})\s*\(\s*"(?P<route>/[^"]*)"', "#["),
+    _p(
+        rf'\.route\s*\(\s*"(?P<route>/[^"]*)"\s*,\s*(?:web::)?(?P<verb>{_VERBS})\s*\(',
+        ".route(",
+    ),
     # Spring: @GetMapping("/x"), @RequestMapping("/x")
     _p(
         r"@(?P<verb>Get|Post|Put|Delete|Patch|Request)Mapping\s*\(\s*"
@@ -147,7 +153,10 @@ _ROUTES: list[_Pattern] = [
         "Mapping",
     ),
 ]
-_URL = r"""['"`](?P<url>(?:https?://[^'"`\s/]+)?/[^'"`\s]*|https?://[^'"`\s]+)['"`]"""
+_URL = (
+    r"""(?:(?P<base>[\w.]+)\s*\+\s*)?['"`](?:\$?\{(?P<base2>[\w.]+)\})?"""
+    r"""(?P<url>(?:https?://[^'"`\s/]+)?/[^'"`\s]*|https?://[^'"`\s]+)['"`]"""
+)
 # Requests with a literal URL or route; group `verb` when the call names the method.
 _REQUESTS: list[_Pattern] = [
     _p(
@@ -164,7 +173,8 @@ _REQUESTS: list[_Pattern] = [
     _p(rf"\bfetch\s*\(\s*{_URL}", "fetch"),
     _p(rf"\bhttp\.(?P<verb>Get|Post|Head)\s*\(\s*{_URL}", "http."),
     _p(
-        rf'\bhttp\.NewRequest(?:WithContext)?\s*\([^,]*?,?\s*"(?P<verb>\w+)"\s*,\s*{_URL}',
+        rf'\bhttp\.NewRequest(?:WithContext)?\s*\([^,]*?,?\s*"(?P<verb>\w+)"\s*,\s*'
+        rf"{_URL}",
         "NewRequest",
     ),
     _p(rf"\.(?P<verb>Get|Post|Put|Delete|Patch)Async\s*\(\s*{_URL}", "Async"),
@@ -189,6 +199,11 @@ _STARTS = [
     (_p(r"\b(?:app|server)\.listen\s*\(", ".listen"), "HTTP server"),
     (_p(r"\bapp\.run\s*\(|\buvicorn\.run\s*\(", ".run"), "HTTP server"),
     (_p(r"\bapp\.Run(?:Async)?\s*\(|\.Build\(\)\s*\.Run(?:Async)?\s*\(", ".Run"), "web host"),
+    (_p(r"\bHttpServer::new\s*\(|\baxum::serve\s*\(", "HttpServer::", "axum::"), "HTTP server"),
+    (_p(r"\bServer::builder\s*\(\s*\)", "Server::builder"), "gRPC server"),
+    # A classic Sinatra app serves once it is required; Slim and Laravel apps on run()
+    (_p(r"""(?m)^\s*require\s*\(?\s*['"]sinatra['"]""", "sinatra"), "HTTP server (Sinatra)"),
+    (_p(r"\$app->run\s*\(", "->run"), "HTTP server"),
 ]
 
 
@@ -212,6 +227,14 @@ def _url_parts(url: str) -> tuple[str, str]:
     if m:
         return m.group(1), m.group(2) or "/"
     return "", url
+
+
+def _base_name(base: str) -> str:
+    """The service a request's base names, from the variable that holds its address:
+    `cs.emailSvcAddr` and `EMAIL_SERVICE_URL` → `email`; "" when it names none."""
+    name = base.rsplit(".", 1)[-1]
+    name = re.sub(r"(?i)_?(svc|service)?_?(addr|address|url|uri|host|endpoint|base)$", "", name)
+    return name if len(name) > 1 else ""
 
 
 def scan(path: str, language: str | None, text: str) -> list[Site]:
@@ -238,6 +261,7 @@ def scan(path: str, language: str | None, text: str) -> list[Site]:
             found = m.groupdict()
             verb, url = found.get("verb") or "GET", found["url"]
             host, route = _url_parts(url)
+            host = host or _base_name(found.get("base") or found.get("base2") or "")
             sites.append(Site(path, line_of(m.start()), REQUEST, f"{verb.upper()} {route}", host))
     for pattern in _ENV:
         for m in pattern.finditer(text):
@@ -248,14 +272,39 @@ def scan(path: str, language: str | None, text: str) -> list[Site]:
     return sorted(set(sites), key=lambda s: (s.line, s.role, s.name))
 
 
-def rpc_uses(text: str, rpcs: list[str]) -> list[tuple[str, int]]:
-    """(rpc, line) where `text` calls one of `rpcs` as a method: `.GetCart(`, `.getCart(`,
-    `.get_cart(` (Ruby and Python stubs' spellings)."""
+def rpc_spellings(rpc: str, language: str | None = None) -> set[str]:
+    """How a generated client of `language` names the method of `rpc` (every spelling
+    when the language is unknown): Go, Python, C#, C++ and PHP keep `GetCart`; Java and
+    Kotlin write `getCart`; Ruby and Rust `get_cart`; JavaScript either of the first two."""
+    lower = rpc[:1].lower() + rpc[1:]
+    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", rpc).lower()
+    by_language = {
+        "go": {rpc},
+        "python": {rpc},
+        "csharp": {rpc, f"{rpc}Async"},
+        "cpp": {rpc},
+        "c": {rpc},
+        "php": {rpc},
+        "java": {lower},
+        "kotlin": {lower},
+        "ruby": {snake},
+        "rust": {snake},
+        "javascript": {rpc, lower},
+        "typescript": {rpc, lower},
+        "tsx": {rpc, lower},
+    }
+    return by_language.get(language or "", {rpc, lower, snake})
+
+
+def rpc_uses(text: str, rpcs: list[str], language: str | None = None) -> list[tuple[str, int]]:
+    """(rpc, line) where `text` calls one of `rpcs` as a method of a client, spelled as
+    `language`'s generated clients spell it (`rpc_spellings`): a Go method
+    `cs.sendOrderConfirmation(` is the service's own code, not a call of the rpc."""
     found = []
     for rpc in rpcs:
-        spellings = {rpc, rpc[:1].lower() + rpc[1:], re.sub(r"(?<!^)(?=[A-Z])", "_", rpc).lower()}
-        # `client.\n\t\tGetCart(` as gofmt breaks a long chain
-        pattern = re.compile(r"\.\s*(" + "|".join(map(re.escape, spellings)) + r")\s*\(")
+        spellings = rpc_spellings(rpc, language)
+        # `client.\n\t\tGetCart(` as gofmt breaks a long chain; `stub->GetCart(` in C++ and PHP
+        pattern = re.compile(r"(?:\.|->)\s*(" + "|".join(map(re.escape, spellings)) + r")\s*\(")
         m = pattern.search(text)
         if m:
             found.append((rpc, _line(text, m.start(1))))

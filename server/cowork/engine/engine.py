@@ -29,7 +29,7 @@ from cowork import artifacts, kinds, providers, templates, uris
 from cowork.brief import Brief
 from cowork.config import Settings
 from cowork.context.budget import LocalEstimator, ScaledEstimator
-from cowork.engine import batches, change_flow, costcap
+from cowork.engine import batches, change_flow, citecheck, costcap, incremental
 from cowork.engine import provenance as prov
 from cowork.engine.draft import Draft
 from cowork.engine.gatherer import CancelFlag, Gatherer, fit
@@ -41,11 +41,13 @@ from cowork.engine.model import (
     TaskRequest,
     TaskState,
 )
+from cowork.engine.prefix import PrefixLog
 from cowork.engine.sinks import Quiet, Stream
 from cowork.engine.sources import from_provenance
 from cowork.engine.store import Store, state_db
 from cowork.errors import CoworkError, InputError, TaskFailure
 from cowork.kinds import schema_for
+from cowork.kinds.anchors import anchored_fingerprint
 from cowork.kinds.base import Gathered, GatherRequest
 from cowork.kinds.findings import Finding, fingerprint, finish_answer
 from cowork.kinds.prompt import build_prompt, reserved_tokens
@@ -87,8 +89,15 @@ class TaskEngine:
     Create it inside a running event loop (it binds to that loop).
     """
 
-    def __init__(self, settings: Settings, *, gather_in_processes: bool = False) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        gather_in_processes: bool = False,
+        prefixes: PrefixLog | None = None,
+    ) -> None:
         self.settings = settings  # the window's; `max_concurrent_tasks` counts across folders
+        self.prefixes = prefixes or PrefixLog()  # recent sends: what the cached prefix needs
         self._folder_settings: dict[Path, Settings] = {}
         # The server gathers in worker processes so its event loop keeps the GIL;
         # the CLI, with no editor waiting, uses threads and starts faster.
@@ -140,7 +149,7 @@ class TaskEngine:
             found = await self._db(store.finding, finding_id)
             if found is not None:
                 text = await asyncio.to_thread(prov.text_of, root / found.finding.path)
-                mark = fingerprint(found.finding, text)
+                mark = anchored_fingerprint(found.finding, found.anchor, text)
                 await self._db(store.dismiss, finding_id, mark, now())
                 found.dismissed = True
                 self._emit_findings(root)
@@ -170,7 +179,8 @@ class TaskEngine:
         if task.kind == "review":  # a review that found nothing clears the previous one's
             store = await self._store(root)
             found = await self._not_dismissed(store, root, found)
-            await self._db(store.save_findings, task.task_id, found)
+            overlays = self._overlays.get(task.task_id, {})
+            await incremental.save_review(self._db, store, task, found, provenance, overlays)
         await self._finish(task, TaskState.DONE, detail=detail)
         if task.kind == "review":
             self._emit_findings(root)
@@ -589,10 +599,14 @@ class TaskEngine:
             )
             if task.kind == "review":
                 brief = await self._with_dismissed(brief, root)
+            since = await incremental.start(task, self._db, await self._store(root))
+            if since is not None:
+                brief = incremental.brief_for(brief, since)
+                self._emit_progress(task, since.note, 5)
             self._emit_progress(task, "Gathering context", 5)
             gather_request = GatherRequest(
                 root=root,
-                params=task.request.params,
+                params=incremental.gather_params(task.request.params, since),
                 settings=settings,
                 overlays=self._overlays.get(task.task_id, {}),
                 cancelled=cancelled,
@@ -612,9 +626,6 @@ class TaskEngine:
             # Off the loop: the first use imports an SDK, which takes a while.
             provider = await asyncio.to_thread(providers.create, settings)
             task.provider = provider.name
-            gathered = await self._fit_by_provider(
-                provider, brief, gathered, settings, prov.task_revision(task)
-            )
             batched = await batches.use_batch(
                 task,
                 settings.batch,
@@ -622,14 +633,22 @@ class TaskEngine:
                 self._ask_batch,
                 lambda message: self._emit_progress(task, message, 35),
             )
+            waiting = [self._tasks[i] for i in (*self._queue, *self._running)]
+            gathered = await asyncio.to_thread(
+                self.prefixes.plan, task, gathered, settings, provider.name, batched, waiting
+            )
+            gathered = await self._fit_by_provider(
+                provider, brief, gathered, settings, prov.task_revision(task)
+            )
             if provider.name != "offline":
                 task.estimate = costcap.estimate(
                     settings, gathered.tokens + gathered.reserved, MAX_OUTPUT_TOKENS, batch=batched
                 )
                 await costcap.check(task, settings, task.estimate, self._ask_cost)
+            self.prefixes.sent(root, task.task_id, gathered)
             if batched:
                 assert isinstance(provider, BatchProvider)  # use_batch checked
-                await self._submit_batch(task, provider, brief, gathered, settings)
+                await self._submit_batch(task, provider, brief, gathered, settings, since)
                 return  # the task waits on its batch, out of the running slots
             draft = await self._loop.run_in_executor(writer, prov.draft_for, root, task)
             completion = await self._generate(
@@ -652,9 +671,20 @@ class TaskEngine:
                     cut=completion.cut,
                     continuations=completion.continuations,
                 )
+            if since is not None:
+                overlays = self._overlays.get(task.task_id, {})
+                body, found = await incremental.finish(since, body, found, self._db, overlays)
+                extra = {"incremental": since.to_json()}
             self._emit_progress(task, "Writing the artifact", 95)
+            overlays = self._overlays.get(task.task_id, {})
+            cited = await asyncio.to_thread(
+                citecheck.verify, root, gathered.git.head, overlays, body, found
+            )
+            body, found = cited.body, cited.located
             provenance = (
-                prov.completed(prov.provenance(task, brief, gathered), completion, now()) | extra
+                prov.completed(prov.provenance(task, brief, gathered), completion, now())
+                | extra
+                | cited.provenance()
             )
             content = artifacts.render(provenance, body)
             written = await _uninterruptible(
@@ -827,6 +857,7 @@ class TaskEngine:
         brief: Brief,
         gathered: Gathered,
         settings: Settings,
+        since: incremental.Since | None = None,
     ) -> None:
         """Send the task as a batch, keep what is needed to finish it, and start waiting."""
         self._emit_progress(task, f"Submitting to the {provider.name} batch API", 40)
@@ -845,7 +876,8 @@ class TaskEngine:
         batch_id = await provider.submit_batch(task.task_id, request, retrying)
         task.batch_id = batch_id
         task.batch = BatchWait(
-            submitted_at=now(), provenance=prov.provenance(task, brief, gathered)
+            submitted_at=now(),
+            provenance=prov.provenance(task, brief, gathered) | incremental.kept(since),
         )
         task.model = settings.model
         try:
@@ -920,7 +952,17 @@ class TaskEngine:
             ended = True
             self._emit_progress(task, "Writing the artifact", 95)
             body, found = finish_answer(task.kind, False, completion.text, [], cut=completion.cut)
+            root = Path(task.request.workspace)
+            store = await self._store(root)
+            body, found, extra = await incremental.after_batch(
+                wait.provenance, body, found, self._db, store, root
+            )
+            head = (wait.provenance.get("git") or {}).get("head")
+            cited = await asyncio.to_thread(citecheck.verify, root, head, {}, body, found)
+            body, found = cited.body, cited.located
             provenance = prov.completed(wait.provenance, completion, now()) | {"batch": batch_id}
+            provenance |= extra
+            provenance |= cited.provenance()
             content = artifacts.render(provenance, body)
             draft = await asyncio.to_thread(prov.draft_for, Path(task.request.workspace), task)
             written = await _uninterruptible(asyncio.to_thread(draft.finish, content))

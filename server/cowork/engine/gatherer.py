@@ -32,7 +32,8 @@ from cowork.context.index import WorkspaceIndex
 from cowork.context.privacy import redact
 from cowork.context.reader import ContextReader
 from cowork.errors import TaskFailure
-from cowork.kinds.base import TARGET, Gathered, GatherRequest
+from cowork.kinds import prefix_plan
+from cowork.kinds.base import Gathered, GatherRequest
 from cowork.kinds.prompt import render_part
 from cowork.kinds.workspace_map import map_piece
 from cowork.processes import pid_alive
@@ -147,18 +148,18 @@ def run_gather(kind: str, request: GatherRequest) -> Gathered:
     finally:
         index.flush()  # what was parsed is there for other processes and later runs
     reader.check_cancelled()
-    budget = request.settings.context_budget_tokens
-    if collected.map_share is None:
-        shared = map_piece(reader, budget)
-    else:  # taken first, within its small share: the change gets the rest
-        shared = replace(map_piece(reader, budget, collected.map_share), priority=TARGET)
+    # The map at its usual size in every task, so that it is the same bytes (one cached
+    # prefix); whether it is sent is decided once the task's own context is packed.
+    shared = _redacted(map_piece(reader, request.settings.context_budget_tokens))
     reader.check_cancelled()
     index.flush()  # the map, kept on disk for the next process
     files, excluded, redacted = reader.provenance()
     report, _ = redact(collected.offline_report)
     # Recipes redact what they read; this is the last line of defence for anything a
     # recipe built some other way (titles, lists, messages). Cheap on clean text.
-    candidates = [_redacted(piece) for piece in [shared, *collected.pieces]]
+    candidates = [_redacted(piece) for piece in collected.pieces]
+    if collected.needs_map:
+        candidates.insert(0, replace(shared, stable=False))
     gathered = Gathered(
         parts=[],
         files=files,
@@ -172,6 +173,7 @@ def run_gather(kind: str, request: GatherRequest) -> Gathered:
         candidates=candidates,
         reserved=request.reserved_tokens,
         findings=[replace(f, message=redact(f.message)[0]) for f in collected.findings],
+        shared=shared,
     )
     return fit(gathered, LocalEstimator())
 
@@ -186,7 +188,8 @@ def _redacted(piece: Piece) -> Piece:
 
 
 def fit(gathered: Gathered, estimator: TokenEstimator) -> Gathered:
-    """`gathered` with its parts chosen from its candidates to fit its budget.
+    """`gathered` with its parts chosen from its candidates to fit its budget, then
+    the workspace map placed first as the shared prefix or not (kinds/prefix_plan).
 
     Provenance then lists only files that are still in the context: a file all of
     whose pieces the budget dropped is in the cut list instead.
@@ -207,7 +210,7 @@ def fit(gathered: Gathered, estimator: TokenEstimator) -> Gathered:
     kept_sources = {p.source for p in packed.pieces if p.source}
     offered_sources = {p.source for p in gathered.candidates if p.source}
     files = [f for f in gathered.files if f.path in kept_sources or f.path not in offered_sources]
-    return replace(
+    fitted = replace(
         gathered,
         parts=packed.pieces,
         files=files,
@@ -217,6 +220,7 @@ def fit(gathered: Gathered, estimator: TokenEstimator) -> Gathered:
             for c in packed.cuts
         ],
     )
+    return prefix_plan.apply(fitted, estimator, render_part)
 
 
 def _exit_with_server(server: int) -> None:

@@ -62,6 +62,8 @@ def provenance(task: Task, brief: Brief, gathered: Gathered) -> dict[str, Any]:
             "tokens": gathered.tokens,
             "budget": gathered.budget,
         },
+        # Whether the workspace map went first as the cached prefix, and why (prefix_plan).
+        "prefix": gathered.prefix.to_json() if gathered.prefix is not None else None,
         "usage": None,
         "cost": {
             "estimatedUsd": round(task.estimate.usd, 6) if task.estimate else None,

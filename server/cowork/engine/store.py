@@ -7,8 +7,9 @@ import sqlite3
 from pathlib import Path
 
 from cowork.artifacts import COWORK_DIR
-from cowork.engine.model import BatchWait, StoredFinding, Task, TaskRequest, TaskState, Usage
+from cowork.engine.model import BatchWait, StoredFinding, Task, TaskRequest, TaskState
 from cowork.kinds.findings import Finding
+from cowork.providers.usage import Usage
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tasks (
@@ -48,6 +49,11 @@ CREATE TABLE IF NOT EXISTS dismissed (
     message TEXT NOT NULL,
     at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS review_heads (
+    task_id TEXT PRIMARY KEY,
+    branch TEXT,
+    head TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS task_sources (
     task_id TEXT NOT NULL,
     path TEXT NOT NULL,
@@ -79,6 +85,8 @@ ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("tasks", "brief_uri", "TEXT"),
     # Who marked the artifact reviewed, and when (JSON), else NULL: still a draft.
     ("tasks", "reviewed", "TEXT"),
+    # A finding's anchor: the folded text of its lines when saved (JSON list), else NULL.
+    ("findings", "anchor", "TEXT"),
 )
 
 
@@ -239,15 +247,64 @@ class Store:
 
     # -- review findings -------------------------------------------------------------
 
-    def save_findings(self, task_id: str, findings: list[Finding]) -> None:
+    def save_findings(
+        self,
+        task_id: str,
+        findings: list[Finding],
+        anchors: list[list[str] | None] | None = None,
+    ) -> None:
+        """Keep a review's findings, each with its anchor (the same order) if given."""
+        marks = anchors if anchors is not None else [None] * len(findings)
         with self._db:
             self._db.executemany(
-                "INSERT OR REPLACE INTO findings (finding_id, task_id, n, data) VALUES (?,?,?,?)",
+                "INSERT OR REPLACE INTO findings (finding_id, task_id, n, data, anchor) "
+                "VALUES (?,?,?,?,?)",
                 [
-                    (f"{task_id}-{n}", task_id, n, json.dumps(f.to_json()))
-                    for n, f in enumerate(findings, 1)
+                    (
+                        f"{task_id}-{n}",
+                        task_id,
+                        n,
+                        json.dumps(f.to_json()),
+                        json.dumps(a) if a is not None else None,
+                    )
+                    for n, (f, a) in enumerate(zip(findings, marks, strict=True), 1)
                 ],
             )
+
+    def task_findings(self, task_id: str | None) -> list[StoredFinding]:
+        """The findings one review saved, dismissed ones included (none for None)."""
+        return self._findings("f.task_id = ?", (task_id,)) if task_id else []
+
+    def record_review_head(self, task_id: str, branch: str | None, head: str) -> None:
+        """The commit a finished review looked at, on its branch (incremental reviews
+        start after it)."""
+        with self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO review_heads (task_id, branch, head) VALUES (?,?,?)",
+                (task_id, branch, head),
+            )
+
+    def unrecorded_reviews(self, limit: int = 20) -> list[tuple[str, str]]:
+        """(task id, artifact uri) of the newest finished reviews whose head was not
+        recorded (made before heads were kept): their artifacts' provenance has it."""
+        rows = self._db.execute(
+            "SELECT t.task_id, t.artifact_uri FROM tasks t LEFT JOIN review_heads r "
+            "ON r.task_id = t.task_id WHERE t.kind = 'review' AND t.state = 'done' "
+            "AND r.task_id IS NULL AND t.artifact_uri IS NOT NULL "
+            "ORDER BY t.created_at DESC, t.rowid DESC LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [(r[0], r[1]) for r in rows]
+
+    def last_review_head(self, branch: str) -> tuple[str, str] | None:
+        """(task id, head) of the newest finished review of `branch`, if any."""
+        row = self._db.execute(
+            "SELECT t.task_id, r.head FROM tasks t JOIN review_heads r ON r.task_id = t.task_id "
+            "WHERE t.kind = 'review' AND t.state = 'done' AND r.branch = ? "
+            "ORDER BY t.created_at DESC, t.rowid DESC LIMIT 1",
+            (branch,),
+        ).fetchone()
+        return (row[0], row[1]) if row else None
 
     def current_findings(self) -> list[StoredFinding]:
         """The findings of the latest finished review (newest by creation)."""
@@ -286,12 +343,19 @@ class Store:
 
     def _findings(self, where: str, args: tuple[str, ...]) -> list[StoredFinding]:
         rows = self._db.execute(
-            "SELECT f.finding_id, f.task_id, t.artifact_uri, f.data, f.dismissed "
+            "SELECT f.finding_id, f.task_id, t.artifact_uri, f.data, f.dismissed, f.anchor "
             f"FROM findings f JOIN tasks t ON t.task_id = f.task_id WHERE {where} ORDER BY f.n",
             args,
         ).fetchall()
         return [
-            StoredFinding(r[0], r[1], r[2], Finding.from_json(json.loads(r[3])), bool(r[4]))
+            StoredFinding(
+                r[0],
+                r[1],
+                r[2],
+                Finding.from_json(json.loads(r[3])),
+                bool(r[4]),
+                json.loads(r[5]) if r[5] else None,
+            )
             for r in rows
         ]
 

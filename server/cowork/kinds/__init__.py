@@ -15,8 +15,8 @@ from cowork.kinds.base import Kind
 _WHERE = {
     "summarize": ("cowork.kinds.summarize", "Summarize"),
     "architecture": ("cowork.kinds.overview", "Architecture"),
-    "review": ("cowork.kinds.changes", "Review"),
-    "docs": ("cowork.kinds.changes", "Docs"),
+    "review": ("cowork.kinds.review", "Review"),
+    "docs": ("cowork.kinds.docs", "Docs"),
     "research": ("cowork.kinds.research", "Research"),
     "change": ("cowork.kinds.change", "Change"),
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from cowork.brief import Brief
 from cowork.config import Settings
@@ -14,6 +14,9 @@ from cowork.context.git import GitInfo
 from cowork.context.reader import ContextReader, FileRef, Flag
 from cowork.errors import InputError
 from cowork.kinds.findings import Finding
+
+if TYPE_CHECKING:
+    from cowork.kinds.prefix_plan import Outlook, PrefixPlan
 
 __all__ = ["Collected", "ContextReader", "FileRef", "Flag", "GatherRequest", "Gathered", "Piece"]
 
@@ -33,9 +36,9 @@ class Collected:
     # What the recipe's own checks found at file:line (review): the offline answer's
     # findings, and a model's when it gives none of its own.
     findings: list[Finding] = field(default_factory=list)
-    # The share of the budget the workspace map may take, when not the usual one (a
-    # change larger than the budget leaves the map a small, guaranteed share).
-    map_share: float | None = None
+    # The workspace map is this task's own context (research: it is the outline; a
+    # change with no files named): sent as task context when it is not the prefix.
+    needs_map: bool = False
 
 
 @dataclass
@@ -59,6 +62,11 @@ class Gathered:
     candidates: list[Piece] = field(default_factory=list)
     reserved: int = 0
     findings: list[Finding] = field(default_factory=list)  # the recipe's own (Collected)
+    # The workspace map, the shared prefix a prompt may start with (kinds/prefix_plan.py),
+    # what the engine knows of its reuse, and the decision.
+    shared: Piece | None = None
+    outlook: Outlook | None = None
+    prefix: PrefixPlan | None = None
 
 
 @dataclass

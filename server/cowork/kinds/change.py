@@ -167,7 +167,11 @@ class Change:
                         outline=outline_text(facts) if facts else None,
                     )
                 )
-        return Collected(pieces=pieces, offline_report=_offline_report(request.params, tests))
+        return Collected(
+            pieces=pieces,
+            offline_report=_offline_report(request.params, tests),
+            needs_map=not paths,  # no files named: the workspace map is where to look
+        )
 
 
 def _offline_report(params: dict[str, Any], tests: list[str]) -> str:

@@ -127,9 +127,8 @@ def parse_review(text: str) -> tuple[str, list[Finding]] | None:
         )
         for f in answer.findings
     ]
-    # A path outside the workspace names no file of it: listed by no diagnostic.
-    inside = [f for f in findings if not f.path.startswith(("/", "../")) and f.path != ".."]
-    return answer.summary.strip(), inside
+    # A path outside the workspace is kept: the citation check lists it as not located.
+    return answer.summary.strip(), findings
 
 
 def _confidence(text: str | None) -> str:

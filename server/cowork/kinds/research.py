@@ -63,7 +63,7 @@ class Research:
         out += [f"{i}. {o}" for i, o in enumerate(params["options"], 1)] or [
             "None given: list the candidate approaches in the brief."
         ]
-        pieces: list[Piece] = []  # the workspace map (every task has it) is the outline
+        pieces: list[Piece] = []  # the workspace map (needs_map) is the outline
         graph = graph_for(reader)
         named_texts: dict[str, str] = {}
         out += ["", "## Files named", ""]
@@ -117,7 +117,8 @@ class Research:
         ]
         out += [f"| {o} | {_short(evidence[o])} | ? | ? |" for o in params["options"]]
         out += ["", "*(The offline provider cannot weigh options; a model fills this table.)*"]
-        return Collected(pieces, "\n".join(out) + "\n")
+        # The workspace map is research's outline of the codebase: always in its context.
+        return Collected(pieces, "\n".join(out) + "\n", needs_map=True)
 
 
 _MAX_MANIFESTS_READ = 200

@@ -66,7 +66,7 @@ def rpc_uses(reader: ContextReader, proto: str, rpcs: dict[str, str]) -> list[Rp
         clients = {s.name for s in sites if s.role == wiring.CALLS}
         for service in sorted(clients):
             wanted = [r for r, s in rpcs.items() if s in (service, "")]
-            for rpc, line in wiring.rpc_uses(text, wanted):
+            for rpc, line in wiring.rpc_uses(text, wanted, language):
                 found.append(RpcUse(rel, line, f"{service}.{rpc}", proto, "calls"))
     return found
 

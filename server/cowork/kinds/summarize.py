@@ -15,8 +15,10 @@ from cowork.context.graph import ImportGraph, graph_for, import_candidates
 from cowork.context.index import FileFacts
 from cowork.context.outline import Definition
 from cowork.context.treesitter import LANGUAGE_NAMES
+from cowork.context.wiring import Site
 from cowork.context.workspace import relative_to
 from cowork.errors import InputError
+from cowork.kinds import module_wiring
 from cowork.kinds.base import (
     CALLERS,
     HISTORY,
@@ -50,6 +52,8 @@ class ModuleFacts:
     history: list[gitfacts.Commit] = field(default_factory=list)
     git: gitfacts.GitInfo = field(default_factory=lambda: gitfacts.GitInfo(is_repo=False))
     todo_count: int = 0
+    # Where it serves or calls another service (`module_wiring`).
+    wiring: list[Site] = field(default_factory=list)
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -171,6 +175,8 @@ class Summarize:
         facts = reader.outline(rel)
         m = ModuleFacts(rel=rel, text=text, facts=facts, module=None, git=reader.git)
         m.todo_count = len(re.findall(r"\b(TODO|FIXME|XXX|HACK)\b", text))
+        if facts is not None and facts.language is not None:
+            m.wiring = module_wiring.sites(rel, facts.language, text)
         reader.check_cancelled()
         graph = graph_for(reader)
         reader.check_cancelled()
@@ -269,6 +275,14 @@ class Summarize:
                         outline=outline_text(f) if f else None,
                     )
                 )
+        if m.wiring:
+            pieces.append(
+                Piece(
+                    f"What {m.rel} serves and calls",
+                    "\n".join(module_wiring.lines(m.rel, m.wiring)),
+                    CALLERS,
+                )
+            )
         if m.history:
             pieces.append(
                 Piece(
@@ -322,6 +336,9 @@ def render(m: ModuleFacts) -> str:
     else:
         shown_language = LANGUAGE_NAMES.get(f.language, f.language)
         out += [f"A {shown_language} file; its responsibility is inferred from its API below.", ""]
+    role = module_wiring.role_sentence(m.wiring)
+    if role:
+        out += [role, ""]
 
     if parsed and f is not None:
         offered = public(f)
@@ -357,6 +374,8 @@ def render(m: ModuleFacts) -> str:
         else:
             out.append("No workspace file imports it.")
         out.append("")
+    if m.wiring:
+        out += ["### Over the wire", "", *module_wiring.lines(m.rel, m.wiring), ""]
 
     out += ["## Tests", ""]
     out += [f"- `{t}`" for t in m.tests]
@@ -378,8 +397,11 @@ def render(m: ModuleFacts) -> str:
     lines = m.text.count("\n") + (1 if m.text and not m.text.endswith("\n") else 0)
     out += ["", "## Size", "", f"{lines:,} lines, {len(m.text.encode('utf-8')):,} bytes."]
     if parsed and f is not None:
-        methods = sum(len(d.children) for d in f.definitions)
-        out[-1] += f" {len(f.definitions)} top-level definitions, {methods} methods."
+        # Go and Rust methods are top-level definitions with a receiver: methods all the same
+        receivers = sum(1 for d in f.definitions if d.kind == "method")
+        methods = sum(len(d.children) for d in f.definitions) + receivers
+        top = len(f.definitions) - receivers
+        out[-1] += f" {top} top-level definitions, {methods} methods."
 
     risks = _risks(m)
     out += ["", "## Risks and open questions", ""]

@@ -1,10 +1,11 @@
-"""The workspace map: the stable, shared prefix of every prompt in a workspace.
+"""The workspace map: the stable prefix a prompt in a workspace may start with.
 
-Every task in one workspace sends the same map first (after the system prompt),
-so with prompt caching the second task onwards reads it from the cache at a
-tenth of the price. It must therefore not depend on the task: it is built from
-the workspace alone and sized against the budget alone, at the most detailed
-level of a few that fits its share of the budget.
+Every task in one workspace offers the same map (after the system prompt), so
+with prompt caching a task that sends it after another reads it from the cache
+at a tenth of the price; whether a task sends it is the cost model's decision
+(kinds/prefix_plan.py). It must therefore not depend on the task: it is built
+from the workspace alone and sized against the budget alone, at the most
+detailed level of a few that fits its share of the budget.
 """
 
 from __future__ import annotations
@@ -23,12 +24,6 @@ TITLE = "Workspace map"
 # At most this share of the context budget goes to the map, so that the task's own
 # context keeps the rest; from the second task on it is the cached majority of a prompt.
 SHARE = 0.6
-# For review and docs when the change alone exceeds the budget: the map keeps this small
-# share, taken first (so it stays a cached prefix), and the change gets the rest. Measured
-# on bench/context.py's 1,500-file workspace (200 changed source files, their diffs 84% of
-# the budget): at 0.6 the map took 56% and the source diffs got 23%; at 0.25 or 0.1 the
-# map is its folder list (0.4%) and the source diffs get 79%. 0.1 leaves room to spare.
-SMALL_SHARE = 0.1
 
 
 @dataclass(frozen=True)

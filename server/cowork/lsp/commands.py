@@ -25,7 +25,10 @@ log = logging.getLogger(__name__)
 TASK_COMMANDS: dict[str, tuple[str, frozenset[str]]] = {
     "cowork.summarizeModule": ("summarize", frozenset({"uri"})),
     "cowork.architectureBrief": ("architecture", frozenset({"uris", "focus"})),
-    "cowork.reviewChanges": ("review", frozenset({"base", "description", "uncommitted", "uri"})),
+    "cowork.reviewChanges": (
+        "review",
+        frozenset({"base", "description", "since", "uncommitted", "uri"}),
+    ),
     "cowork.draftDocs": (
         "docs",
         frozenset({"base", "description", "notes", "uncommitted", "uri"}),

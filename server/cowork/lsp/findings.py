@@ -25,6 +25,7 @@ from cowork.engine.engine import TaskEngine
 from cowork.engine.model import StoredFinding
 from cowork.errors import InputError
 from cowork.kinds.findings import MAX_MESSAGE, at_least, confident_enough, shorten
+from cowork.lsp.anchors import Followed, follow
 from cowork.lsp.server import CoworkServer
 
 log = logging.getLogger(__name__)
@@ -182,6 +183,11 @@ class Findings:
     def __init__(self, server: CoworkServer) -> None:
         self.server = server
         self._shown: dict[Path, set[str]] = {}  # root -> uris with cowork diagnostics
+        self.followed = Followed()  # what moves with the edits of each document
+        self._where: dict[str, tuple[Path, str]] = {}  # uri -> (root, relative path)
+        self._in_review: dict[str, int] = {}  # finding id -> its line in the review
+        self._refreshing: set[str] = set()  # uris whose findings are being moved
+        self._again: set[str] = set()  # ... and edited again meanwhile
 
     async def publish(self, root: Path) -> None:
         server = self.server
@@ -200,26 +206,79 @@ class Findings:
             if (uri := uris.from_path(root / rel)) in server.workspace.text_documents
         }
         texts, anchors = await asyncio.to_thread(_read_texts, root, shown, open_texts)
-        codec = server.workspace.position_codec
-        related = server.supports("text_document.publish_diagnostics.related_information")
-        described = server.supports("text_document.publish_diagnostics.code_description_support")
+        # Each finding where its text is now (moved by edits since the review, saved
+        # or not); one whose text is gone is not shown.
+        now = await asyncio.to_thread(follow, shown, texts, dict(self.followed.near))
+        self._in_review.update(anchors)
         by_uri: dict[str, list[types.Diagnostic]] = {}
-        for stored in shown:
+        for stored in now:
             uri = uris.from_path(root / stored.finding.path)
-            d = diagnostic(
-                stored,
-                texts.get(stored.finding.path),
-                codec,
-                anchors.get(stored.finding_id, 0),
-                related=related,
-                described=described,
-            )
+            d = self._diagnostic(stored, texts.get(stored.finding.path))
             by_uri.setdefault(uri, []).append(d)
+        self.followed.forget(self._shown.get(root, set()))
+        for rel in {s.finding.path for s in shown}:
+            uri = uris.from_path(root / rel)
+            self._where[uri] = (root, rel)
+            originals = [s for s in shown if s.finding.path == rel]
+            self.followed.remember(uri, originals, [s for s in now if s.finding.path == rel])
+            by_uri.setdefault(uri, [])  # all its findings' text may be gone
         for uri in self._shown.get(root, set()) - set(by_uri):
             self._send(uri, [])
         for uri, diagnostics in by_uri.items():
             self._send(uri, diagnostics)
         self._shown[root] = set(by_uri)
+
+    def _diagnostic(self, stored: StoredFinding, lines: list[str] | None) -> types.Diagnostic:
+        server = self.server
+        return diagnostic(
+            stored,
+            lines,
+            server.workspace.position_codec,
+            self._in_review.get(stored.finding_id, 0),
+            related=server.supports("text_document.publish_diagnostics.related_information"),
+            described=server.supports("text_document.publish_diagnostics.code_description_support"),
+        )
+
+    def edited(self, uri: str) -> None:
+        """A document was edited (or closed: its text is the saved file's again)."""
+        if not self.followed.by_uri.get(uri):
+            return
+        if uri in self._refreshing:
+            self._again.add(uri)  # one more pass once this one ends: edits coalesce
+            return
+        self._refreshing.add(uri)
+        self.server.spawn(self._refresh_until_settled(uri), "move findings with their lines")
+
+    async def _refresh_until_settled(self, uri: str) -> None:
+        try:
+            while True:
+                self._again.discard(uri)
+                await self._refresh(uri)
+                if uri not in self._again:
+                    return
+        finally:
+            self._refreshing.discard(uri)
+
+    async def _refresh(self, uri: str) -> None:
+        where = self._where.get(uri)
+        if where is None:
+            return
+        root, rel = where
+        document = self.server.workspace.text_documents.get(uri)
+        if document is not None:
+            text: str | None = document.source
+        else:
+            text = await asyncio.to_thread(_saved_text, root / rel)
+        if text is None:
+            return
+        result = await self.followed.moved(uri, rel, text)
+        if result is None:
+            return
+        now, current = result
+        if not current():
+            return  # a newer edit, or a new review, is being shown instead
+        lines = _lines(text)
+        self._send(uri, [self._diagnostic(s, lines) for s in now])
 
     def _send(self, uri: str, diagnostics: list[types.Diagnostic]) -> None:
         self.server.text_document_publish_diagnostics(
@@ -253,6 +312,13 @@ class Findings:
                 )
             )
         return {"uri": stored.artifact_uri, "line": line}
+
+
+def _saved_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
 
 
 def _read_texts(
@@ -297,6 +363,8 @@ def register(server: CoworkServer) -> None:
         engine.on_findings(changed)
 
     server.when_engine_starts(subscribe)
+    server.documents.changed.append(findings.edited)
+    server.documents.closed.append(findings.edited)
 
     def settings_changed(old: Settings, new: Settings) -> None:
         # A folder's own minFindingSeverity may have changed, not only the window's.

@@ -15,6 +15,7 @@ from lsprotocol import types
 
 from cowork import artifacts, uris
 from cowork.errors import InputError
+from cowork.lsp import artifact_diagnostics
 from cowork.lsp.findings import SOURCE
 from cowork.lsp.server import CoworkServer
 
@@ -65,9 +66,7 @@ class Staleness:
                     code=CODE,
                 )
             )
-        self.server.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics)
-        )
+        artifact_diagnostics.of(self.server).set(uri, CODE, diagnostics)
 
 
 def _artifact_path(uri: str) -> Path | None:

@@ -1,11 +1,11 @@
 """Claude through the official SDK's async client, streamed as text arrives.
 
 The prompt is laid out for prompt caching: system prompt and the stable,
-workspace-wide context first, with a cache breakpoint after them, so two
-tasks in one workspace share that prefix; the task's own context and brief
-come last. Failed attempts are retried by `retry.with_retries` (the SDK's own
-retries are off, so there is one policy), each from the start: a stream that
-broke half-way cannot be resumed.
+workspace-wide context first (when the engine sends one), with a cache
+breakpoint after them, so two tasks in one workspace share that prefix; the
+task's own context and brief come last. Failed attempts are retried by
+`retry.with_retries` (the SDK's own retries are off, so there is one policy),
+each from the start: a stream that broke half-way cannot be resumed.
 
 Batch mode sends the same request through the Message Batches API instead
 (half price, done within 24 h, usually within the hour), with a 1-hour cache
@@ -21,7 +21,6 @@ from typing import Any
 import anthropic
 import httpx2  # the SDK's transport: a stream that breaks mid-way raises its errors
 
-from cowork.engine.model import Usage
 from cowork.errors import TaskFailure
 from cowork.providers import pricing, rounds
 from cowork.providers.base import (
@@ -34,6 +33,7 @@ from cowork.providers.base import (
 )
 from cowork.providers.retry import RetriesExhausted, RetryPolicy, Verdict, retry_after, with_retries
 from cowork.providers.sdk import SDKProvider
+from cowork.providers.usage import Usage
 
 log = logging.getLogger(__name__)
 
@@ -133,10 +133,10 @@ class AnthropicProvider(SDKProvider[anthropic.AsyncAnthropic]):
         breakpoint_: dict[str, str] = {"type": "ephemeral", **({"ttl": ttl} if ttl else {})}
         system: list[dict[str, Any]] = [{"type": "text", "text": p.system}]
         content: list[dict[str, Any]] = []
+        # A breakpoint only after a shared prefix the engine chose to send (it knows when
+        # one pays: kinds/prefix_plan.py); the system prompt alone is below any minimum.
         if p.stable_context:
             content.append({"type": "text", "text": p.stable_context, "cache_control": breakpoint_})
-        else:
-            system[-1]["cache_control"] = breakpoint_
         task_text = "\n\n".join(t for t in (p.task_context, p.instruction) if t)
         content.append({"type": "text", "text": task_text or "(no task context)"})
         messages: list[dict[str, Any]] = [{"role": "user", "content": content}]

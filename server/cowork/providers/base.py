@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from cowork.engine.model import Usage
+from cowork.providers.usage import Usage
 
 
 @dataclass(frozen=True)

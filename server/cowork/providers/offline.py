@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import re
 
-from cowork.engine.model import Usage
 from cowork.providers.base import Completion, GenerationRequest, TextSink
+from cowork.providers.usage import Usage
 
 NOTICE = (
     "> **Offline analysis: no model was used.** This draft was built by cowork's "

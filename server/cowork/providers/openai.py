@@ -21,12 +21,12 @@ import openai
 from openai.types.chat import ChatCompletionMessageParam
 from openai.types.completion_usage import CompletionUsage
 
-from cowork.engine.model import Usage
 from cowork.errors import TaskFailure
 from cowork.providers import pricing, rounds
 from cowork.providers.base import Completion, GenerationRequest, StreamCut, TextSink
 from cowork.providers.retry import RetriesExhausted, Verdict, retry_after, with_retries
 from cowork.providers.sdk import SDKProvider
+from cowork.providers.usage import Usage
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from cowork.engine.model import Usage
+from cowork.providers.usage import Usage
 
 CacheTTL = Literal["5m", "1h"]
 
@@ -35,6 +35,30 @@ PRICES: list[tuple[str, Price]] = [
     ("claude-sonnet", Price(3.0, 15.0)),
     ("claude-haiku", Price(1.0, 5.0)),
 ]
+
+
+# The shortest prefix (tools + system + messages up to a breakpoint) the API caches, by
+# model-name prefix, most specific first; a shorter one is sent uncached, silently.
+# From Anthropic's prompt-caching documentation; other Claude models: 1,024.
+MIN_CACHEABLE: list[tuple[str, int]] = [
+    ("claude-opus-4-5", 4096),
+    ("claude-opus-4-6", 4096),
+    ("claude-opus-4-7", 4096),
+    ("claude-haiku-4-5", 4096),
+    ("claude-sonnet-4-6", 2048),
+    ("claude-3-5-haiku", 2048),
+    ("claude-3-haiku", 2048),
+    ("claude-haiku-3", 2048),
+]
+DEFAULT_MIN_CACHEABLE = 1024
+
+
+def min_cacheable(model: str) -> int:
+    """The minimum cacheable prefix length of `model`, in tokens."""
+    for prefix, tokens in MIN_CACHEABLE:
+        if model.startswith(prefix):
+            return tokens
+    return DEFAULT_MIN_CACHEABLE
 
 
 def price_for(model: str, overrides: Mapping[str, Price] | None = None) -> Price | None:

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from cowork.engine.model import Usage
 from cowork.providers.base import GenerationRequest, TextSink
+from cowork.providers.usage import Usage
 
 # The reason a model stopped, normalised across providers.
 LENGTH = "length"  # the output token limit: anthropic `max_tokens`, openai `length`

@@ -1,0 +1,282 @@
+"""Trust but verify: every `path:line` an artifact cites is checked against the
+workspace it was built from, before the artifact is written.
+
+A cited file is looked up, each distinct path once, in the unsaved editor text
+the task was built from (an overlay: then that text alone decides), else in the
+commit the artifact records (`git cat-file` of HEAD:path) and in the working
+tree (uncommitted work is what a review of it cites): the line must exist in
+one of them. A path outside the workspace (`../x`, an absolute path, a link
+that leads out) is invalid and never opened.
+
+Invalid citations are marked in the text (`path:999 ⚠ not found (why)`); a
+review finding whose location is invalid is not published, and its entry moves
+under "Could not be located". Blocking (reads files and git): call off the loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import posixpath
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cowork import citations
+from cowork.kinds.findings import Finding
+
+log = logging.getLogger(__name__)
+
+MAX_PATHS = 500  # distinct files read per artifact; citations of others are not checked
+MAX_CITATIONS = 5000  # citations checked per artifact
+MAX_HEAD_BYTES = 16_000_000  # a blob read from git to count its lines
+UNLOCATED = "## Could not be located"
+
+
+@dataclass(frozen=True)
+class Fact:
+    """What the workspace says of one cited path: its number of lines, or why there is
+    no such file (`lines` None and `why` None: not known, e.g. unreadable)."""
+
+    lines: int | None
+    why: str | None = None
+
+
+def _count(data: bytes | str) -> int:
+    nl = "\n" if isinstance(data, str) else b"\n"
+    return data.count(nl) + (1 if data and not data.endswith(nl) else 0)  # type: ignore[arg-type]
+
+
+def _count_file(path: Path) -> int:
+    lines, last = 0, b"\n"
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            lines += block.count(b"\n")
+            last = block[-1:]
+    return lines + (0 if last == b"\n" else 1)
+
+
+def normal(path: str) -> str | None:
+    """A cited path as a workspace-relative POSIX path; None when it leaves the
+    workspace (absolute, or `..` above its root)."""
+    if path.startswith("/") or re.match(r"[A-Za-z]:[\\/]", path):
+        return None
+    clean = posixpath.normpath(path)
+    if clean == ".." or clean.startswith("../") or clean == ".":
+        return None
+    return clean
+
+
+def inside(root: Path, rel: str, base: str | None = None) -> bool | None:
+    """Whether root/rel, links followed, stays in the root (None: it does not exist).
+    `base`: the root's real path, when known."""
+    target = os.path.join(root, rel)
+    if not os.path.lexists(target):
+        return None
+    real = os.path.realpath(target)
+    base = base or os.path.realpath(root)
+    return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
+
+
+def facts(
+    root: Path, head: str | None, overlays: dict[str, str], paths: list[str]
+) -> dict[str, Fact]:
+    """The fact of each of `paths` (workspace-relative, as cited)."""
+    out: dict[str, Fact] = {}
+    committed: list[str] = []
+    base = os.path.realpath(root)
+    for cited in paths:
+        rel = normal(cited)
+        if rel is None:
+            out[cited] = Fact(None, "outside the workspace")
+        elif rel in overlays:
+            out[cited] = Fact(_count(overlays[rel]))
+        elif inside(root, rel, base) is False:
+            out[cited] = Fact(None, "a link out of the workspace")
+        else:
+            committed.append(cited)
+    blobs: dict[str, bytes | None] = {}
+    if head and committed:
+        from cowork.context import git
+
+        try:
+            wanted = sorted({p for c in committed if (p := normal(c))})
+            blobs = git.files_at(root, head, wanted, MAX_HEAD_BYTES)
+        except Exception as exc:  # not a repository, a commit gone: the working tree decides
+            log.info("citations: cannot read %s: %s", head, exc)
+    for cited in committed:
+        rel = normal(cited)
+        assert rel is not None
+        counts: list[int] = []
+        blob = blobs.get(rel)
+        if blob is not None:
+            counts.append(_count(blob))
+        unreadable = False
+        path = root / rel
+        if path.is_file():
+            try:
+                counts.append(_count_file(path))
+            except OSError:
+                unreadable = True
+        if counts:
+            out[cited] = Fact(max(counts))
+        elif unreadable:
+            out[cited] = Fact(None)
+        else:
+            out[cited] = Fact(None, "no such file")
+    return out
+
+
+def _private(rel: str) -> bool:
+    """Whether the built-in privacy rules keep `rel` from a model (`.env`, keys…)."""
+    from cowork.context.privacy import Exclusions
+
+    return Exclusions().reason(rel) is not None
+
+
+def why_invalid(fact: Fact, path: str, line: int, end: int | None) -> str | None:
+    """Why `path:line-end` is not found, by `fact`; None when it is (or is unknown)."""
+    if fact.lines is None:
+        return fact.why
+    last = max(line, end or line)
+    if line < 1:
+        return "lines count from 1"
+    if last > fact.lines:
+        rel = normal(path) or path
+        if _private(rel):  # its size is not for the page (nor for a revision's prompt)
+            return f"line {last} is past the end of {rel}"
+        has = f"{fact.lines} line{'s' if fact.lines != 1 else ''}"
+        return f"line {last} is past the end of {rel}, which has {has}"
+    return None
+
+
+@dataclass(frozen=True)
+class Checked:
+    body: str
+    located: list[Finding]  # the findings to publish
+    unlocated: list[Finding]
+    checked: int
+    invalid: int
+    unchecked: int
+
+    def provenance(self) -> dict[str, Any]:
+        """`citations` in the artifact's provenance."""
+        counts: dict[str, Any] = {"checked": self.checked, "invalid": self.invalid}
+        if self.unchecked:
+            counts["unchecked"] = self.unchecked
+        return {"citations": counts}
+
+
+def verify(
+    root: Path,
+    head: str | None,
+    overlays: dict[str, str],
+    body: str,
+    found: list[Finding],
+) -> Checked:
+    """`body` with its invalid citations marked and the invalid findings moved under
+    "Could not be located"; the findings whose location is valid; the counts."""
+    body = citations.unmarked(body)
+    cites = citations.find(body)
+    wanted: dict[str, None] = {}
+    for f in found:
+        wanted.setdefault(f.path)
+    for c in cites:
+        wanted.setdefault(c.path)
+    distinct = list(wanted)
+    known = facts(root, head, overlays, distinct[:MAX_PATHS])
+
+    located: list[Finding] = []
+    unlocated: list[tuple[Finding, str]] = []
+    for f in found:
+        fact = known.get(f.path)
+        why = why_invalid(fact, f.path, f.line, f.end_line) if fact else None
+        if why is None:
+            located.append(f)
+        else:
+            unlocated.append((f, why))
+    if unlocated:
+        body = _move_unlocated(body, unlocated)
+        cites = citations.find(body)
+
+    invalid: dict[int, str] = {}
+    checked = unchecked = 0
+    for c in cites:
+        fact = known.get(c.path)
+        if fact is None or checked >= MAX_CITATIONS:
+            unchecked += 1
+            continue
+        if c.weak and fact.lines is None:
+            continue  # a host name or a time, not a file: not a citation
+        checked += 1
+        why = why_invalid(fact, c.path, c.line, c.end)
+        if why is not None:
+            invalid[c.start] = why.replace(")", "]")
+    return Checked(
+        body=citations.marked(body, invalid, cites) if invalid else body,
+        located=located,
+        unlocated=[f for f, _ in unlocated],
+        checked=checked,
+        invalid=len(invalid),
+        unchecked=unchecked,
+    )
+
+
+def _item_at(lines: list[str], f: Finding) -> int | None:
+    """The line of the Markdown list item that renders finding `f`, if any."""
+    at = re.compile(rf"{re.escape(f.path)}:{f.line}\b")
+    items = [n for n, line in enumerate(lines) if line.lstrip().startswith(("- ", "* "))]
+    for n in items:
+        if at.search(lines[n]) and f.message[:40] in lines[n]:
+            return n
+    return next((n for n in items if at.search(lines[n])), None)
+
+
+def _move_unlocated(body: str, unlocated: list[tuple[Finding, str]]) -> str:
+    """`body` with each unlocated finding's list item (and the indented lines under it)
+    moved to a "Could not be located" section at its end."""
+    lines = body.rstrip("\n").split("\n")
+    moved: list[list[str]] = []
+    for f, why in unlocated:
+        n = _item_at(lines, f)
+        if n is None:
+            where = f"{f.path}:{f.line}" + (f"-{f.end_line}" if f.end_line else "")
+            moved.append([f"- **{f.severity}** `{where}`: {f.message}"])
+            continue
+        indent = len(lines[n]) - len(lines[n].lstrip())
+        stop = n + 1
+        while stop < len(lines) and (
+            not lines[stop].strip() or len(lines[stop]) - len(lines[stop].lstrip()) > indent
+        ):
+            stop += 1
+        while stop > n + 1 and not lines[stop - 1].strip():
+            stop -= 1  # the blank lines after the item stay where they were
+        block = [line[indent:] if line[:indent].isspace() else line for line in lines[n:stop]]
+        del lines[n:stop]
+        while 0 < n < len(lines) and not lines[n].strip() and not lines[n - 1].strip():
+            del lines[n]  # one blank line where the item was
+        moved.append(block)
+        log.debug("finding %s:%d not located: %s", f.path, f.line, why)
+    _none_left(lines)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    out = [*lines, "", UNLOCATED, ""]
+    out.append(
+        "These findings name a file or line that does not exist in what the review was "
+        "built from, so they are not shown as diagnostics. Check them by hand."
+    )
+    for block in moved:
+        out += ["", *block]
+    return "\n".join(out) + "\n"
+
+
+def _none_left(lines: list[str]) -> None:
+    """Say so under a "## Findings" heading that the moves left empty."""
+    for n, line in enumerate(lines):
+        if line.strip() != "## Findings":
+            continue
+        rest = next((m for m in range(n + 1, len(lines)) if lines[m].strip()), None)
+        if rest is None or lines[rest].startswith("#"):
+            lines[n + 1 : n + 1] = ["", "None that could be located."]
+        return

@@ -1,0 +1,201 @@
+"""Whether the workspace map goes first in a prompt as its cached prefix: a cost model.
+
+The map (kinds/workspace_map.py) is the same bytes in every task of a workspace,
+so from the second request that carries it, it is read from the prompt cache at a
+tenth of the input price. The first request pays for writing it: 1.25x the input
+price (2x with the 1-hour TTL of batches). A task that sends it and is never
+followed within the cache lifetime pays for the map and its write premium for
+nothing. So the map is sent only when
+
+(a) the prefix (system prompt and map) is at least the model's minimum cacheable
+    length (below it nothing is cached, silently: pricing.min_cacheable);
+(b) reuse is expected: the same prefix was sent within the cache lifetime (this
+    task reads it), or another task of the workspace is waiting to be sent, or
+    one was sent within the lifetime (a burst: this task writes it for the next);
+(c) it never displaces the task's own context: that is packed first, and the map
+    is sent whole only into the room that is left.
+
+Otherwise the task's own context goes alone: no map, no cache breakpoint on it.
+Kinds whose context *is* the workspace overview (research, a change with no files
+named) keep the map as ordinary task context, uncached, when it is not a prefix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from cowork.context.budget import Piece, TokenEstimator
+from cowork.kinds.prompt import SYSTEM_PROMPT
+from cowork.providers import pricing
+
+if TYPE_CHECKING:
+    from cowork.kinds.base import Gathered
+
+# How long a cached prefix lives after its last use: the default TTL, and batches'.
+TTL_S = 300.0
+BATCH_TTL_S = 3600.0
+# A low token count for the minimum-length check: Claude's tokenizer averages 3 to 4
+# characters per token on code and English, and a prefix the count wrongly puts over
+# the minimum is sent and never cached. (The budget's estimate errs the other way.)
+LOW_CHARS_PER_TOKEN = 4.0
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """What the engine knows, as a task is about to be sent, of the reuse of the map
+    it would send (a map is identified by the hash of its bytes: `key`)."""
+
+    provider: str
+    model: str
+    # Other tasks of the workspace not sent yet (queued, or gathering): they will send
+    # the same map unless the workspace changes meanwhile.
+    others: int = 0
+    # Seconds since a request carried this very prefix, while its cache entry lives.
+    cached_s: float | None = None
+    # Seconds since another task of the workspace with this map was sent (with or
+    # without the prefix): a burst of tasks is under way.
+    seen_s: float | None = None
+    batch: bool = False
+    input_price: float | None = None  # USD per million input tokens; None: not known
+
+    @property
+    def ttl_s(self) -> float:
+        return BATCH_TTL_S if self.batch else TTL_S
+
+
+@dataclass(frozen=True)
+class PrefixPlan:
+    """The decision, as provenance records it."""
+
+    sent: bool
+    tokens: int  # the map's tokens (the budget's estimate); 0 without a map
+    reason: str
+    expected_saving_usd: float = 0.0  # against sending the same map uncached
+    cache: str | None = None  # "write" or "read" when sent
+    key: str | None = None  # the prefix's hash
+    # The map is part of the task's own context (a kind that needs it): when not the
+    # prefix, it is sent uncached with the rest.
+    in_context: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "sent": self.sent,
+            "tokens": self.tokens,
+            "reason": self.reason,
+            "expectedSavingUsd": round(self.expected_saving_usd, 6),
+        }
+        if self.cache:
+            out["cache"] = self.cache
+        if self.in_context and not self.sent:
+            out["inContext"] = True
+        return out
+
+
+def key(shared: Piece, render: Callable[[Piece], str]) -> str:
+    """The identity of the prefix `shared` makes: the hash of its bytes."""
+    return hashlib.sha256(render(shared).encode()).hexdigest()[:16]
+
+
+def _ago(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+
+
+def decide(tokens: int, low_tokens: int, room: int | None, outlook: Outlook) -> PrefixPlan:
+    """The decision for a map of `tokens` (budget estimate; `low_tokens`, the prefix's
+    low count with the system prompt) with `room` tokens left by the task's own
+    context (None: the map is part of that context already)."""
+    minimum = pricing.min_cacheable(outlook.model)
+    if outlook.provider == "offline":
+        return PrefixPlan(False, tokens, "the offline provider sends nothing to a model")
+    if low_tokens < minimum:
+        return PrefixPlan(
+            False,
+            tokens,
+            f"below the minimum cacheable prefix of {outlook.model} "
+            f"(~{low_tokens:,} < {minimum:,} tokens): it would not be cached",
+        )
+    if room is not None and tokens > room:
+        return PrefixPlan(
+            False,
+            tokens,
+            f"no room: the task's own context leaves {max(room, 0):,} tokens of the "
+            f"budget and the map needs {tokens:,}",
+        )
+    window = _ago(outlook.ttl_s)
+    unit = (outlook.input_price or 0.0) / 1e6 * (pricing.BATCH if outlook.batch else 1.0)
+    read_saving = tokens * unit * (1 - pricing.CACHE_READ)
+    if outlook.cached_s is not None and outlook.cached_s < outlook.ttl_s:
+        return PrefixPlan(
+            True,
+            tokens,
+            f"read from the cache: the same prefix was sent {_ago(outlook.cached_s)} ago",
+            read_saving,
+            "read",
+        )
+    if outlook.others:
+        reuses = outlook.others
+        why = f"{outlook.others} other task(s) of this workspace waiting to be sent"
+    elif outlook.seen_s is not None and outlook.seen_s < outlook.ttl_s:
+        reuses = 1
+        why = f"another task of this workspace was sent {_ago(outlook.seen_s)} ago"
+    else:
+        return PrefixPlan(
+            False,
+            tokens,
+            "a lone task: no other task of this workspace is waiting, and none was "
+            f"sent in the last {window}",
+        )
+    premium = pricing.CACHE_WRITE["1h" if outlook.batch else "5m"] - 1
+    saving = reuses * read_saving - tokens * unit * premium
+    if outlook.input_price is not None and saving <= 0:
+        return PrefixPlan(
+            False,
+            tokens,
+            f"would not pay: the cache write ({premium + 1:g}x) costs more than "
+            f"{reuses} expected read(s) save ({why})",
+            saving,
+        )
+    return PrefixPlan(True, tokens, f"written for reuse: {why}", saving, "write")
+
+
+def apply(
+    gathered: Gathered, estimator: TokenEstimator, render: Callable[[Piece], str]
+) -> Gathered:
+    """`gathered` (its task context just packed) with the map placed first as its
+    cached prefix, or not, by `decide`; a no-op until the engine gave an outlook."""
+    shared, outlook = gathered.shared, gathered.outlook
+    if shared is None or outlook is None:
+        return replace(gathered, prefix=None)
+    parts, tokens = _task_only(gathered)
+    at = next((i for i, p in enumerate(parts) if p.text == shared.text), None)
+    cost = estimator.count(render(shared))
+    low = int((len(SYSTEM_PROMPT) + len(render(shared))) / LOW_CHARS_PER_TOKEN)
+    if at is None and any(c.text == shared.text for c in gathered.candidates):
+        # A kind that needs the map had it cut by the budget: no room for it at all.
+        room: int | None = -1
+    else:
+        room = None if at is not None else gathered.budget - tokens
+    plan = replace(
+        decide(cost, low, room, outlook), key=key(shared, render), in_context=at is not None
+    )
+    if plan.sent:
+        if at is not None:
+            parts[at] = replace(parts[at], stable=True)
+        else:
+            parts.insert(0, shared)
+            tokens += cost
+    return replace(gathered, parts=parts, tokens=tokens, prefix=plan)
+
+
+def _task_only(gathered: Gathered) -> tuple[list[Piece], int]:
+    """The parts and tokens of `gathered` without a prefix placed earlier."""
+    plan = gathered.prefix
+    parts = list(gathered.parts)
+    if plan is None or not plan.sent:
+        return parts, gathered.tokens
+    if plan.in_context:
+        return [replace(p, stable=False) if p.stable else p for p in parts], gathered.tokens
+    return [p for p in parts if not p.stable], gathered.tokens - plan.tokens
