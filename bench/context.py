@@ -54,7 +54,7 @@ import cowork
 import mixed
 from common import AREAS, CORE, DOMAINS, GIT_ENV, WORDS
 from cowork.config import Settings
-from cowork.engine.gatherer import index_for, run_gather
+from cowork.engine.gatherer import index_for, prime_worker, run_gather
 from cowork.kinds.base import Gathered, GatherRequest
 from cowork.kinds.review import Review
 from cowork.kinds.summarize import Summarize
@@ -1032,9 +1032,11 @@ def _profile(label: str, fn: Callable[[], Any]) -> None:
     stats.strip_dirs().sort_stats("tottime").print_stats(12)
 
 
-def _fresh_worker(fn: Callable[[], Any]) -> Timing:
+def _fresh_worker(fn: Callable[[], Any], prime: Callable[[], Any] | None = None) -> Timing:
     """`fn` as a new worker process first runs it: nothing of the workspace in memory
-    (index, git memos, redactions, open repositories), the index on disk as it is."""
+    (index, git memos, redactions, open repositories), the index on disk as it is.
+    `prime` (untimed) is what the server's worker does when the pool starts, before
+    any task reaches it."""
     from cowork.context import gitmemo, privacy
     from cowork.engine import gatherer
 
@@ -1044,6 +1046,8 @@ def _fresh_worker(fn: Callable[[], Any]) -> Timing:
     privacy._redact_cached.cache_clear()
 
     def run() -> Timing:
+        if prime is not None:
+            prime()
         cpu = time.thread_time()
         timing = _repeat(fn, 1)
         timing.cpu_ms = (time.thread_time() - cpu) * 1000
@@ -1053,12 +1057,22 @@ def _fresh_worker(fn: Callable[[], Any]) -> Timing:
         return pool.submit(run).result()
 
 
-def _history(root: Path, rel: str) -> int:
+def _history(root: Path, rel: str, disk: bool = False) -> int:
+    """File history, not remembered in memory; with `disk`, as a new process finds it
+    (the shas another process recorded in the index on disk), else git's own walk."""
     from cowork.context import git as gitfacts
-    from cowork.context import gitmemo
+    from cowork.context import gitmemo, historydisk
 
     gitmemo.clear_caches()
-    return len(gitfacts.file_history(root, rel, 10))
+    historydisk.clear()
+    if disk:
+        return len(gitfacts.file_history(root, rel, 10))
+    os.environ["COWORK_INDEX"] = "0"  # no record: git walks the history
+    try:
+        return len(gitfacts.file_history(root, rel, 10))
+    finally:
+        del os.environ["COWORK_INDEX"]
+        historydisk.clear()
 
 
 def _verdict(label: str, ok: bool, shown: str) -> bool:
@@ -1122,6 +1136,10 @@ def measure(config: Path) -> None:
         # A second worker process: nothing in memory, the index on disk warm.
         worker_summarize = _fresh_worker(summarize)
         worker_review = _fresh_worker(review)
+        # The same, the worker primed as the server's pool starts it (records restored).
+        primed = lambda: prime_worker(root, settings)  # noqa: E731
+        primed_summarize = _fresh_worker(summarize, primed)
+        primed_review = _fresh_worker(review, primed)
         # The summarised module's history, not remembered, without and with git's
         # commit-graph (changed-path filters).
         history = _repeat(lambda: _history(root, cfg["target"]), runs)
@@ -1132,6 +1150,7 @@ def measure(config: Path) -> None:
             env={**os.environ, **GIT_ENV},
         )
         history_graph = _repeat(lambda: _history(root, cfg["target"]), runs)
+        history_disk = _repeat(lambda: _history(root, cfg["target"], disk=True), runs)
         (root / ".git/objects/info/commit-graph").unlink(missing_ok=True)
         shutil.rmtree(root / ".git/objects/info/commit-graphs", ignore_errors=True)
 
@@ -1164,9 +1183,17 @@ def measure(config: Path) -> None:
         ):
             cpu = f"; {t.cpu_ms:.0f} ms of CPU, git aside" if t.cpu_ms is not None else ""
             print(t.row(label) + f"  ({t.median / warm_ms:.1f}x warm{cpu})")
+        print("the same worker primed when the pool starts (records restored first), first task:")
+        for label, t, warm_ms in (
+            ("summarize", primed_summarize, warm.median),
+            ("review", primed_review, reviews.median),
+        ):
+            cpu = f"; {t.cpu_ms:.0f} ms of CPU, git aside" if t.cpu_ms is not None else ""
+            print(t.row(label) + f"  ({t.median / warm_ms:.1f}x warm{cpu})")
         print(f"\nhistory of {cfg['target']} (10 commits; its tenth-latest change is deep):")
         print(history.row("git rev-list, no commit-graph"))
         print(history_graph.row("git rev-list, commit-graph with changed paths"))
+        print(history_disk.row("a new process: its shas from the index on disk"))
         git_rss = "not measured (no /usr/bin/time)" if git_peak is None else f"{git_peak:.0f} MB"
         print(
             f"\npeak RSS: {rss_self:.0f} MB (after imports {rss_start:.0f} MB); "
@@ -1189,9 +1216,10 @@ def measure(config: Path) -> None:
                 f"peak RSS < {TARGET_RSS_MB:g} MB", rss_self < TARGET_RSS_MB, f"{rss_self:.0f} MB"
             ),
             _verdict(
-                f"second worker's first summarize <= {TARGET_SECOND_WORKER:g}x warm",
-                worker_summarize.median <= TARGET_SECOND_WORKER * warm.median,
-                f"{worker_summarize.median / warm.median:.1f}x",
+                f"second worker's first summarize <= {TARGET_SECOND_WORKER:g}x warm (primed)",
+                primed_summarize.median <= TARGET_SECOND_WORKER * warm.median,
+                f"{primed_summarize.median / warm.median:.1f}x; "
+                f"unprimed {worker_summarize.median / warm.median:.1f}x",
             ),
         ]
         print(f"verdict: {'PASS' if all(ok) else 'FAIL'}")
@@ -1316,10 +1344,16 @@ def cli_runs(repo: Repo, runs: int, cache: Path, extra_env: dict[str, str]) -> N
         "review": [*cowork_cmd, "run", "review", "-q", "--base", "main"],
     }
 
+    cpu: dict[str, list[float]] = {}  # CPU seconds (user + system) of each run, by command
+
     def timed(cmd: list[str]) -> float:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         began = time.perf_counter()
         done = subprocess.run(cmd, cwd=repo.root, env=env, capture_output=True, check=False)
         took = time.perf_counter() - began
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        spent = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+        cpu.setdefault(" ".join(cmd[3:5]), []).append(spent)
         if done.returncode != 0:
             raise RuntimeError(f"{' '.join(cmd[2:])}: {done.stderr.decode()[-500:]}")
         return took
@@ -1351,6 +1385,14 @@ def cli_runs(repo: Repo, runs: int, cache: Path, extra_env: dict[str, str]) -> N
             f"  run {kind:<12} {first:8.2f} {second:8.2f} {graphed:12.2f}"
             f"          {graphed / floor:6.1f}x {graphed / git_s:7.1f}x"
         )
+    # Wall time on a loaded machine counts other jobs' time too: the CPU each run used
+    # (cowork and the git it ran) is what the machine's load does not inflate.
+    floor_cpu = statistics.median(cpu.get("--version", [0.0]))
+    print(f"  CPU (user + system) of cowork --version: {floor_cpu:.2f} s")
+    for kind in rows:
+        spent = cpu.get(f"run {kind}", [])
+        if len(spent) > 1:
+            print(f"  CPU of run {kind}, warm runs: median {statistics.median(spent[1:]):.2f} s")
     for kind, (_, second, graphed) in rows.items():
         best = min(second, graphed)
         _verdict(f"second run {kind} <= {TARGET_CLI_S:g} s", best <= TARGET_CLI_S, f"{best:.2f} s")

@@ -181,9 +181,11 @@ def _params(args: argparse.Namespace) -> dict[str, Any]:
 async def _run(args: argparse.Namespace) -> int:
     from cowork import artifacts
     from cowork.context.workspace import find_workspace_root
+    from cowork.engine import gatherer
     from cowork.engine.engine import TaskEngine
     from cowork.engine.model import TaskState
 
+    gatherer.one_shot()
     revising = args.command == "revise"
     if revising:
         args.artifact = args.artifact.resolve()

@@ -7,7 +7,9 @@ and several writers take turns. It holds plain data only (JSON and text, never
 pickles): a file's outline and imports by (content hash, language), the words the
 caller sieve uses and the redaction spans of a text by content hash, and each
 path's last known (mtime, size, inode) → content hash, so that an unchanged file
-is neither read nor parsed again.
+is neither read nor parsed again; and whole-workspace records (`blobs`: the
+import graph, the file heads, … — `snapshot.py` says what they hold), the newest
+few of each kind.
 
 The database is a cache: a version or format change drops it, a corrupt one is
 deleted and made again, and any SQLite error turns the index off for the rest of
@@ -37,7 +39,9 @@ log = logging.getLogger(__name__)
 
 # Bumped whenever what is stored changes shape or meaning (a parser's output
 # included): a database of another format is dropped and made again.
-FORMAT = 2  # 2: facts keep `generated` and `package`; outlines carry doc comments
+# 2: facts keep `generated` and `package`; outlines carry doc comments
+# 3: whole-workspace structures (`blobs`); paths are read without their facts
+FORMAT = 3
 DEFAULT_MAX_BYTES = 512 << 20
 _FLUSH_AT = 2_000  # rows waiting to be written before they are written anyway
 
@@ -53,8 +57,14 @@ CREATE TABLE IF NOT EXISTS spans (
 CREATE TABLE IF NOT EXISTS paths (
     path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL,
     ino INTEGER NOT NULL, sha TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS blobs (
+    name TEXT PRIMARY KEY, data BLOB NOT NULL, used INTEGER NOT NULL) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS facts_used ON facts(used);
 """
+# Whole-workspace structures kept per kind of name (the part before ":"): the newest
+# few, since each is as large as the workspace and a changed file makes a new one.
+_BLOBS_KEPT = {"history:": 1024}  # a file's history per HEAD: many small ones
+_BLOBS_KEPT_ELSE = 4
 _TABLES = ("facts", "words", "spans")
 
 
@@ -104,6 +114,7 @@ class DiskIndex:
         self._paths: dict[str, tuple[int, int, int, str]] | None = None
         self._preloaded: dict[tuple[str, str], str] = {}  # facts of the recorded paths
         self._paths_pending: dict[str, tuple[int, int, int, str] | None] = {}
+        self._blobs_pending: dict[str, bytes] = {}
 
     # -- opening -------------------------------------------------------------------
 
@@ -120,6 +131,7 @@ class DiskIndex:
             self._pending[t].clear()
             self._touched[t].clear()
         self._paths_pending.clear()
+        self._blobs_pending.clear()
         try:
             self._db = self._open()
         except (sqlite3.Error, OSError) as exc:
@@ -152,7 +164,7 @@ class DiskIndex:
                 if row is not None:
                     self.rebuilt += 1
                 with db:
-                    for table in (*_TABLES, "paths"):
+                    for table in (*_TABLES, "paths", "blobs"):
                         db.execute(f"DELETE FROM {table}")
                     db.execute(
                         "INSERT OR REPLACE INTO meta (key, value) VALUES ('version', ?)",
@@ -231,28 +243,54 @@ class DiskIndex:
         return self._paths.get(path)
 
     def _load_paths(self) -> None:
-        """Every recorded path, with the facts of its content, in one query: a new process
-        asks for every file's facts, and one query per file would cost more than the
-        rest of the lookup."""
-        facts: dict[tuple[str, str], str] = {}
+        """Every recorded path in one query: a new process asks about every file."""
 
         def load(db: sqlite3.Connection) -> dict[str, tuple[int, int, int, str]]:
-            rows = db.execute(
-                "SELECT p.path, p.mtime_ns, p.size, p.ino, p.sha, f.lang, f.data, f.used "
-                "FROM paths p LEFT JOIN facts f ON f.sha = p.sha"
-            )
-            out: dict[str, tuple[int, int, int, str]] = {}
-            stale = _now() - _DAY
-            for r in rows:
-                out[r[0]] = (r[1], r[2], r[3], r[4])
-                if r[6] is not None:
-                    facts[(r[4], r[5])] = r[6]
-                    if r[7] < stale:
-                        self._touched["facts"].add((r[4], r[5]))
-            return out
+            rows = db.execute("SELECT path, mtime_ns, size, ino, sha FROM paths")
+            return {r[0]: (r[1], r[2], r[3], r[4]) for r in rows}
 
         self._paths = self._guard(load, {})
+        self._preloaded = {}
+
+    def preload_facts(self) -> None:
+        """The facts of every recorded path's content in one query, for a process about
+        to ask for all of them (one query per file would cost more than the rest)."""
+        if self._paths is None or self._pid != os.getpid():
+            self._load_paths()
+        facts: dict[tuple[str, str], str] = {}
+
+        def load(db: sqlite3.Connection) -> None:
+            stale = _now() - _DAY
+            rows = db.execute(
+                "SELECT f.sha, f.lang, f.data, f.used FROM facts f "
+                "WHERE f.sha IN (SELECT sha FROM paths)"
+            )
+            for r in rows:
+                facts[(r[0], r[1])] = r[2]
+                if r[3] < stale:
+                    self._touched["facts"].add((r[0], r[1]))
+
+        self._guard(load, None)
         self._preloaded = facts
+
+    def blob(self, name: str) -> bytes | None:
+        """The whole-workspace structure stored as `name`, None when there is none."""
+        pending = self._blobs_pending.get(name)
+        if pending is not None:
+            return pending
+
+        def read(db: sqlite3.Connection) -> bytes | None:
+            row = db.execute("SELECT data FROM blobs WHERE name = ?", (name,)).fetchone()
+            return bytes(row[0]) if row is not None else None
+
+        found: bytes | None = self._guard(read, None)
+        return found
+
+    def put_blob(self, name: str, data: bytes) -> None:
+        """Store `data` as `name` at the next `flush` (in the same transaction as the
+        rest: a reader sees the old structure or the new one, never half of one)."""
+        with self._lock:
+            self._blobs_pending[name] = data
 
     # -- writing -------------------------------------------------------------------
 
@@ -274,12 +312,16 @@ class DiskIndex:
         """Write what is waiting, refresh the use day of what was read, keep to the cap."""
         with self._lock:
             if self.disabled or not (
-                any(self._pending.values()) or any(self._touched.values()) or self._paths_pending
+                any(self._pending.values())
+                or any(self._touched.values())
+                or self._paths_pending
+                or self._blobs_pending
             ):
                 return
             pending = {t: dict(rows) for t, rows in self._pending.items()}
             touched = {t: set(keys) for t, keys in self._touched.items()}
             paths = dict(self._paths_pending)
+            blobs = dict(self._blobs_pending)
 
             def write(db: sqlite3.Connection) -> None:
                 today = _now()
@@ -313,6 +355,17 @@ class DiskIndex:
                         "DELETE FROM paths WHERE path = ?",
                         [(p,) for p, s in paths.items() if s is None],
                     )
+                    for name, data in blobs.items():
+                        db.execute(
+                            "INSERT OR REPLACE INTO blobs (name, data, used) VALUES (?,?,?)",
+                            (name, data, today),
+                        )
+                        kind = name.partition(":")[0] + ":"
+                        db.execute(
+                            "DELETE FROM blobs WHERE name IN (SELECT name FROM blobs "
+                            "WHERE substr(name, 1, ?) = ? ORDER BY used DESC LIMIT -1 OFFSET ?)",
+                            (len(kind), kind, _BLOBS_KEPT.get(kind, _BLOBS_KEPT_ELSE)),
+                        )
                     parsed = len(pending["facts"])
                     if parsed:
                         db.execute(
@@ -334,6 +387,7 @@ class DiskIndex:
                     else:
                         self._paths[p] = s
             self._paths_pending.clear()
+            self._blobs_pending.clear()
 
     def _evict(self, db: sqlite3.Connection) -> None:
         """Drop the least recently used rows while the database is over its cap."""
@@ -353,6 +407,7 @@ class DiskIndex:
                         (total // 4 + 1,),
                     )
                 db.execute("DELETE FROM paths WHERE sha NOT IN (SELECT sha FROM facts)")
+                db.execute("DELETE FROM blobs")  # they name facts that may be gone now
 
     # -- for tests, benchmarks and `cowork index` ------------------------------------
 
@@ -372,7 +427,7 @@ class DiskIndex:
         def read(db: sqlite3.Connection) -> dict[str, int]:
             return {
                 t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                for t in (*_TABLES, "paths")
+                for t in (*_TABLES, "paths", "blobs")
             }
 
         found: dict[str, int] = self._guard(read, {})

@@ -27,7 +27,7 @@ from typing import NamedTuple, TypeVar
 
 import git
 
-from cowork.context import gitmemo
+from cowork.context import gitmemo, historydisk
 from cowork.context.diff import FileChange, parse_diff
 from cowork.context.gitrepo import SAFE_CONFIG, Handle, NoRepository, Refusal, using
 
@@ -170,12 +170,22 @@ def file_history(root: Path, rel: str, max_count: int = 10) -> list[Commit]:
         known = _HISTORY.get(key) if fixed else None
         if known is not None:
             return list(known[0])
-        found = [
-            replace(c, body="", merge=False)
-            for c in _log(h, f"--max-count={max_count}", head, "--", f":(literal){path}")
-        ]
+        stored = historydisk.load(root, head, path, max_count) if fixed else None
+        if stored is not None:  # another process walked the history: read those commits
+            args = ["--no-walk=unsorted", *stored] if stored else None
+        else:
+            args = [f"--max-count={max_count}", head, "--", f":(literal){path}"]
+        found = [replace(c, body="", merge=False) for c in _log(h, *args)] if args else []
+        if stored is not None and [c.sha for c in found] != stored:
+            found = [  # the recorded shas did not all read back: walk the history after all
+                replace(c, body="", merge=False)
+                for c in _log(h, f"--max-count={max_count}", head, "--", f":(literal){path}")
+            ]
+            stored = None
         if fixed:
             _HISTORY.put(key, tuple(found), sum(150 + len(c.subject) for c in found))
+            if stored is None:
+                historydisk.save(root, head, path, max_count, [c.sha for c in found])
         return found
 
     try:

@@ -89,7 +89,7 @@ class _Memo:
     source: object  # the reader's `all_facts` list it was built from
     graph: ImportGraph
     layout: tuple[tuple[str, ...], GoModules, tuple[tuple[str, str], ...]]  # the resolver's inputs
-    resolver: Resolver
+    resolver: Resolver | None  # made when first needed (a memo read from disk has none)
     by_file: dict[str, tuple[str, _Resolved]]  # path -> (sha256, resolved)
 
 
@@ -117,6 +117,8 @@ def _build(
     packages = tuple((f.path, f.package) for f in facts if f.package)
     layout = (tuple(files), go_mods, packages)
     if memo is not None and memo.layout == layout:
+        if memo.resolver is None:
+            memo.resolver = Resolver(files, go_mods, packages)
         resolver, old = memo.resolver, memo.by_file
         changed = [f for f in facts if old[f.path][0] != f.sha256]
         if len(changed) * _PATCH_AT_MOST <= len(facts):
@@ -160,6 +162,7 @@ def _patched(
     targets: set[str] = set()
     for f in changed:
         targets.update(e.target for e in before.edges.get(f.path, ()))
+        assert memo.resolver is not None  # `_build` made it
         resolved = _resolve(memo.resolver, f)
         by_file[f.path] = (f.sha256, resolved)
         edges, external = resolved
@@ -244,7 +247,26 @@ def graph_for(reader: ContextReader) -> ImportGraph:
             except (OSError, UnicodeDecodeError):
                 continue
             texts.append((f.path, text))
-    graph, reader.index.graph_cache = _build(
-        facts, [f.path for f in facts], go_modules(texts), memo, source
-    )
+    files = [f.path for f in facts]
+    go_mods = go_modules(texts)
+    store = reader.index.store
+    # Kept on disk after a build from scratch and after patching what was on disk; a
+    # warm process's patches are not worth writing the whole graph for each time.
+    keep = memo is None
+    if memo is None and store is not None:
+        # A new process: the graph a process last kept on disk, whole when no file
+        # changed since, else patched where they did.
+        from cowork.context import graphdisk
+
+        packages = tuple((f.path, f.package) for f in facts if f.package)
+        memo = graphdisk.load(store, facts, (tuple(files), go_mods, packages), source)
+        if memo is not None and memo.key == key:
+            reader.index.graph_cache = memo
+            return memo.graph
+    graph, made = _build(facts, files, go_mods, memo, source)
+    reader.index.graph_cache = made
+    if keep and store is not None:
+        from cowork.context import graphdisk
+
+        graphdisk.save(store, made)
     return graph

@@ -75,6 +75,31 @@ class FileFacts:
     # workspace's own imports from third-party ones.
     package: str | None = None
 
+    def __getattr__(self, name: str) -> object:
+        """Only for a field not set yet: facts restored lazily (`snapshot.facts_of`) have
+        their outline read from the index on disk when first asked for, since a new
+        process needs the outlines of a few of its thousands of files."""
+        load = self.__dict__.get("_load")
+        if load is None or name not in LAZY_FIELDS:
+            raise AttributeError(name)
+        full = load()
+        for field_name in LAZY_FIELDS:
+            self.__dict__[field_name] = full.__dict__[field_name]
+        self.__dict__.pop("_load", None)
+        return self.__dict__[name]
+
+    def __getstate__(self) -> dict[str, object]:
+        # Pickled whole (to another process, or copied): the loader stays here.
+        return {name: getattr(self, name) for name in _FACTS_FIELDS}
+
+
+# What lazily restored facts leave unset until one of them is asked for.
+LAZY_FIELDS = ("definitions", "imports", "docstring", "syntax_error", "all_names")
+# Their defaults are class attributes, which would answer before `__getattr__` is
+# asked; `__init__` keeps its own copies of them, so they can go.
+for _name in LAZY_FIELDS:
+    delattr(FileFacts, _name)
+
 
 def language_of(path: str) -> str | None:
     name = path.rpartition("/")[2]
@@ -351,6 +376,17 @@ class WorkspaceIndex:
         if self.store is not None:
             self.store.put_path(rel, None if racy else (*stamp, facts.sha256))
         return facts
+
+    def known_paths(self) -> int:
+        """How many files of the workspace this process has looked at already."""
+        with self._lock:
+            return len(self._by_path)
+
+    def remember(self, found: list[tuple[str, tuple[int, int, FileFacts]]]) -> None:
+        """Take facts restored from the index on disk (rel, (mtime_ns, size, facts))."""
+        with self._lock:
+            self._by_path.update(found)
+            self.stored += len(found)
 
     def _stored(self, rel: str, sha: str, size: int) -> FileFacts | None:
         """Facts of content `sha` at `rel` from the index on disk, None when unknown."""

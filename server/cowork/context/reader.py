@@ -23,7 +23,7 @@ from typing import Protocol
 import git
 
 from cowork.context import git as gitfacts
-from cowork.context import gitattributes
+from cowork.context import gitattributes, snapshot
 from cowork.context.generated import (
     HEAD_BYTES,
     GeneratedRules,
@@ -108,7 +108,8 @@ class ContextReader:
         ):
             self.notes.extend(n for n in memo.notes if n not in self.notes)
             return memo
-        view = self._make_view(files)
+        with snapshot.bulk():  # thousands of paths into lists and maps
+            view = self._make_view(files)
         self.index.inventory_cache = view
         return view
 
@@ -117,8 +118,15 @@ class ContextReader:
         excluded: dict[str, str] = {}
         clear: set[str] = set()
         links = self._listing.links
-        for rel in files:
-            why = self.rules.reason(rel) or self._generated_path(rel)
+        judged = snapshot.verdicts(
+            # A process that knows most files judged them already: no record needed.
+            self.index.store if self.index.known_paths() * 2 <= len(files) else None,
+            files,
+            (self.rules.extra, self._generated_key(files)),
+            lambda rel: self.rules.reason(rel) or self._generated_path(rel),
+            self.notes,
+        )
+        for rel, why in zip(files, judged, strict=True):
             if why is None:
                 allowed.append(rel)
                 if (
@@ -180,12 +188,30 @@ class ContextReader:
                 # Files the watch did not report keep their very stat entry (see
                 # `workspace.restat`): their facts stand.
                 before, known = memo.listing.stats, memo.raw_by_path
-            raw = [
-                (rel, known[rel])
-                if rel in known and before.get(rel) is stats.get(rel)
-                else (rel, self._disk_facts(rel, stats.get(rel)))
-                for rel in view.allowed
-            ]
+            # Config that may hold a token is judged by its text before anything of it
+            # is looked at (`facts` below): never indexed when it holds one.
+            secret = self.rules.needs_text
+            if known:
+                raw = [
+                    (rel, None)
+                    if secret(rel)
+                    else (rel, known[rel])
+                    if rel in known and before.get(rel) is stats.get(rel)
+                    else (rel, self._disk_facts(rel, stats.get(rel)))
+                    for rel in view.allowed
+                ]
+            else:
+                plain = [rel for rel in view.allowed if not secret(rel)]
+                found = dict(
+                    zip(
+                        plain,
+                        snapshot.facts_of(
+                            self.index, plain, stats, lambda r: self._disk_facts(r, stats.get(r))
+                        ),
+                        strict=True,
+                    )
+                )
+                raw = [(rel, found.get(rel)) for rel in view.allowed]
             memo = _FactsMemo(view, self._listing, raw, *self._without_generated(raw))
             self.index.facts_cache = memo
         for rel, why in memo.generated.items():

@@ -227,6 +227,7 @@ class TaskEngine(BatchTasks, FindingTasks):
         """Load a workspace's past tasks, if it has any. With `resume`, tasks whose
         server died are marked interrupted and re-run once, but for those waiting on
         a batch: this server waits on it in their place. Returns those re-queued."""
+        self._gatherer.prime(root, self.settings)  # warm workers before the first task
         if not state_db(root).exists():
             return []
         store = await self._store(root)
@@ -709,7 +710,9 @@ class TaskEngine(BatchTasks, FindingTasks):
             root=Path(task.request.workspace),
             params=task.request.params,
             overlays=self._overlays.get(task.task_id, {}),
-            request=await asyncio.to_thread(self._request, task, brief, gathered, settings),
+            request=await asyncio.to_thread(
+                self._request, task, brief, gathered, settings, provider.name
+            ),
             completion=completion,
             generate=lambda request: provider.generate(request, quiet),
             settings=settings,
@@ -741,13 +744,15 @@ class TaskEngine(BatchTasks, FindingTasks):
         )
 
     def _request(
-        self, task: Task, brief: Brief, gathered: Gathered, settings: Settings
+        self, task: Task, brief: Brief, gathered: Gathered, settings: Settings, provider: str
     ) -> GenerationRequest:
         return GenerationRequest(
             prompt=build_prompt(brief, gathered, prov.task_revision(task)),
             model=settings.model,
             offline_report=gathered.offline_report,
-            output_schema=schema_for(task.kind),
+            # the offline provider answers with its own report: no schema to make (its
+            # pydantic models cost a CLI run a tenth of a second of start-up)
+            output_schema=schema_for(task.kind) if provider != "offline" else None,
             max_continuations=settings.max_continuations,
         )
 
@@ -796,13 +801,13 @@ class TaskEngine(BatchTasks, FindingTasks):
         stream = Stream(
             self._loop, self._emit_progress, self._emit_change, task, provider.name, draft, writer
         )
-        request = await asyncio.to_thread(self._request, task, brief, gathered, settings)
+        request = await asyncio.to_thread(
+            self._request, task, brief, gathered, settings, provider.name
+        )
         try:
             return await provider.generate(request, stream)
         finally:
             await stream.settle()
-
-    # -- batches -----------------------------------------------------------------
 
     # -- shutting down -----------------------------------------------------------
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import multiprocessing
 import os
@@ -23,8 +24,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cowork import kinds
-from cowork.context import diskindex
+from cowork.config import Settings
+from cowork.context import diskindex, snapshot
 from cowork.context.budget import LocalEstimator, Piece, TokenEstimator, pack
+from cowork.context.graph import graph_for
 from cowork.context.index import WorkspaceIndex
 from cowork.context.privacy import redact
 from cowork.context.reader import ContextReader
@@ -42,7 +45,8 @@ log = logging.getLogger(__name__)
 
 # The forkserver imports this module once for every worker it forks: the kinds (which
 # load on first use) with it, so that their code is shared, not imported by each worker.
-kinds.get("summarize")
+for _name in kinds.KINDS:
+    kinds.get(_name)
 
 
 class CancelFlag:
@@ -67,6 +71,18 @@ class CancelFlag:
 # outlives the task, so the next gathering re-parses only what changed.
 _indexes: dict[Path, WorkspaceIndex] = {}
 _indexes_lock = threading.Lock()
+_watching = True  # off in a one-shot process (the CLI): a watch pays from the second look on
+
+
+def one_shot() -> None:
+    """This process gathers once and exits (a CLI run): no file-system watch is set up,
+    and the garbage collector leaves alone what is loaded by now (modules, classes)
+    and runs less often: a short-lived process makes tens of thousands of objects,
+    almost none of them in cycles, and each collection would walk them all."""
+    global _watching
+    _watching = False
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
 
 
 def index_for(root: Path) -> WorkspaceIndex:
@@ -74,7 +90,11 @@ def index_for(root: Path) -> WorkspaceIndex:
     whose changes the kernel does not see, such as a network mount changed elsewhere)."""
     with _indexes_lock:
         if root not in _indexes:
-            watch = os.environ.get("COWORK_WATCH", "1").strip().lower() not in ("0", "off", "no")
+            watch = _watching and os.environ.get("COWORK_WATCH", "1").strip().lower() not in (
+                "0",
+                "off",
+                "no",
+            )
             _indexes[root] = WorkspaceIndex(root, watch=watch, store=diskindex.open_for(root))
         return _indexes[root]
 
@@ -93,6 +113,7 @@ def build_index(root: Path) -> IndexReport:
     index = index_for(root)
     reader = ContextReader(root, index)
     facts = reader.all_facts
+    graph_for(reader)  # kept on disk too: the next process loads it whole
     index.flush()
     return IndexReport(
         sum(1 for _, f in facts if f is not None),
@@ -100,6 +121,22 @@ def build_index(root: Path) -> IndexReport:
         index.stored,
         index.store.path if index.store is not None and not index.store.disabled else None,
     )
+
+
+def prime_worker(root: Path, settings: Settings) -> bool:
+    """Restore `root`'s whole-workspace records (file heads, import graph, workspace
+    map) from the index on disk into this process, as a worker does before its first
+    task, so that the first task is as warm as the later ones. Nothing is parsed
+    where no task ran yet (no records): False then."""
+    index = index_for(root)
+    if index.store is None or index.store.blob(snapshot.HEADS) is None:
+        return False
+    reader = ContextReader(root, index, None, settings.exclude, None, settings.generated)
+    reader.git  # noqa: B018 -- opens the repository: its git processes stay up
+    graph_for(reader)
+    map_piece(reader, settings.context_budget_tokens)
+    index.flush()
+    return True
 
 
 def run_gather(kind: str, request: GatherRequest) -> Gathered:
@@ -122,6 +159,7 @@ def run_gather(kind: str, request: GatherRequest) -> Gathered:
     # prefix); whether it is sent is decided once the task's own context is packed.
     shared = _redacted(map_piece(reader, request.settings.context_budget_tokens))
     reader.check_cancelled()
+    index.flush()  # the map, kept on disk for the next process
     files, excluded, redacted = reader.provenance()
     report, _ = redact(collected.offline_report)
     # Recipes redact what they read; this is the last line of defence for anything a
@@ -235,15 +273,46 @@ class Gatherer:
         self._processes = processes
         self._workers = max(1, workers)
         self._ready: Future[Executor] | None = None
+        self._start_lock = threading.Lock()
         self._closed = False
+
+    def prime(self, root: Path, settings: Settings) -> None:
+        """Start the worker processes in the background, each restoring `root`'s records
+        from the index on disk (`prime_worker`), so that no task is the first of a cold
+        worker. Threads (the CLI) share one index: nothing to do there."""
+        if not self._processes:
+            return
+
+        def start() -> None:
+            try:
+                # Where no task ran yet there is nothing to restore.
+                store = diskindex.open_for(root)
+                if store is None:
+                    return
+                has_records = store.blob(snapshot.HEADS) is not None
+                store.close()
+                if not has_records or self._closed:
+                    return
+                self.start()
+                ready = self._ready
+                if ready is None:
+                    return
+                pool = ready.result()  # every worker launched (`_launch`)
+                for _ in range(self._workers):
+                    pool.submit(prime_worker, root, settings)
+            except Exception:  # a pool that cannot start fails the first task instead
+                log.debug("priming the gatherers failed", exc_info=True)
+
+        threading.Thread(target=start, name="cowork-prime", daemon=True).start()
 
     def start(self) -> None:
         """Start the pool in the background, if it is not started yet (non-blocking)."""
-        if self._ready is not None:
-            return
-        ready: Future[Executor] = Future()
-        ready.set_running_or_notify_cancel()  # nobody may cancel it: it is shared
-        self._ready = ready
+        with self._start_lock:  # `prime` starts it from a thread of its own
+            if self._ready is not None:
+                return
+            ready: Future[Executor] = Future()
+            ready.set_running_or_notify_cancel()  # nobody may cancel it: it is shared
+            self._ready = ready
         if not self._processes:  # threads start in no time, and on demand
             ready.set_result(ThreadPoolExecutor(self._workers, thread_name_prefix="cowork-gather"))
             return

@@ -1,12 +1,16 @@
 """The task kinds, by name.
 
-The kinds (and the context machinery they import) load on first use, not with
-this package: the language server answers `initialize` before it needs them.
+Each kind (and the context machinery it imports) loads when first asked for, not
+with this package: the language server answers `initialize` before it needs any,
+and a CLI run needs one kind, where importing all of them is a good part of its
+start-up.
 """
 
 from __future__ import annotations
 
-import functools
+import importlib
+import threading
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from cowork.errors import InputError
@@ -14,40 +18,51 @@ from cowork.errors import InputError
 if TYPE_CHECKING:
     from cowork.kinds.base import Kind
 
-KINDS: dict[str, Kind]  # every kind by name (module attribute, made on first use)
+# Where each kind lives, in the order they are listed.
+_WHERE = {
+    "summarize": ("cowork.kinds.summarize", "Summarize"),
+    "architecture": ("cowork.kinds.overview", "Architecture"),
+    "review": ("cowork.kinds.review", "Review"),
+    "docs": ("cowork.kinds.docs", "Docs"),
+    "research": ("cowork.kinds.research", "Research"),
+    "change": ("cowork.kinds.change", "Change"),
+}
 
 
-@functools.cache
-def _kinds() -> dict[str, Kind]:
-    from cowork.kinds.change import Change
-    from cowork.kinds.docs import Docs
-    from cowork.kinds.overview import Architecture
-    from cowork.kinds.research import Research
-    from cowork.kinds.review import Review
-    from cowork.kinds.summarize import Summarize
+class _Kinds(Mapping[str, "Kind"]):
+    """The kinds by name, each made when first asked for."""
 
-    return {
-        k.name: k for k in (Summarize(), Architecture(), Review(), Docs(), Research(), Change())
-    }
+    def __init__(self) -> None:
+        self._made: dict[str, Kind] = {}
+        self._lock = threading.Lock()  # the CLI and the server gather in threads
+
+    def __getitem__(self, name: str) -> Kind:
+        with self._lock:
+            kind = self._made.get(name)
+            if kind is None:
+                module, cls = _WHERE[name]
+                kind = self._made[name] = getattr(importlib.import_module(module), cls)()
+            return kind
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_WHERE)
+
+    def __len__(self) -> int:
+        return len(_WHERE)
 
 
-def __getattr__(name: str) -> Any:
-    if name == "KINDS":
-        return _kinds()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+KINDS: Mapping[str, Kind] = _Kinds()
 
 
 def schema_for(kind: str) -> dict[str, Any] | None:
     """The JSON schema a model's answer to `kind` must follow; None for Markdown."""
-    spec = _kinds().get(kind)
-    return spec.answer_schema() if spec is not None else None
+    return KINDS[kind].answer_schema() if kind in _WHERE else None
 
 
 def get(name: str) -> Kind:
-    kinds = _kinds()
     try:
-        return kinds[name]
+        return KINDS[name]
     except KeyError:
         raise InputError(
-            f"unknown task kind {name!r}; expected one of {', '.join(kinds)}"
+            f"unknown task kind {name!r}; expected one of {', '.join(KINDS)}"
         ) from None

@@ -59,15 +59,17 @@ class ModuleFacts:
 
 @functools.lru_cache(maxsize=1 << 16)
 def is_test_file(rel: str) -> bool:
-    p = PurePosixPath(rel)
-    name = p.name
+    # By string work, not PurePosixPath: a new process asks about thousands of paths.
+    folder, _, name = rel.rpartition("/")
+    dot = name.rfind(".")
+    stem = name[:dot] if dot > 0 else name
     return (
         name.startswith("test_")
-        or p.stem.endswith(("_test", "Test", "Tests", "_spec", "Spec"))
+        or stem.endswith(("_test", "Test", "Tests", "_spec", "Spec"))
         or ".test." in name
         or ".spec." in name
         or name == "conftest.py"
-        or any(part in ("tests", "test", "__tests__", "spec") for part in p.parts[:-1])
+        or any(part in ("tests", "test", "__tests__", "spec") for part in folder.split("/"))
     )
 
 

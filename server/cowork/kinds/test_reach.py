@@ -27,7 +27,8 @@ def indirect_tests(
     if not names:
         return []
     folder = posixpath.dirname(rel)
-    package = [f for f in graph.files if posixpath.dirname(f) == folder and f != rel]
+    # By string work (workspace paths are normalised): asked of every file, every task.
+    package = [f for f in graph.files if f.rpartition("/")[0] == folder and f != rel]
     candidates: dict[str, None] = {}
     for f in package:
         for edge in graph.importers_of(f):

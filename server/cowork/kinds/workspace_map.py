@@ -14,7 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from cowork.context.budget import LocalEstimator, Piece
+from cowork.context.index import FileFacts
 from cowork.context.reader import ContextReader
+from cowork.kinds import mapdisk
 from cowork.kinds.base import MAP
 from cowork.kinds.summarize import public, workspace_overview
 
@@ -57,18 +59,35 @@ def map_piece(reader: ContextReader, budget: int, share: float = SHARE) -> Piece
     if memo is not None and memo.hashes == hashes:
         memos[limit] = replace(memo, source=source)
         return memo.piece
+    kept = None
+    if memo is None:
+        # A new process: the map a process last kept on disk, and the names it shows.
+        kept = mapdisk.load(reader.index.store, limit, head, files, hashes[2])
+        if isinstance(kept, str):
+            piece = Piece(TITLE, kept, MAP, stable=True)  # as `_build` makes it
+            memos[limit] = _Memo(hashes, (), piece, source)
+            return piece
+    reused = kept if isinstance(kept, dict) else {}
     names = [
-        tuple(d.name for d in public(f))[:8] if f is not None and f.language else () for f in facts
+        _names(f) if f is None or (n := reused.get((rel, f.sha256))) is None else n
+        for rel, f in zip(files, facts, strict=True)
     ]
     inputs = (limit, head, tuple(files), tuple(names))
     if memo is not None and memo.inputs == inputs:
         piece = memo.piece  # bodies changed, not what the map lists
     else:
         piece = _build(reader, files, names, limit)
+    if memo is None:
+        mapdisk.save(reader.index.store, limit, head, files, hashes[2], names, piece)
     if len(memos) >= 4 and limit not in memos:
         memos.pop(next(iter(memos)))  # a budget changed: the oldest size goes
     memos[limit] = _Memo(hashes, inputs, piece, source)
     return piece
+
+
+def _names(f: FileFacts | None) -> tuple[str, ...]:
+    """The first public names of a file, as the map lists them."""
+    return tuple(d.name for d in public(f))[:8] if f is not None and f.language else ()
 
 
 def _build(
