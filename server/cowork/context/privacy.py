@@ -286,6 +286,18 @@ _BIG_LOCK = threading.Lock()
 # recipe redacts what it sends and the gatherer redacts it again as a last defence.
 _recent_large: dict[int, str] = {}
 _recent_lock = threading.Lock()
+# A summary reads a module, its tests and the files beside it: dozens of large texts.
+_RECENT_KEPT = 256
+
+
+def known_clean(text: str) -> None:
+    """Tell `redact` that `text` is what a redaction gave (its spans applied from the
+    index on disk), so that the last line of defence does not search it again."""
+    if len(text) > _CACHED_CHARS:
+        with _recent_lock:
+            _recent_large[id(text)] = text
+            while len(_recent_large) > _RECENT_KEPT:
+                _recent_large.pop(next(iter(_recent_large)))
 
 
 def redact(text: str) -> tuple[str, list[Redaction]]:
@@ -306,10 +318,7 @@ def redact(text: str) -> tuple[str, list[Redaction]]:
                 while len(_BIG) > _BIG_KEPT:
                     _BIG.popitem(last=False)
         clean, found = apply_spans(text, known)
-        with _recent_lock:
-            _recent_large[id(clean)] = clean
-            while len(_recent_large) > 32:
-                _recent_large.pop(next(iter(_recent_large)))
+        known_clean(clean)
         return clean, found
     small, kept = _redact_cached(text)
     return small, list(kept)

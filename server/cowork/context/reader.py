@@ -34,7 +34,14 @@ from cowork.context.generated import (
 from cowork.context.gitrepo import open_repo
 from cowork.context.index import FileFacts, WorkspaceIndex, decode
 from cowork.context.outline import Definition
-from cowork.context.privacy import Exclusions, Redaction, apply_spans, redact, spans
+from cowork.context.privacy import (
+    Exclusions,
+    Redaction,
+    apply_spans,
+    known_clean,
+    redact,
+    spans,
+)
 from cowork.context.workspace import MAX_FILE_BYTES, Listing
 from cowork.errors import TaskFailure
 
@@ -539,6 +546,7 @@ class ContextReader:
         ref = self.files[rel] = FileRef.of(rel, raw)
         # Unchanged text is not searched for secrets again (kept by content hash).
         clean, found = apply_spans(raw, self.index.redaction_spans(ref.sha256, raw, spans))
+        known_clean(clean)
         self._note_redactions(rel, found)
         self._texts[rel] = clean
         return clean
