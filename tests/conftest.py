@@ -191,6 +191,23 @@ async def summarize_once(
     return done, session
 
 
+async def architecture_of(
+    root: Path, folders: list[str], env: dict[str, str], init: dict[str, object]
+) -> dict[str, Any]:
+    """The finished record of `cowork.architectureBrief` for `folders` of `root`, run
+    by a server of its own (started with `env` and initialization options `init`)."""
+    session = await start_session(root, env=env, init_options=init)
+    try:
+        answer = await session.command(
+            "cowork.architectureBrief", {"uris": [(root / f).as_uri() for f in folders]}
+        )
+        done = await session.wait_for(answer["taskId"], "done", "failed")
+    finally:
+        await stop_session(session)
+    assert done["state"] == "done", done["error"]
+    return done
+
+
 def _observe(client: LanguageClient, session: Session, method: str) -> None:
     original = client.protocol.fm.features.pop(method)
 

@@ -7,10 +7,11 @@ documents, `/graphql` endpoints), as the architecture report and the model see t
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from conftest import cowork, server_env, start_session, stop_session
+from conftest import architecture_of, cowork, server_env, start_session, stop_session
 from cowork.context import graphql as gq
 from cowork.context import integration
 from fakeapi import FakeAnthropic
@@ -162,17 +163,8 @@ def edges() -> list[str]:
     ]
 
 
-async def brief(root: Path, env: dict[str, str], init: dict[str, object]) -> dict[str, str]:
-    session = await start_session(root, env=env, init_options=init)
-    try:
-        answer = await session.command(
-            "cowork.architectureBrief", {"uris": [(root / s).as_uri() for s in SERVICES]}
-        )
-        done = await session.wait_for(answer["taskId"], "done", "failed")
-    finally:
-        await stop_session(session)
-    assert done["state"] == "done", done["error"]
-    return done
+async def brief(root: Path, env: dict[str, str], init: dict[str, object]) -> dict[str, Any]:
+    return await architecture_of(root, list(SERVICES), env, init)
 
 
 async def test_architecture_lists_graphql_schemas_servers_callers_and_edges(shop: Path) -> None:

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from boutique import PROTO, SERVICES, boutique_repo, line_of
-from conftest import cowork, server_env, start_session, stop_session
+from conftest import architecture_of, cowork, server_env, start_session, stop_session
 from fakeapi import FakeAnthropic
 from repos import commit, git
 
@@ -63,17 +64,8 @@ def shop(tmp_path: Path) -> Path:
     return boutique_repo(tmp_path / "boutique")
 
 
-async def brief(root: Path, env: dict[str, str], init: dict[str, object]) -> dict[str, str]:
-    session = await start_session(root, env=env, init_options=init)
-    try:
-        answer = await session.command(
-            "cowork.architectureBrief", {"uris": [(root / s).as_uri() for s in SERVICES]}
-        )
-        done = await session.wait_for(answer["taskId"], "done", "failed")
-    finally:
-        await stop_session(session)
-    assert done["state"] == "done", done["error"]
-    return done
+async def brief(root: Path, env: dict[str, str], init: dict[str, object]) -> dict[str, Any]:
+    return await architecture_of(root, list(SERVICES), env, init)
 
 
 async def test_architecture_brief_of_four_services_finds_every_edge(shop: Path) -> None:
