@@ -283,6 +283,8 @@ async def test_each_kind_asks_with_its_own_prompt_and_schema_and_renders_its_sec
     assert "verdict" not in json.dumps(sent_schema(sent[2])["properties"]).replace("No verdict", "")
 
     text = body_of(summary)
+    # the task's title heads a rendered answer, as it heads an offline report
+    assert text.lstrip().startswith(f"# {summary['title']}\n\n## Responsibility"), text[:200]
     assert in_order(
         text,
         "## Responsibility\n\nRuns jobs in order and remembers what happened.",

@@ -152,7 +152,13 @@ class BatchTasks(EngineCore):
             ended = True
             self._emit_progress(task, "Writing the artifact", 95)
             body, found = await asyncio.to_thread(
-                finish_answer, task.kind, False, completion.text, [], cut=completion.cut
+                finish_answer,
+                task.kind,
+                False,
+                completion.text,
+                [],
+                cut=completion.cut,
+                title=task.title,
             )
             root = Path(task.request.workspace)
             store = await self._store(root)

@@ -621,6 +621,7 @@ class TaskEngine(BatchTasks, FindingTasks):
                     gathered.findings,
                     cut=completion.cut,
                     continuations=completion.continuations,
+                    title=task.title,
                 )
             if since is not None:
                 overlays = self._overlays.get(task.task_id, {})

@@ -158,13 +158,15 @@ def finish_answer(
     *,
     cut: bool = False,
     continuations: int = 0,
+    title: str | None = None,
 ) -> tuple[str, list[Finding]]:
     """(the artifact body, the findings to show) of a finished answer. A model's
     structured answer is rendered by its kind; one that ignores the schema is kept as
     written, with a note. The offline provider's answer is the kind's report (and a
     review's findings the recipe's own checks). An answer still `cut` by the output
     limit says so; a cut structured answer is kept as text, and none of its findings
-    are published (half a document is not read)."""
+    are published (half a document is not read). A rendered structured answer opens
+    with `title` as its heading, as the offline reports do."""
     from cowork import kinds
 
     if offline:
@@ -183,7 +185,10 @@ def finish_answer(
         return f"{cut_note(continuations)} {read}\n\n{_fenced(text)}", []
     rendered = spec.render_answer(text)
     if rendered is not None:
-        return with_notes(rendered.body, rendered.notes), rendered.findings
+        body = rendered.body
+        if title and not body.lstrip().startswith("# "):
+            body = f"# {title}\n\n{body.lstrip()}"
+        return with_notes(body, rendered.notes), rendered.findings
     shown = as_markdown(text)
     if shown is not None:  # JSON, but in a shape of its own: its fields, readable
         return f"{shown.rstrip()}\n\n{other_shape(kind)}\n", []
