@@ -249,3 +249,45 @@ def test_http_requests_to_an_address_variable_and_rust_routes() -> None:
     assert {(STARTS, "HTTP server (Sinatra)", 1), (ROUTE, "POST /send_order_confirmation", 2)} <= (
         sites("email_server.rb", "ruby", ruby)
     )
+
+
+def test_questions_an_architecture_review_should_raise() -> None:
+    """From the OpenTelemetry demo's shape: checkout still creates gRPC clients of the
+    email and shipping services, which now serve HTTP; a proto kept in copies."""
+    from cowork.context.protocols import Operation, ProtocolDef
+    from cowork.kinds.arch_questions import questions
+
+    email = ProtocolDef("gRPC", "EmailService", "pb/demo.proto", 199, (Operation("Send", 200),))
+    cart = ProtocolDef("gRPC", "CartService", "pb/demo.proto", 23, (Operation("GetCart", 24),))
+    wired = integration.Integration(protocols=[email, cart])
+    wired.called_by[("gRPC", "EmailService")] = ["src/checkout/main.go:238"]
+    wired.called_by[("gRPC", "CartService")] = ["src/checkout/main.go:228"]
+    wired.served_by[("gRPC", "CartService")] = ["src/cart/Program.cs:128"]
+    wired.copies[("gRPC", "CartService")] = ["src/cart/demo.proto"]
+    wired.connections = [
+        integration.Connection(
+            "src/checkout", "src/email", "gRPC `EmailService` (client)", "src/checkout/main.go:238"
+        ),
+        integration.Connection(
+            "src/checkout",
+            "src/email",
+            "HTTP `POST /send_order_confirmation`",
+            "src/checkout/main.go:595",
+        ),
+        integration.Connection(
+            "src/checkout", "src/email", "env `EMAIL_ADDR`", "src/checkout/main.go:236"
+        ),
+        integration.Connection(
+            "src/checkout", "src/cart", "gRPC `CartService.GetCart`", "src/checkout/main.go:523"
+        ),
+    ]
+    asked = questions(wired, {"src/checkout", "src/email", "src/cart"})
+    assert asked == [
+        "- gRPC `EmailService` is called (`src/checkout/main.go:238`) but no file read serves "
+        "it: which service owns it, and is it part of this review?",
+        "- `CartService` is defined in 2 copies (`pb/demo.proto`, `src/cart/demo.proto`…): "
+        "how are they kept in step?",
+        "- `src/checkout` reaches `src/email` by gRPC (`src/checkout/main.go:238`), HTTP "
+        "(`src/checkout/main.go:595`): which one is in use, and can the other go?",
+    ]
+    assert questions(integration.Integration(), set()) == []

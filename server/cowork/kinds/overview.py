@@ -13,6 +13,7 @@ from cowork.context.graph import graph_for
 from cowork.context.index import language_of
 from cowork.context.workspace import relative_to
 from cowork.errors import InputError
+from cowork.kinds import arch_questions
 from cowork.kinds.answer import Rendered, schema_of, system_prompt
 from cowork.kinds.base import (
     CHANGES,
@@ -321,6 +322,9 @@ class Architecture:
             f"- `{a}` imports from `{b}` ({len(where)} imports, e.g. `{where[0]}`)"
             for (a, b), where in sorted(edges.items())
         ] or ["No imports between the given paths were found."]
+        asked = arch_questions.questions(wired, {p or "." for p in paths})
+        if asked:
+            out += ["", "## Questions to raise in the review", "", *asked]
         common = {n: owners for n, owners in shared.items() if len(owners) > 1}
         above = _shared(files, paths)
         if common or above:
