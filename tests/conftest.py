@@ -192,16 +192,21 @@ async def summarize_once(
 
 
 async def architecture_of(
-    root: Path, folders: list[str], env: dict[str, str], init: dict[str, object]
+    root: Path,
+    folders: list[str],
+    env: dict[str, str],
+    init: dict[str, object] | None = None,
+    *,
+    timeout: float = WAIT,
 ) -> dict[str, Any]:
     """The finished record of `cowork.architectureBrief` for `folders` of `root`, run
     by a server of its own (started with `env` and initialization options `init`)."""
-    session = await start_session(root, env=env, init_options=init)
+    session = await start_session(root, env=env, init_options=init or {})
     try:
         answer = await session.command(
             "cowork.architectureBrief", {"uris": [(root / f).as_uri() for f in folders]}
         )
-        done = await session.wait_for(answer["taskId"], "done", "failed")
+        done = await session.wait_for(answer["taskId"], "done", "failed", timeout=timeout)
     finally:
         await stop_session(session)
     assert done["state"] == "done", done["error"]

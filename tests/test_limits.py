@@ -14,7 +14,7 @@ import pytest
 
 from bigrepo import VENDORED_GO, VENDORED_NAME, big_repo
 from boutique import SERVICES, boutique_repo
-from conftest import server_env, start_session, stop_session
+from conftest import architecture_of, artifact_of, server_env
 from cowork.artifacts import read_provenance
 from fakeapi import FakeAnthropic
 from repos import commit, write
@@ -34,15 +34,7 @@ async def test_a_repository_of_100000_files_mostly_vendored(tmp_path: Path) -> N
     os.symlink(elsewhere, root / "src" / "cart" / "vendor")
     with FakeAnthropic(text="## Services\n\nA draft.\n") as api:
         env = server_env(ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=api.base_url)
-        session = await start_session(root, env=env, init_options={"provider": "anthropic"})
-        try:
-            answer = await session.command(
-                "cowork.architectureBrief", {"uris": [(root / s).as_uri() for s in GIVEN]}
-            )
-            done = await session.wait_for(answer["taskId"], "done", "failed", timeout=300)
-        finally:
-            await stop_session(session)
-    assert done["state"] == "done", done["error"]
+        done = await architecture_of(root, GIVEN, env, {"provider": "anthropic"}, timeout=300)
     (request,) = [r for r in api.requests if r.route == "/v1/messages"]
     text = "\n".join(_texts(request.json))
     # The services' own code and how they talk is there; nothing vendored is.
@@ -93,16 +85,8 @@ async def test_unreadable_protocols_and_templated_manifests_are_noted(tmp_path: 
             "api/openapi.yaml": "openapi: 3.0.0\npaths:\n  /cart: [unclosed\n",
         },
     )
-    session = await start_session(root, env=server_env())
-    try:
-        answer = await session.command(
-            "cowork.architectureBrief", {"uris": [(root / s).as_uri() for s in SERVICES]}
-        )
-        done = await session.wait_for(answer["taskId"], "done", "failed")
-    finally:
-        await stop_session(session)
-    assert done["state"] == "done", done["error"]
-    artifact = Path(done["artifactUri"].removeprefix("file://"))
+    done = await architecture_of(root, list(SERVICES), server_env())
+    artifact = artifact_of(done)
     notes = read_provenance(artifact)["context"]["notes"]
     assert any(n.startswith("`protos/legacy/broken.proto` does not parse") for n in notes)
     assert any(n.startswith("`api/openapi.yaml` does not parse") for n in notes), notes

@@ -6,11 +6,12 @@ clients; the real server, the real Anthropic SDK to the local fake)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from boutique import boutique_repo, line_of
-from conftest import server_env, start_session, stop_session
+from conftest import architecture_of, server_env
 from cowork.artifacts import read_provenance
 from cowork.context import integration
 from fakeapi import FakeAnthropic
@@ -39,17 +40,8 @@ def shop(tmp_path: Path) -> Path:
     return root
 
 
-async def brief(root: Path, env: dict[str, str], init: dict[str, object]) -> dict[str, str]:
-    session = await start_session(root, env=env, init_options=init)
-    try:
-        answer = await session.command(
-            "cowork.architectureBrief", {"uris": [(root / s).as_uri() for s in GIVEN]}
-        )
-        done = await session.wait_for(answer["taskId"], "done", "failed")
-    finally:
-        await stop_session(session)
-    assert done["state"] == "done", done["error"]
-    return done
+async def brief(root: Path, env: dict[str, str], init: dict[str, object]) -> dict[str, Any]:
+    return await architecture_of(root, list(GIVEN), env, init)
 
 
 def callers() -> list[str]:
