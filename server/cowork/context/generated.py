@@ -239,11 +239,6 @@ def compiled(pattern: str) -> pathspec.GitIgnoreSpec | None:
         return None
 
 
-def is_lock_or_vendored(reason: str | None) -> bool:
-    """Whether `reason` (from `generated_reason`) names a lock file or a vendored copy."""
-    return reason is not None and (reason == "lock file" or reason.startswith("vendored"))
-
-
 @dataclass(frozen=True)
 class AttributeRule:
     """One `.gitattributes` line that marks files generated or vendored."""

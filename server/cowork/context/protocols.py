@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 import yaml
@@ -31,12 +31,6 @@ class ProtocolDef:
     line: int
     operations: tuple[Operation, ...] = ()
     package: str = ""  # protobuf package
-
-
-@dataclass
-class Protocols:
-    definitions: list[ProtocolDef] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
 
 
 _COMMENTS = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)

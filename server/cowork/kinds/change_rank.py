@@ -26,15 +26,6 @@ from cowork.kinds.summarize import is_test_file
 
 # Ranks, in reading order.
 SOURCE, OTHER_SOURCE, TEST, BUILD, DOCS, CI, DATA = range(7)
-RANK_NAMES = (
-    "source",
-    "source (other languages)",
-    "tests",
-    "build and configuration",
-    "docs",
-    "CI",
-    "data",
-)
 
 # A language is one of the workspace's main ones when it has this share of its code files.
 _MAIN_SHARE = 0.15

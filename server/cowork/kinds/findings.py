@@ -9,7 +9,6 @@ editor shows them as diagnostics.
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -53,12 +52,6 @@ def shorten(text: str, limit: int) -> str:
     if space > limit // 2:
         cut = cut[:space]
     return cut.rstrip(" ,;:.") + "…"
-
-
-def category_name(text: str | None) -> str:
-    """A category as a kebab-case code (`Error handling` -> `error-handling`)."""
-    slug = re.sub(r"[^a-z0-9]+", "-", (text or "").lower()).strip("-")
-    return slug[:40].rstrip("-") or DEFAULT_CATEGORY
 
 
 def confident_enough(confidence: str, minimum: str) -> bool:
