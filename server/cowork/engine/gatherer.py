@@ -43,11 +43,6 @@ NICE = 10  # the gathering processes' niceness
 
 log = logging.getLogger(__name__)
 
-# The forkserver imports this module once for every worker it forks: the kinds (which
-# load on first use) with it, so that their code is shared, not imported by each worker.
-for _name in kinds.KINDS:
-    kinds.get(_name)
-
 
 class CancelFlag:
     """A cancellation signal that crosses process boundaries: a marker file."""
@@ -326,7 +321,7 @@ class Gatherer:
         _yield_cpu()
         try:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["cowork.engine.gatherer"])
+            context.set_forkserver_preload(["cowork.engine.preload"])
             pool = ProcessPoolExecutor(
                 self._workers,
                 mp_context=context,
