@@ -623,12 +623,11 @@ class TaskEngine(BatchTasks, FindingTasks):
                     continuations=completion.continuations,
                     title=task.title,
                 )
-            if since is not None:
-                overlays = self._overlays.get(task.task_id, {})
-                body, found = await incremental.finish(since, body, found, self._db, overlays)
-                extra = {"incremental": since.to_json()}
-            self._emit_progress(task, "Writing the artifact", 95)
             overlays = self._overlays.get(task.task_id, {})
+            if since is not None:
+                body, found = await incremental.finish(since, body, found, self._db, overlays)
+                extra |= {"incremental": since.to_json()}
+            self._emit_progress(task, "Writing the artifact", 95)
             cited = await asyncio.to_thread(
                 citecheck.verify, root, gathered.git.head, overlays, body, found
             )
