@@ -1335,9 +1335,16 @@ def main(argv: list[str] | None = None) -> int:
 
 def cli_runs(repo: Repo, runs: int, cache: Path, extra_env: dict[str, str]) -> None:
     """Whole `cowork run` commands, as a user types them: the first with an empty index
-    on disk, then warm ones (each a new process: only the disk is warm), against plain
-    git and against the CLI's own start-up (`cowork --version`)."""
-    env = {**os.environ, **GIT_ENV, **extra_env, "XDG_CACHE_HOME": str(cache)}
+    on disk, then warm ones, against plain git and against the CLI's own start-up
+    (`cowork --version`). Twice: each run in its own process (COWORK_DAEMON=0: only the
+    disk is warm), and handed to the workspace's background server (the default: the
+    first run starts it)."""
+    runtime = Path(tempfile.mkdtemp(prefix="cw-", dir="/tmp"))  # a socket's path is short
+    base = {**os.environ, **GIT_ENV, **extra_env, "XDG_CACHE_HOME": str(cache)}
+    modes = {
+        "own process": {**base, "COWORK_DAEMON": "0"},
+        "background server": {**base, "COWORK_DAEMON": "1", "XDG_RUNTIME_DIR": str(runtime)},
+    }
     cowork_cmd = [sys.executable, "-m", "cowork"]
     commands = {
         "summarize": [*cowork_cmd, "run", "summarize", "-q", repo.target],
@@ -1346,54 +1353,69 @@ def cli_runs(repo: Repo, runs: int, cache: Path, extra_env: dict[str, str]) -> N
 
     cpu: dict[str, list[float]] = {}  # CPU seconds (user + system) of each run, by command
 
-    def timed(cmd: list[str]) -> float:
+    def timed(cmd: list[str], env: dict[str, str]) -> float:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         began = time.perf_counter()
         done = subprocess.run(cmd, cwd=repo.root, env=env, capture_output=True, check=False)
         took = time.perf_counter() - began
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         spent = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-        cpu.setdefault(" ".join(cmd[3:5]), []).append(spent)
+        if env["COWORK_DAEMON"] == "0":  # a background server's CPU is not a child's
+            cpu.setdefault(" ".join(cmd[3:5]), []).append(spent)
         if done.returncode != 0:
             raise RuntimeError(f"{' '.join(cmd[2:])}: {done.stderr.decode()[-500:]}")
         return took
 
-    def median(cmd: list[str], n: int) -> float:
-        return statistics.median(timed(cmd) for _ in range(n))
+    def median(cmd: list[str], n: int, env: dict[str, str]) -> float:
+        return statistics.median(timed(cmd, env) for _ in range(n))
 
+    stop = [*cowork_cmd, "stop"]
+    rows: dict[tuple[str, str], tuple[float, float, float]] = {}
     try:
-        floor = median([*cowork_cmd, "--version"], runs)
+        floor = median([*cowork_cmd, "--version"], runs, modes["own process"])
         git_s = statistics.median(_ms(lambda: _plain_git(repo.root))[0] / 1000 for _ in range(runs))
-        rows: dict[str, tuple[float, float, float]] = {}
-        for kind, cmd in commands.items():
-            shutil.rmtree(cache, ignore_errors=True)  # the first run of all
-            first = timed(cmd)
-            rows[kind] = (first, median(cmd, runs), 0.0)
-        graph_s = timed([*cowork_cmd, "index", "--commit-graph"])
-        for kind, cmd in commands.items():
-            rows[kind] = (*rows[kind][:2], median(cmd, runs))
+        for mode, env in modes.items():
+            for kind, cmd in commands.items():
+                timed(stop, env)
+                shutil.rmtree(cache, ignore_errors=True)  # the first run of all
+                first = timed(cmd, env)
+                rows[(mode, kind)] = (first, median(cmd, runs, env), 0.0)
+        graph_s = timed([*cowork_cmd, "index", "--commit-graph"], modes["own process"])
+        for (mode, kind), row in rows.items():
+            rows[(mode, kind)] = (*row[:2], median(commands[kind], runs, modes[mode]))
     except RuntimeError as exc:
         print(f"\nwhole-CLI runs: failed: {exc}")
         return
+    finally:
+        subprocess.run(stop, cwd=repo.root, env=modes["background server"], capture_output=True)
+        shutil.rmtree(runtime, ignore_errors=True)
     print(f"\nwhole CLI (a new process each; medians of {runs}; seconds):")
     print(f"  cowork --version (start-up floor)        {floor:6.2f}")
     print(f"  git diff main...HEAD + git log main..HEAD  {git_s:6.2f}")
     print(f"  cowork index --commit-graph (once)       {graph_s:6.2f}")
-    print("                       first   second   second, commit-graph   vs floor   vs git")
-    for kind, (first, second, graphed) in rows.items():
+    print(
+        "                                    first   second   second, commit-graph"
+        "   vs floor   vs git"
+    )
+    for (mode, kind), (first, second, graphed) in rows.items():
         print(
-            f"  run {kind:<12} {first:8.2f} {second:8.2f} {graphed:12.2f}"
+            f"  {mode:<17} run {kind:<9} {first:8.2f} {second:8.2f} {graphed:12.2f}"
             f"          {graphed / floor:6.1f}x {graphed / git_s:7.1f}x"
         )
     # Wall time on a loaded machine counts other jobs' time too: the CPU each run used
     # (cowork and the git it ran) is what the machine's load does not inflate.
     floor_cpu = statistics.median(cpu.get("--version", [0.0]))
     print(f"  CPU (user + system) of cowork --version: {floor_cpu:.2f} s")
-    for kind in rows:
+    for kind in commands:
         spent = cpu.get(f"run {kind}", [])
         if len(spent) > 1:
-            print(f"  CPU of run {kind}, warm runs: median {statistics.median(spent[1:]):.2f} s")
-    for kind, (_, second, graphed) in rows.items():
+            print(
+                f"  CPU of run {kind} in its own process, warm runs: "
+                f"median {statistics.median(spent[1:]):.2f} s"
+            )
+    for (mode, kind), (_, second, graphed) in rows.items():
+        if mode != "background server":  # the default: what a user gets
+            continue
         best = min(second, graphed)
         _verdict(f"second run {kind} <= {TARGET_CLI_S:g} s", best <= TARGET_CLI_S, f"{best:.2f} s")
         _verdict(

@@ -30,6 +30,8 @@ from repos import sample_repo
 _CACHE_HOME = tempfile.mkdtemp(prefix="cowork-test-cache-")
 os.environ["XDG_CACHE_HOME"] = _CACHE_HOME
 atexit.register(shutil.rmtree, _CACHE_HOME, True)
+# A CLI run would leave a background server behind per temporary repository.
+os.environ["COWORK_DAEMON"] = "0"
 
 # `--stdio` as vscode-languageclient passes it (Neovim and the CLI docs go without).
 SERVER = [sys.executable, "-m", "cowork", "serve", "--stdio", "--log-level", "WARNING"]
@@ -39,12 +41,14 @@ WAIT = 60.0  # bound on every wait: a broken server fails the test instead of ha
 
 
 def server_env(**extra: str) -> dict[str, str]:
-    """The test process's environment without any real API key."""
+    """The test process's environment without any real API key; `cowork run` runs in
+    its own process unless a test asks for the background server (test_daemon.py)."""
     env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("ANTHROPIC_", "OPENAI_", "COWORK_"))
     }
+    env["COWORK_DAEMON"] = "0"
     env.update(extra)
     return env
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from cowork.artifacts import PROVENANCE
@@ -39,6 +40,8 @@ _WHOLE = re.compile(rf"\s*(?P<path>{_PATH}){_WHERE}\s*")
 _CODE = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)")
 _LINK = re.compile(r"\[([^\]\n]*)\]\(([^)\s]+)(?:\s+\"[^\"\n]*\")?\)")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})", re.M)
+_FENCE_AFTER_NEWLINE = re.compile(r"\n {0,3}(`{3,}|~{3,})")
+_WHERE_HINT = re.compile(r":\d|#L\d")  # every citation has one: lines without are skipped
 _MARKED = re.compile(rf" {re.escape(MARK)}(?: \((?P<why>[^)\n]*)\))?")
 _EXTENSION = re.compile(r"\.[A-Za-z][\w+-]*$")
 # Names that read as hosts, not files, unless such a file exists.
@@ -104,22 +107,36 @@ def _prose_regions(text: str, start: int, stop: int) -> list[tuple[int, int]]:
     """The parts of text[start:stop] outside fenced code blocks."""
     out: list[tuple[int, int]] = []
     fence: str | None = None
-    here = start
     region = start
-    while here < stop:
-        nl = text.find("\n", here, stop)
-        line_end = stop if nl < 0 else nl + 1
-        m = _FENCE.match(text, here, line_end)
-        if fence is None and m:
+    # Only the lines that open or close a fence matter: an offline draft carries its
+    # whole prompt (thousands of lines), and a Python step per line cost ~10 ms.
+    for m, here, line_end in _fence_lines(text, start, stop):
+        if fence is None:
             out.append((region, here))
             fence = m.group(1)
-        elif fence is not None and m and _closes(m.group(1), fence, text[here:line_end]):
+        elif _closes(m.group(1), fence, text[here:line_end]):
             fence = None
             region = line_end
-        here = line_end
     if fence is None:
         out.append((region, stop))
     return [(a, b) for a, b in out if b > a]
+
+
+def _fence_lines(text: str, start: int, stop: int) -> Iterator[tuple[re.Match[str], int, int]]:
+    """Each line of text[start:stop] that starts like a fence: (match, start, end)."""
+
+    def end_of(here: int) -> int:
+        nl = text.find("\n", here, stop)
+        return stop if nl < 0 else nl + 1
+
+    first_end = end_of(start)  # `start` counts as a line's start wherever it is
+    if (m := _FENCE.match(text, start, first_end)) is not None:
+        yield m, start, first_end
+    # From a newline, which the regex engine finds by a fast scan (a `^` is tried at
+    # every position of the text).
+    for m in _FENCE_AFTER_NEWLINE.finditer(text, max(first_end - 1, start), stop):
+        here = m.start() + 1
+        yield m, here, end_of(here)
 
 
 def _closes(opened: str, fence: str, line: str) -> bool:
@@ -153,6 +170,19 @@ class _Spans:
         return at >= 0 and offset < self.stops[at]
 
 
+def _cites(chunk: str) -> Iterator[re.Match[str]]:
+    """`_CITE`'s matches in `chunk`, searched only on the lines that can hold one (a
+    citation never spans lines; the look-behind still sees the newline before)."""
+    line_end = -1
+    for hint in _WHERE_HINT.finditer(chunk):
+        if hint.start() < line_end:
+            continue
+        line_start = chunk.rfind("\n", 0, hint.start()) + 1
+        nl = chunk.find("\n", hint.end())
+        line_end = len(chunk) if nl < 0 else nl
+        yield from _CITE.finditer(chunk, line_start, line_end)
+
+
 def _in_prose(text: str, a: int, b: int) -> list[Citation]:
     chunk = text[a:b]
     taken = _Spans()  # code spans and links: units of their own
@@ -176,7 +206,7 @@ def _in_prose(text: str, a: int, b: int) -> list[Citation]:
             made = _made(whole, a + m.start(), a + m.end())
             if made is not None:
                 out.append(made)
-    for m in _CITE.finditer(chunk):
+    for m in _cites(chunk):
         if m.start() in taken:
             continue
         made = _made(m, a + m.start(), a + m.end())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from cowork import __version__, config
 from cowork.errors import InputError
@@ -14,13 +14,13 @@ from cowork.errors import InputError
 # tasks` do not pay for the engine, git or the parsers (a CLI run starts a process).
 if TYPE_CHECKING:
     from cowork.engine.model import Task
-    from cowork.kinds.findings import Finding
     from cowork.providers.usage import Usage
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
-def _parser() -> argparse.ArgumentParser:
+def parser() -> argparse.ArgumentParser:
+    """The command line of `cowork`."""
     p = argparse.ArgumentParser(prog="cowork", description="Asynchronous AI pair programming.")
     p.add_argument("--version", action="version", version=f"cowork {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
@@ -126,148 +126,15 @@ def _parser() -> argparse.ArgumentParser:
         help="also write git's commit-graph with changed-path filters, for fast file history",
     )
 
+    stop = sub.add_parser(
+        "stop", help="stop this workspace's background server (the one `cowork run` starts)"
+    )
+    stop.add_argument("--workspace", type=Path)
+
     tasks = sub.add_parser("tasks", help="the workspace's tasks, newest first")
     tasks.add_argument("--workspace", type=Path)
     tasks.add_argument("--json", action="store_true")
     return p
-
-
-def _read(path: Path | None) -> str | None:
-    if path is None:
-        return None
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read {path}: {exc}") from None
-
-
-def _params(args: argparse.Namespace) -> dict[str, Any]:
-    from cowork import uris
-
-    def uri(p: Path) -> str:
-        return uris.from_path(p.absolute())
-
-    if args.kind == "summarize":
-        return {"uri": uri(args.path)}
-    if args.kind in ("review", "docs"):
-        out: dict[str, Any] = {
-            k: v for k, v in (("base", args.base), ("description", _read(args.description))) if v
-        }
-        if args.uncommitted:
-            out["uncommitted"] = True
-        if args.kind == "review" and args.since_last:
-            out["since"] = "last"
-        if args.kind == "docs" and args.notes:
-            out["notes"] = [uri(n) for n in args.notes]
-        return out
-    if args.kind == "change":
-        return {
-            "goal": args.goal,
-            "uris": [uri(p) for p in args.paths],
-            **({"base": args.base} if args.base else {}),
-        }
-    if args.kind == "architecture":
-        return {
-            "uris": [uri(p) for p in args.paths],
-            **({"focus": args.focus} if args.focus else {}),
-        }
-    return {
-        "question": args.question,
-        "options": args.options,
-        "uris": [uri(p) for p in args.paths],
-    }
-
-
-async def _run(args: argparse.Namespace) -> int:
-    from cowork import artifacts
-    from cowork.context.workspace import find_workspace_root
-    from cowork.engine import gatherer
-    from cowork.engine.engine import TaskEngine
-    from cowork.engine.model import TaskState
-
-    gatherer.one_shot()
-    revising = args.command == "revise"
-    if revising:
-        args.artifact = args.artifact.resolve()
-        found_root = artifacts.artifact_root(args.artifact)
-        if found_root is None:
-            raise InputError(f"{args.artifact} is not an artifact (not in .cowork/artifacts/)")
-        root = found_root
-    else:
-        root = (args.workspace or find_workspace_root(Path.cwd())).resolve()
-    overrides = {k: v for k, v in (("provider", args.provider), ("model", args.model)) if v}
-    if getattr(args, "batch", False):
-        overrides["batch"] = "always"
-    if getattr(args, "max_cost", None) is not None:
-        overrides["maxCostUsdPerTask"] = args.max_cost
-    settings, errors = config.load((overrides, "the command line"))
-    for message in errors:
-        print(f"cowork: {message}", file=sys.stderr)
-    engine = TaskEngine(settings)
-    if not args.quiet:
-        engine.on_progress(lambda t, m, p: print(f"cowork: {m}", file=sys.stderr))
-    engine.on_change(_BatchNotice())
-    found: list[Finding] = []
-    try:
-        if revising:
-            request = await engine.prepare_revision(args.artifact)
-        else:
-            request = engine.prepare(args.kind, root, _params(args))
-        task = await engine.wait((await engine.submit(request)).task_id)
-        if task.kind == "review" and task.state is TaskState.DONE:
-            found = [s.finding for s in await engine.findings(root) if s.task_id == task.task_id]
-    finally:
-        await engine.close()
-    return _report(task, args, root, found)
-
-
-class _BatchNotice:
-    """Say once, even with --quiet, that the command now waits on a batch."""
-
-    def __init__(self) -> None:
-        self._told: set[str] = set()
-
-    def __call__(self, task: Task) -> None:
-        from cowork.engine.model import TaskState
-
-        if task.batch_id and task.state is TaskState.RUNNING and task.task_id not in self._told:
-            self._told.add(task.task_id)
-            print(
-                f"cowork: sent as batch {task.batch_id} (half price); waiting for it here, "
-                "usually within the hour (at most 24 h). Ctrl-C stops waiting, not the batch: "
-                "the language server collects it when it next starts in this workspace.",
-                file=sys.stderr,
-            )
-
-
-def _report(task: Task, args: argparse.Namespace, root: Path, found: list[Finding]) -> int:
-    import json
-
-    from cowork import artifacts, uris
-    from cowork.engine.model import TaskState
-    from cowork.export import sarif
-
-    if task.state is not TaskState.DONE or not task.artifact_uri:
-        print(f"cowork: {task.title} {task.state.value}: {task.error}", file=sys.stderr)
-        return EXIT_FAILED
-    path = uris.to_path(task.artifact_uri)
-    fmt = getattr(args, "format", "markdown")
-    output: Path | None = getattr(args, "output", None)
-    if fmt == "markdown":
-        text = path.read_text(encoding="utf-8")
-    else:
-        data = (
-            sarif.to_sarif(found, root, path)
-            if fmt == "sarif"
-            else sarif.to_json(found, task.task_id, path)
-        )
-        text = json.dumps(data, indent=2) + "\n"
-        output = output or path.with_suffix(f".{fmt}")
-    if output is not None:
-        artifacts.write_atomic(output, text)
-        path = output
-    print(path)
-    return EXIT_OK
 
 
 async def _mark_reviewed(args: argparse.Namespace) -> int:
@@ -411,21 +278,61 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    """Run `cowork ARGV`; the exit code."""
+    argv = sys.argv[1:] if argv is None else argv
+    args = parser().parse_args(argv)
     try:
         if args.command == "serve":
             return _serve(args)
+        if args.command in ("run", "revise"):
+            handed = _hand_off(args, argv)
+            if handed is not None:
+                return handed
         if args.command in ("run", "revise", "mark-reviewed"):
             import asyncio
 
+            from cowork import headless
+
             return asyncio.run(
-                _mark_reviewed(args) if args.command == "mark-reviewed" else _run(args)
+                _mark_reviewed(args) if args.command == "mark-reviewed" else headless.run(args)
             )
         if args.command == "index":
             return _index(args)
+        if args.command == "stop":
+            return _stop(args)
         return _tasks(args)
     except InputError as exc:
         print(f"cowork: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_FAILED
+
+
+def _hand_off(args: argparse.Namespace, argv: list[str]) -> int | None:
+    """The run's exit code from the workspace's background server; None: run it here."""
+    from cowork.daemon import address, client
+
+    if not address.enabled():
+        return None
+    if args.command == "revise":
+        workspace = address.workspace_of(args.artifact.absolute().parent)
+    else:
+        given: Path | None = args.workspace
+        workspace = given.absolute() if given else address.workspace_of(Path.cwd())
+    try:
+        where = address.locate(workspace)
+    except OSError as exc:
+        print(f"cowork: running here, not in a background server: {exc}", file=sys.stderr)
+        return None
+    return client.run(argv, where, quiet=args.quiet)
+
+
+def _stop(args: argparse.Namespace) -> int:
+    from cowork.daemon import address, client
+
+    workspace = args.workspace.absolute() if args.workspace else address.workspace_of(Path.cwd())
+    if client.stop(address.locate(workspace)):
+        print(f"cowork: stopped the background server of {workspace}", file=sys.stderr)
+    else:
+        print(f"cowork: no background server is running for {workspace}", file=sys.stderr)
+    return EXIT_OK

@@ -27,7 +27,8 @@ class LocalEstimator:
     ascii_chars_per_token = 3.0
 
     def count(self, text: str) -> int:
-        ascii_chars = len(text.encode("ascii", "ignore"))
+        # `isascii` is a flag of the string (no scan): most prompts are ASCII throughout.
+        ascii_chars = len(text) if text.isascii() else len(text.encode("ascii", "ignore"))
         other = len(text) - ascii_chars
         return int(ascii_chars / self.ascii_chars_per_token + 0.999) + 2 * other
 

@@ -54,6 +54,9 @@ class ImportGraph:
     reverse: dict[str, list[Edge]] = field(default_factory=lambda: defaultdict(list))
     external: dict[str, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
     python_modules: dict[str, str] = field(default_factory=dict)  # dotted name -> path
+    _names: tuple[int, dict[str, str]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def imports_of(self, path: str) -> list[Edge]:
         return list(self.edges.get(path, []))
@@ -62,7 +65,16 @@ class ImportGraph:
         return list(self.reverse.get(path, []))
 
     def module_name(self, path: str) -> str | None:
-        return next((name for name, p in self.python_modules.items() if p == path), None)
+        """The dotted name of the Python module at `path` (the first one, if several)."""
+        names = self._names
+        if names is None or names[0] != len(self.python_modules):
+            by_path: dict[str, str] = {}
+            for name, p in self.python_modules.items():
+                by_path.setdefault(p, name)
+            # A summary asks for hundreds of names: a scan of every module each time
+            # was 7 ms of a warm task on a 1,000-file repository.
+            names = self._names = (len(self.python_modules), by_path)
+        return names[1].get(path)
 
 
 _Resolved = tuple[list[Edge], list[tuple[str, str]]]  # a file's edges, its external imports

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -512,7 +513,8 @@ class ContextReader:
         if facts is None or facts.unreadable is not None:
             return facts
         self.files.setdefault(rel, FileRef(rel, facts.sha256, facts.size))
-        if not redact("\n".join(_outline_strings(facts)))[1]:
+        if facts.sha256 in _clean_outlines or not redact("\n".join(_outline_strings(facts)))[1]:
+            _clean_outlines.add(facts.sha256)
             return facts  # the common case, in one pass
         docstring, in_doc = redact(facts.docstring) if facts.docstring else (None, [])
         found = [Redaction(1, r.kind) for r in in_doc]  # a module docstring opens the file
@@ -643,6 +645,29 @@ def _check_ignore(root: Path, rel: str) -> bool:
         except git.GitCommandError:  # exit status 1: not ignored
             return False
     return True
+
+
+class _Seen:
+    """A bounded set of content hashes (the oldest forgotten first)."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._keys: dict[str, None] = {}
+        self._lock = threading.Lock()
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._keys
+
+    def add(self, key: str) -> None:
+        with self._lock:
+            self._keys[key] = None
+            if len(self._keys) > self._size:
+                del self._keys[next(iter(self._keys))]
+
+
+# Outlines with nothing to redact, by their file's content hash: a summary shows the
+# outlines of a module's importers, and each task searched them all for secrets again.
+_clean_outlines = _Seen(50_000)
 
 
 def _outline_strings(facts: FileFacts) -> list[str]:

@@ -22,8 +22,8 @@ from cowork.context import edits as edit_rules
 from cowork.context import worktree
 from cowork.context.privacy import Exclusions, redact
 from cowork.engine import testrun
+from cowork.fences import fence
 from cowork.kinds.change import parse_change
-from cowork.kinds.prompt import fence
 from cowork.providers.base import Completion, GenerationRequest
 
 REPAIR_OUTPUT_CHARS = 12_000  # of failing test output sent back to the model

@@ -19,6 +19,8 @@ import logging
 import os
 import posixpath
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,7 +50,60 @@ def _count(data: bytes | str) -> int:
     return data.count(nl) + (1 if data and not data.endswith(nl) else 0)  # type: ignore[arg-type]
 
 
+# Line counts by what they were counted from: a commit's file never changes, and a
+# file in the working tree is counted again only when its size or time changes (a
+# second task citing the same 10,000-line module reads neither again).
+_MEMO_SIZE = 4096
+_head_counts: OrderedDict[tuple[str, str, str], int | None] = OrderedDict()
+_file_counts: OrderedDict[tuple[str, int, int, int, int], int] = OrderedDict()
+_memo_lock = threading.Lock()
+
+
+def _remember(memo: OrderedDict[Any, Any], key: Any, value: Any) -> None:
+    with _memo_lock:
+        memo[key] = value
+        memo.move_to_end(key)
+        while len(memo) > _MEMO_SIZE:
+            memo.popitem(last=False)
+
+
+def _counts_at(root: Path, head: str, cited: list[str]) -> dict[str, int | None]:
+    """Line counts of the cited files in commit `head` (None: not there, or too big)."""
+    rels = sorted({p for c in cited if (p := normal(c))})
+    out: dict[str, int | None] = {}
+    missing: list[str] = []
+    for rel in rels:
+        key = (str(root), head, rel)
+        if key in _head_counts:
+            out[rel] = _head_counts[key]
+        else:
+            missing.append(rel)
+    if missing:
+        from cowork.context import git
+
+        try:
+            blobs = git.files_at(root, head, missing, MAX_HEAD_BYTES)
+        except Exception as exc:  # not a repository, a commit gone: the working tree decides
+            log.info("citations: cannot read %s: %s", head, exc)
+            return out
+        for rel in missing:
+            blob = blobs.get(rel)
+            out[rel] = None if blob is None else _count(blob)
+            _remember(_head_counts, (str(root), head, rel), out[rel])
+    return out
+
+
 def _count_file(path: Path) -> int:
+    st = path.stat()
+    key = (str(path), st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    if (known := _file_counts.get(key)) is not None:
+        return known
+    lines = _count_lines(path)
+    _remember(_file_counts, key, lines)
+    return lines
+
+
+def _count_lines(path: Path) -> int:
     lines, last = 0, b"\n"
     with path.open("rb") as fh:
         while block := fh.read(1 << 20):
@@ -96,22 +151,13 @@ def facts(
             out[cited] = Fact(None, "a link out of the workspace")
         else:
             committed.append(cited)
-    blobs: dict[str, bytes | None] = {}
-    if head and committed:
-        from cowork.context import git
-
-        try:
-            wanted = sorted({p for c in committed if (p := normal(c))})
-            blobs = git.files_at(root, head, wanted, MAX_HEAD_BYTES)
-        except Exception as exc:  # not a repository, a commit gone: the working tree decides
-            log.info("citations: cannot read %s: %s", head, exc)
+    at_head = _counts_at(root, head, committed) if head else {}
     for cited in committed:
         rel = normal(cited)
         assert rel is not None
         counts: list[int] = []
-        blob = blobs.get(rel)
-        if blob is not None:
-            counts.append(_count(blob))
+        if (n := at_head.get(rel)) is not None:
+            counts.append(n)
         unreadable = False
         path = root / rel
         if path.is_file():

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from cowork import fences
 from cowork.kinds.findings import Finding, cut_note
 
 if TYPE_CHECKING:
@@ -145,8 +146,7 @@ def not_structured(kind: str) -> str:
 
 
 def _fenced(text: str) -> str:
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * max(3, longest + 1)
+    fence = fences.fence(text)
     return f"{fence}json\n{text.rstrip()}\n{fence}\n"
 
 

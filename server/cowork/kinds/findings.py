@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from cowork import fences
+
 Severity = Literal["error", "warning", "information", "hint"]
 DEFAULT_CATEGORY = "review"  # a finding no rule names (a model's, without a category)
 MAX_MESSAGE = 100  # characters of a finding's one-line message; the rest goes to its detail
@@ -96,20 +98,12 @@ def render_findings(findings: list[Finding]) -> str:
         if f.detail:
             out += ["", *[f"  {line}" if line else "" for line in f.detail.splitlines()]]
         if f.suggestion is not None:
-            fence = "`" * max(3, _longest_backticks(f.suggestion) + 1)
+            fence = fences.fence(f.suggestion)
             out += ["", "  Suggested replacement:", "", f"  {fence}"]
             out += [f"  {line}" if line else "" for line in f.suggestion.splitlines()]
             out += [f"  {fence}"]
         out.append("")
     return "\n".join(out)
-
-
-def _longest_backticks(text: str) -> int:
-    best = run = 0
-    for ch in text:
-        run = run + 1 if ch == "`" else 0
-        best = max(best, run)
-    return best
 
 
 # -- a finished answer ----------------------------------------------------------------------

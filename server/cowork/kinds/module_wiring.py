@@ -4,6 +4,8 @@ requests, the addresses it reads and the servers it starts (`context.wiring`).""
 
 from __future__ import annotations
 
+import functools
+
 from cowork.context import graphql, wiring
 
 _MAX_SITES = 40  # a module with more lists the first ones and a count
@@ -25,9 +27,16 @@ _ORDER = list(_SAID)
 
 def sites(rel: str, language: str | None, text: str) -> list[wiring.Site]:
     """The module's integration sites, what it starts and serves first."""
+    return list(_sites(rel, language, text))
+
+
+# A summary of a module summarised minutes ago scans the same text again: dozens of
+# patterns over a 10,000-line module is tens of ms. Keyed by the text itself.
+@functools.lru_cache(maxsize=32)
+def _sites(rel: str, language: str | None, text: str) -> tuple[wiring.Site, ...]:
     found = wiring.scan(rel, language, text) + graphql.scan(rel, language, text)
-    return sorted(
-        (s for s in found if s.role in _SAID), key=lambda s: (_ORDER.index(s.role), s.line)
+    return tuple(
+        sorted((s for s in found if s.role in _SAID), key=lambda s: (_ORDER.index(s.role), s.line))
     )
 
 

@@ -6,10 +6,9 @@ workspace-wide parts first; the task-specific parts and the brief last.
 
 from __future__ import annotations
 
-import re
-
 from cowork.brief import Brief
 from cowork.context.budget import LocalEstimator, Piece
+from cowork.fences import fence
 from cowork.kinds.answer import GENERIC_PROMPT
 from cowork.kinds.base import Gathered
 from cowork.providers.base import Prompt
@@ -26,12 +25,6 @@ def system_for(kind: str) -> str:
 
     spec = kinds.KINDS.get(kind)
     return spec.system_prompt if spec is not None else SYSTEM_PROMPT
-
-
-def fence(text: str) -> str:
-    """A code fence longer than any backtick run inside `text`."""
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    return "`" * max(3, longest + 1)
 
 
 def render_part(part: Piece) -> str:

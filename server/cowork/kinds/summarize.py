@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
@@ -200,7 +201,7 @@ class Summarize:
         assert text is not None
         facts = reader.outline(rel)
         m = ModuleFacts(rel=rel, text=text, facts=facts, module=None, git=reader.git)
-        m.todo_count = len(re.findall(r"\b(TODO|FIXME|XXX|HACK)\b", text))
+        m.todo_count = _todo_count(text)
         if facts is not None and facts.language is not None:
             m.wiring = module_wiring.sites(rel, facts.language, text)
         reader.check_cancelled()
@@ -252,9 +253,11 @@ class Summarize:
         if m.facts is None:
             return
         names: set[str] = set()
+        known = set(graph.files)  # a list: hundreds of candidates each scanned it
+        top = str(reader.root)
         for imp in m.facts.imports:
             for path in import_candidates(graph, m.rel, m.facts.language, imp):
-                if path in graph.files or path == m.rel or not (reader.root / path).is_file():
+                if path in known or path == m.rel or not os.path.isfile(os.path.join(top, path)):
                     continue
                 why = reader.withheld(path)
                 if why is not None and (path, why) not in m.withheld:
@@ -458,3 +461,13 @@ def _risks(m: ModuleFacts) -> list[str]:
     if m.text.count("\n") > 800:
         risks.append("Over 800 lines: consider whether it holds more than one responsibility.")
     return risks
+
+
+# The same module is summarised again (a revision, another try): counting over 10,000
+# lines once is enough. Keyed by the text itself.
+@functools.lru_cache(maxsize=32)
+def _todo_count(text: str) -> int:
+    return len(_TODO.findall(text))
+
+
+_TODO = re.compile(r"\b(TODO|FIXME|XXX|HACK)\b")

@@ -3,6 +3,7 @@ beside it or (Go) its package exercises the module when it uses its public names
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from collections.abc import Callable
@@ -41,7 +42,13 @@ def indirect_tests(
         if test in direct or test == rel or not reader.may_mention(test, names):
             continue
         text = reader.text(test)
-        used = sorted(names & set(re.findall(r"\w+", text))) if text else []
+        used = sorted(names & _words(text)) if text else []
         if used:
             found.append((test, used[:5]))
     return sorted(found)
+
+
+# The same test files are read for every summary of their package's modules.
+@functools.lru_cache(maxsize=64)
+def _words(text: str) -> frozenset[str]:
+    return frozenset(re.findall(r"\w+", text))

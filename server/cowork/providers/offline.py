@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+from cowork.fences import fence as fence_for
 from cowork.providers.base import Completion, GenerationRequest, TextSink
 from cowork.providers.usage import Usage
 
@@ -18,8 +19,6 @@ OFFLINE_MODEL = "cowork-offline"
 
 
 def _appendix(request: GenerationRequest) -> str:
-    from cowork.kinds.prompt import fence as fence_for  # kinds.prompt imports providers
-
     prompt = request.prompt
     sections = [
         ("System prompt", prompt.system),

@@ -1,0 +1,129 @@
+"""Where a workspace's background server listens, and whether the CLI uses one.
+
+Imported by every `cowork run` before anything else: standard library only, and
+little of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from cowork import __version__
+
+# A server answers runs from the environment it was started in; these are what a run
+# reads from it (settings, keys, endpoints, git, the cache folder, proxies and
+# certificates), so a different value means a server of its own.
+_ENV_PREFIXES = ("COWORK_", "ANTHROPIC_", "OPENAI_", "GIT_", "XDG_", "PYTHON", "LC_", "SSL_")
+_ENV_NAMES = frozenset(
+    {
+        "HOME",
+        "PATH",
+        "USER",
+        "LOGNAME",
+        "LANG",
+        "TZ",
+        "TMPDIR",
+        "REQUESTS_CA_BUNDLE",
+        "CURL_CA_BUNDLE",
+        *(n for p in ("HTTP", "HTTPS", "NO", "ALL") for n in (f"{p}_PROXY", f"{p.lower()}_proxy")),
+    }
+)
+# The server's own knobs: they do not change what a run does.
+_NOT_KEYED = frozenset({"COWORK_DAEMON", "COWORK_DAEMON_IDLE_MINUTES"})
+_PACKAGE = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Address:
+    """The files of one background server: its socket, its lock (held while it lives),
+    its log, and the workspace it was started for."""
+
+    socket: Path
+    lock: Path
+    log: Path
+    workspace: Path
+
+
+def enabled(env: Mapping[str, str] | None = None) -> bool:
+    """Whether `cowork run` goes through a background server (COWORK_DAEMON, default on)."""
+    if os.name != "posix" or sys.platform == "emscripten":
+        return False
+    value = (os.environ if env is None else env).get("COWORK_DAEMON", "1")
+    return value.strip().lower() not in ("0", "off", "no", "false")
+
+
+def idle_seconds() -> float:
+    """How long a server waits for the next run before it stops."""
+    raw = os.environ.get("COWORK_DAEMON_IDLE_MINUTES", "").strip()
+    try:
+        minutes = float(raw) if raw else 20.0
+    except ValueError:
+        minutes = 20.0
+    return max(minutes, 0.05) * 60.0
+
+
+def runtime_dir() -> Path:
+    """A folder only this user can enter: `$XDG_RUNTIME_DIR/cowork`, else
+    `/tmp/cowork-<uid>` (created 0700; refused if another user owns it)."""
+    base = os.environ.get("XDG_RUNTIME_DIR", "")
+    # A socket's path is at most 107 bytes: a deep runtime folder leaves no room.
+    if base and os.path.isdir(base) and len(base) < 60:
+        where = Path(base) / "cowork"
+    else:
+        where = Path(os.environ.get("TMPDIR") or "/tmp") / f"cowork-{os.getuid()}"
+    where.mkdir(mode=0o700, exist_ok=True)
+    st = where.stat()
+    if st.st_uid != os.getuid() or st.st_mode & 0o077:
+        raise PermissionError(f"{where} is not private to this user")
+    return where
+
+
+def workspace_of(start: Path) -> Path:
+    """The folder holding `.git` above `start` (git's top level in all but odd set-ups;
+    it only names the server: the server asks git itself)."""
+    start = start.absolute()
+    for folder in (start, *start.parents):
+        if os.path.lexists(folder / ".git"):
+            return folder
+    return start
+
+
+def _code_stamp() -> str:
+    """What changes when cowork's code does (an upgrade, or an edit in a checkout)."""
+    newest, count = 0, 0
+    stack = [str(_PACKAGE)]
+    while stack:
+        with os.scandir(stack.pop()) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name != "__pycache__":
+                        stack.append(entry.path)
+                elif entry.name.endswith(".py"):
+                    count += 1
+                    newest = max(newest, entry.stat().st_mtime_ns)
+    return f"{__version__}:{count}:{newest}"
+
+
+def locate(workspace: Path, env: Mapping[str, str] | None = None) -> Address:
+    """The server of `workspace` for this environment and this copy of cowork."""
+    keyed = sorted(
+        (k, v)
+        for k, v in (os.environ if env is None else env).items()
+        if (k in _ENV_NAMES or k.startswith(_ENV_PREFIXES)) and k not in _NOT_KEYED
+    )
+    digest = hashlib.sha256()
+    for part in (str(workspace), sys.executable, _code_stamp(), repr(keyed)):
+        digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
+    name = digest.hexdigest()[:24]
+    where = runtime_dir()
+    return Address(
+        socket=where / f"{name}.sock",
+        lock=where / f"{name}.lock",
+        log=where / f"{name}.log",
+        workspace=workspace,
+    )

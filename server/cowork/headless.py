@@ -1,0 +1,187 @@
+"""One task run headless (`cowork run`, `cowork revise`): the engine, progress and the report.
+
+The CLI runs it in its own process, or a workspace's background server runs it for the
+CLI (`cowork.daemon`): output goes through a `Console`, so both print the same lines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cowork import config
+from cowork.errors import InputError
+
+if TYPE_CHECKING:
+    from cowork.engine.model import Task
+    from cowork.kinds.findings import Finding
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _stdout(line: str) -> None:
+    print(line)
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
+@dataclass(frozen=True)
+class Console:
+    """Where a run's lines go: its result on `out`, progress and errors on `err`."""
+
+    out: Callable[[str], None] = field(default=_stdout)
+    err: Callable[[str], None] = field(default=_stderr)
+
+
+def _read(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read {path}: {exc}") from None
+
+
+def _params(args: argparse.Namespace) -> dict[str, Any]:
+    from cowork import uris
+
+    def uri(p: Path) -> str:
+        return uris.from_path(p.absolute())
+
+    if args.kind == "summarize":
+        return {"uri": uri(args.path)}
+    if args.kind in ("review", "docs"):
+        out: dict[str, Any] = {
+            k: v for k, v in (("base", args.base), ("description", _read(args.description))) if v
+        }
+        if args.uncommitted:
+            out["uncommitted"] = True
+        if args.kind == "review" and args.since_last:
+            out["since"] = "last"
+        if args.kind == "docs" and args.notes:
+            out["notes"] = [uri(n) for n in args.notes]
+        return out
+    if args.kind == "change":
+        return {
+            "goal": args.goal,
+            "uris": [uri(p) for p in args.paths],
+            **({"base": args.base} if args.base else {}),
+        }
+    if args.kind == "architecture":
+        return {
+            "uris": [uri(p) for p in args.paths],
+            **({"focus": args.focus} if args.focus else {}),
+        }
+    return {
+        "question": args.question,
+        "options": args.options,
+        "uris": [uri(p) for p in args.paths],
+    }
+
+
+async def run(
+    args: argparse.Namespace, console: Console | None = None, *, one_shot: bool = True
+) -> int:
+    """Run the task `args` describe to its end and report it; the exit code.
+
+    `one_shot`: this process exits after it (no watch, a frozen heap); a background
+    server keeps what it learnt for the next run."""
+    console = console or Console()
+    from cowork import artifacts
+    from cowork.context.workspace import find_workspace_root
+    from cowork.engine import gatherer
+    from cowork.engine.engine import TaskEngine
+    from cowork.engine.model import TaskState
+
+    if one_shot:
+        gatherer.one_shot()
+    revising = args.command == "revise"
+    if revising:
+        args.artifact = args.artifact.resolve()
+        found_root = artifacts.artifact_root(args.artifact)
+        if found_root is None:
+            raise InputError(f"{args.artifact} is not an artifact (not in .cowork/artifacts/)")
+        root = found_root
+    else:
+        root = (args.workspace or find_workspace_root(Path.cwd())).resolve()
+    overrides = {k: v for k, v in (("provider", args.provider), ("model", args.model)) if v}
+    if getattr(args, "batch", False):
+        overrides["batch"] = "always"
+    if getattr(args, "max_cost", None) is not None:
+        overrides["maxCostUsdPerTask"] = args.max_cost
+    settings, errors = config.load((overrides, "the command line"))
+    for message in errors:
+        console.err(f"cowork: {message}")
+    engine = TaskEngine(settings)
+    if not args.quiet:
+        engine.on_progress(lambda t, m, p: console.err(f"cowork: {m}"))
+    engine.on_change(_BatchNotice(console))
+    found: list[Finding] = []
+    try:
+        if revising:
+            request = await engine.prepare_revision(args.artifact)
+        else:
+            request = engine.prepare(args.kind, root, _params(args))
+        task = await engine.wait((await engine.submit(request)).task_id)
+        if task.kind == "review" and task.state is TaskState.DONE:
+            found = [s.finding for s in await engine.findings(root) if s.task_id == task.task_id]
+    finally:
+        await engine.close()
+    return _report(task, args, root, found, console)
+
+
+class _BatchNotice:
+    """Say once, even with --quiet, that the command now waits on a batch."""
+
+    def __init__(self, console: Console) -> None:
+        self._console = console
+        self._told: set[str] = set()
+
+    def __call__(self, task: Task) -> None:
+        from cowork.engine.model import TaskState
+
+        if task.batch_id and task.state is TaskState.RUNNING and task.task_id not in self._told:
+            self._told.add(task.task_id)
+            self._console.err(
+                f"cowork: sent as batch {task.batch_id} (half price); waiting for it here, "
+                "usually within the hour (at most 24 h). Ctrl-C stops waiting, not the batch: "
+                "the language server collects it when it next starts in this workspace."
+            )
+
+
+def _report(
+    task: Task, args: argparse.Namespace, root: Path, found: list[Finding], console: Console
+) -> int:
+    import json
+
+    from cowork import artifacts, uris
+    from cowork.engine.model import TaskState
+    from cowork.export import sarif
+
+    if task.state is not TaskState.DONE or not task.artifact_uri:
+        console.err(f"cowork: {task.title} {task.state.value}: {task.error}")
+        return EXIT_FAILED
+    path = uris.to_path(task.artifact_uri)
+    fmt = getattr(args, "format", "markdown")
+    output: Path | None = getattr(args, "output", None)
+    if fmt == "markdown":
+        text = path.read_text(encoding="utf-8")
+    else:
+        data = (
+            sarif.to_sarif(found, root, path)
+            if fmt == "sarif"
+            else sarif.to_json(found, task.task_id, path)
+        )
+        text = json.dumps(data, indent=2) + "\n"
+        output = output or path.with_suffix(f".{fmt}")
+    if output is not None:
+        artifacts.write_atomic(output, text)
+        path = output
+    console.out(str(path))
+    return EXIT_OK
