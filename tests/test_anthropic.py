@@ -16,7 +16,7 @@ from conftest import (
 from cowork.artifacts import read_provenance
 from cowork.config import DEFAULT_MODEL
 from fakeapi import FakeAnthropic
-from test_prefix_plan import hand_off, widen
+from test_prefix_plan import bulk, hand_off, widen
 
 KEY = "sk-ant-test-0123456789abcdef"
 
@@ -87,10 +87,11 @@ async def test_provider_count_over_budget_refits_the_context(repo: Path) -> None
 
 
 async def test_two_tasks_send_a_byte_identical_stable_prefix(repo: Path) -> None:
-    """Two different tasks handed off together in a workspace whose map is long enough
-    to cache: the system prompt and the stable block up to the cache breakpoint are
-    the same bytes, so the second reads them from the cache."""
-    widen(repo)
+    """Two summaries of big modules handed off together in a workspace whose map is long
+    enough to cache and small next to them: the system prompt and the stable block up
+    to the cache breakpoint are the same bytes, so the second reads them from the cache."""
+    widen(repo, 40)
+    bulk(repo, "pkg/big_a.py", "pkg/big_b.py")
     plans: list[dict[str, object]] = []
     with FakeAnthropic(text="A draft.") as api:
         env = server_env(ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=api.base_url)
@@ -98,7 +99,7 @@ async def test_two_tasks_send_a_byte_identical_stable_prefix(repo: Path) -> None
             repo, "visual_studio_code", env=env, init_options={"maxConcurrentTasks": 1}
         )
         try:
-            ids = await hand_off(session, "pkg/engine.py", "pkg/util.py")
+            ids = await hand_off(session, "pkg/big_a.py", "pkg/big_b.py")
             for task_id in ids:
                 done = await session.wait_for(task_id, "done", "failed")
                 assert done["state"] == "done", done["error"]
@@ -115,7 +116,7 @@ async def test_two_tasks_send_a_byte_identical_stable_prefix(repo: Path) -> None
         return json.dumps([body["system"], stable], sort_keys=True)
 
     assert prefix(first) == prefix(second)
-    assert "Workspace map" in prefix(first) and "pkg/util.py" in prefix(first)
+    assert "Workspace map" in prefix(first) and "pkg/area039.py" in prefix(first)
     # The first wrote it because the second was waiting; the second read it.
     assert [p["cache"] for p in plans] == ["write", "read"]
     # What follows the breakpoint is each task's own.

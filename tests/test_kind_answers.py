@@ -19,6 +19,7 @@ from conftest import Session, artifact_of, server_env, start_session, stop_sessi
 from cowork.artifacts import read_provenance
 from fakeapi import FakeAnthropic, FakeOpenAI, Recorded, Reply
 from repos import commit, git, sample_repo
+from test_prefix_plan import bulk
 
 KEY = "sk-ant-test-kind-answers-0123456789"
 OPENAI_KEY = "sk-test-kind-answers-openai-0123456789"
@@ -505,34 +506,41 @@ async def test_the_openai_provider_asks_for_the_schema_and_the_answer_is_rendere
 
 
 async def test_tasks_of_two_kinds_do_not_share_a_cached_prefix(tmp_path: Path) -> None:
-    """The cached prefix is the kind's system prompt and the workspace map: a task of
-    another kind, sent within the lifetime of a summary's prefix, cannot read it (its
-    system prompt differs), so it is not planned as a read; the next of its own kind
-    writes its own."""
+    """The cached prefix is the kind's system prompt and the workspace map: an
+    architecture brief waiting between two summaries that share a prefix cannot read
+    it (its system prompt differs), so the first summary writes for the one other
+    summary only, and the brief goes alone."""
     root = sample_repo(tmp_path / "repo")
     areas = {
         f"pkg/area{i:03}.py": "".join(
             f"def handle_{i}_{j}(order):\n    return order + {j}\n\n" for j in range(6)
         )
-        for i in range(120)
+        for i in range(40)
     }
     commit(root, "Add the areas", areas)
+    bulk(root, "pkg/big_a.py", "pkg/big_b.py")
     with FakeAnthropic(text="A draft.") as api:
         env = server_env(ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=api.base_url)
-        session = await start_session(root, env=env)
+        session = await start_session(root, env=env, init_options={"maxConcurrentTasks": 1})
         try:
-            for rel in ("pkg/engine.py", "pkg/util.py"):
-                await run(session, "cowork.summarizeModule", {"uri": (root / rel).as_uri()})
-            brief = {"uris": [(root / "pkg").as_uri()]}
-            other = await run(session, "cowork.architectureBrief", brief)
-            again = await run(session, "cowork.architectureBrief", brief)
+            ids = [
+                (await session.command(command, arg))["taskId"]
+                for command, arg in (
+                    ("cowork.summarizeModule", {"uri": (root / "pkg/big_a.py").as_uri()}),
+                    ("cowork.architectureBrief", {"uris": [(root / "pkg").as_uri()]}),
+                    ("cowork.summarizeModule", {"uri": (root / "pkg/big_b.py").as_uri()}),
+                )
+            ]
+            records = [await session.wait_for(i, "done", "failed") for i in ids]
         finally:
             await stop_session(session)
-    *_, summary, first, second = api.requests_to("/v1/messages")
-    assert "cache_control" in json.dumps(summary.json)  # the summary wrote its prefix
-    assert sent_system(first) != sent_system(summary)
-    plan = read_provenance(artifact_of(other))["prefix"]
-    assert not plan["reason"].startswith("read from the cache"), plan
-    written = read_provenance(artifact_of(again))["prefix"]
-    assert written["sent"] is True and written["cache"] == "write", written
-    assert sent_system(second) == sent_system(first)
+    assert [r["state"] for r in records] == ["done"] * 3
+    first, brief, second = api.requests_to("/v1/messages")
+    assert sent_system(brief) != sent_system(first) == sent_system(second)
+    assert "cache_control" in json.dumps(first.json) and "cache_control" in json.dumps(second.json)
+    assert "cache_control" not in json.dumps(brief.json)
+    write, alone, read = (read_provenance(artifact_of(r))["prefix"] for r in records)
+    assert write["cache"] == "write" and read["cache"] == "read"
+    assert "1 other summarize task(s) of this workspace waiting" in write["reason"]
+    assert alone["sent"] is False
+    assert alone["reason"].startswith("a lone task: no other architecture task"), alone

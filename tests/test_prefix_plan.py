@@ -1,6 +1,9 @@
 """The cached prefix is sent only when it pays: the workspace map goes first, with a
-cache breakpoint, when it is long enough to be cached, another task is expected to
-read it, and the task's own context leaves room for it (kinds/prefix_plan.py).
+cache breakpoint, when it is long enough to be cached, the task's own context leaves
+room for it, and reuse of the same bytes is expected: for a task whose context the
+map is (research), another task of its kind; for a task that does not need it (a
+summary), tasks of its kind already waiting to read it, and only while the map adds
+at most a tenth to each task's input (kinds/prefix_plan.py).
 
 Through the real server and the real Anthropic SDK against the local fake API, which
 records every request's bytes."""
@@ -30,6 +33,24 @@ def widen(repo: Path, modules: int = 120) -> Path:
     }
     commit(repo, "Add the areas", files)
     return repo
+
+
+def bulk(repo: Path, *rels: str, defs: int = 1100) -> Path:
+    """`repo` with big modules at `rels` (~16,000 tokens each): a summary's own
+    context large enough that a small map adds little to it."""
+    files = {
+        rel: "".join(f"def big{n}_{j}(order):\n    return order * {j}\n\n" for j in range(defs))
+        for n, rel in enumerate(rels)
+    }
+    commit(repo, "Big modules", files)
+    return repo
+
+
+async def ask(session: Session, question: str) -> str:
+    answer = await session.command("cowork.research", {"question": question})
+    task_id = answer["taskId"]
+    assert isinstance(task_id, str)
+    return task_id
 
 
 async def hand_off(session: Session, *rels: str) -> list[str]:
@@ -106,36 +127,61 @@ async def test_a_map_below_the_minimum_is_never_a_prefix(repo: Path) -> None:
         assert record["usage"]["cacheWriteTokens"] == 0
 
 
-async def test_a_lone_task_goes_alone_then_a_burst_writes_and_reads_one_prefix(
+async def test_summaries_one_after_the_other_never_write_a_map_they_do_not_need(
     repo: Path,
 ) -> None:
-    """One task after the other: the first has no reason to expect another and pays
-    no cache write; the second, sent within the cache lifetime of the first, writes
-    the map for the next; the third reads the very same bytes."""
+    """Three summaries a few seconds apart: a summary does not need the map, so writing
+    it is a bill (1.25x the map) that only readers already waiting could justify, and
+    none is: each goes alone, whatever was sent just before."""
     widen(repo)
     with FakeAnthropic(text="A draft.") as api:
-        first, second, third = await run(
-            repo, api, [["pkg/engine.py"], ["pkg/util.py"], ["pkg/area007.py"]]
+        records = await run(repo, api, [["pkg/engine.py"], ["pkg/util.py"], ["pkg/area007.py"]])
+    for request in api.requests_to("/v1/messages"):
+        assert sent_alone(request.json)
+    for record in records:
+        plan = planned(record)
+        assert plan["sent"] is False and plan["expectedSavingUsd"] == 0
+        assert plan["reason"].startswith(
+            "a lone task: no other summarize task of this workspace is waiting to read the map"
         )
-    one, two, three = (r.json for r in api.requests_to("/v1/messages"))
+    assert "- **Workspace map** (~" in artifact_of(records[0]).read_text()
 
-    assert sent_alone(one)
+
+async def test_research_one_after_the_other_writes_then_reads_one_prefix(repo: Path) -> None:
+    """Research sends the map anyway (its outline of the workspace). The first question
+    has no reason to expect another: the map goes uncached. The second, within the
+    cache lifetime of the first, writes it (0.25x more for an expected 0.9x saving);
+    the third reads the very same bytes."""
+    widen(repo)
+    with FakeAnthropic(text="A draft.") as api:
+        env = server_env(ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=api.base_url)
+        session = await start_session(repo, env=env)
+        records = []
+        try:
+            for question in ("Split the areas?", "One handler?", "Cache the orders?"):
+                done = await session.wait_for(await ask(session, question), "done", "failed")
+                assert done["state"] == "done", done["error"]
+                records.append(done)
+        finally:
+            await stop_session(session)
+    one, two, three = (r.json for r in api.requests_to("/v1/messages"))
+    first, second, third = records
+
+    assert "cache_control" not in json.dumps(one)
+    assert "pkg/area119.py: handle_119_0" in blocks(one)[0]["text"]
     lone = planned(first)
-    assert lone["sent"] is False and lone["expectedSavingUsd"] == 0
-    assert lone["reason"].startswith("a lone task: no other task of this workspace is waiting")
+    assert lone["sent"] is False and lone["inContext"] is True
+    assert lone["reason"].startswith("a lone task: no other research task of this workspace")
 
     assert prefix(two) == prefix(three)  # byte for byte: the third reads what the second wrote
     assert "pkg/area119.py: handle_119_0" in prefix(two)
-    # What follows the breakpoint is each task's own.
-    assert blocks(two)[1] != blocks(three)[1] and "pkg/util.py" in blocks(two)[1]["text"]
+    assert "Cache the orders?" in blocks(three)[1]["text"]  # after the breakpoint: its own
     write, read = planned(second), planned(third)
     assert write["sent"] is True and write["cache"] == "write"
-    assert write["reason"].startswith("written for reuse: another task of this workspace was sent")
+    assert write["reason"].startswith("written for reuse: another research task of this")
     assert read["sent"] is True and read["cache"] == "read"
     assert read["reason"].startswith("read from the cache: the same prefix was sent")
     assert write["tokens"] == read["tokens"] > 1024
-    # A person reads it in the provenance block too.
-    assert "- **Workspace map** (~" in artifact_of(first).read_text()
     assert "tokens): sent first, read; read from the cache: the same prefix" in (
         artifact_of(third).read_text()
     )
@@ -143,22 +189,64 @@ async def test_a_lone_task_goes_alone_then_a_burst_writes_and_reads_one_prefix(
     assert 0 < write["expectedSavingUsd"] < read["expectedSavingUsd"]
 
 
-async def test_tasks_handed_off_together_and_run_side_by_side_write_the_prefix_once(
+async def test_big_summaries_handed_off_together_share_a_small_map_a_small_one_does_not(
     repo: Path,
 ) -> None:
-    """Three tasks gathering at the same time (three slots): the first planned writes
-    the prefix, since the others are waiting; the others read the same bytes."""
-    widen(repo)
+    """Three summaries of big modules gathering side by side, in a workspace whose map
+    is small next to them: the first planned writes the map for the two waiting (the
+    write and two reads add a few percent to each), the others read the same bytes. A
+    small module's summary a moment later finds the map cached but does not read it:
+    even at a tenth of the price it would add more than a tenth to its input."""
+    widen(repo, 80)
+    bulk(repo, "pkg/big_a.py", "pkg/big_b.py", "pkg/big_c.py")
+    commit(repo, "A tiny module", {"pkg/tiny.py": "def tiny(order):\n    return order\n"})
     with FakeAnthropic(text="A draft.") as api:
         records = await run(
             repo,
             api,
-            [["pkg/engine.py", "pkg/util.py", "pkg/area003.py"]],
+            [["pkg/big_a.py", "pkg/big_b.py", "pkg/big_c.py"], ["pkg/tiny.py"]],
             {"maxConcurrentTasks": 3},
         )
-    bodies = [r.json for r in api.requests_to("/v1/messages")]
+    *bodies, small = (r.json for r in api.requests_to("/v1/messages"))
     assert len({prefix(b) for b in bodies}) == 1
-    assert sorted(planned(r)["cache"] for r in records) == ["read", "read", "write"]
+    assert "pkg/area079.py: handle_79_0" in prefix(bodies[0])
+    plans = [planned(r) for r in records]
+    assert sorted(p["cache"] for p in plans[:3]) == ["read", "read", "write"]
+    (write,) = (p for p in plans[:3] if p["cache"] == "write")
+    assert write["reason"].startswith(
+        "written for reuse: 2 other summarize task(s) of this workspace waiting to read it; "
+        "the map adds "
+    )
+    # Against the summaries without the map, it is a cost, not a saving.
+    assert all(p["expectedSavingUsd"] < 0 for p in plans[:3])
+    assert sent_alone(small), plans[3]
+    assert plans[3]["sent"] is False
+    assert plans[3]["reason"].startswith("too large for this task: the map was cached")
+
+
+async def test_a_waiting_task_of_another_kind_does_not_make_a_summary_write(repo: Path) -> None:
+    """A big summary with a research question waiting behind it: the question's prompt
+    starts with its own system prompt, so it could never read a prefix the summary
+    wrote; the summary goes alone."""
+    widen(repo, 40)
+    bulk(repo, "pkg/big_a.py")
+    with FakeAnthropic(text="A draft.") as api:
+        env = server_env(ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=api.base_url)
+        session = await start_session(repo, env=env, init_options={"maxConcurrentTasks": 1})
+        try:
+            (summary_id,) = await hand_off(session, "pkg/big_a.py")
+            research_id = await ask(session, "Split the areas?")
+            summary = await session.wait_for(summary_id, "done", "failed")
+            research = await session.wait_for(research_id, "done", "failed")
+        finally:
+            await stop_session(session)
+    assert summary["state"] == research["state"] == "done"
+    for request in api.requests_to("/v1/messages"):
+        assert "cache_control" not in request.body.decode()
+    assert planned(summary)["reason"].startswith(
+        "a lone task: no other summarize task of this workspace is waiting to read the map"
+    )
+    assert planned(research)["reason"].startswith("a lone task: no other research task")
 
 
 async def test_the_map_never_displaces_the_tasks_own_context(repo: Path) -> None:
@@ -240,3 +328,37 @@ def test_a_batch_writes_only_for_two_expected_reads_and_reads_for_an_hour() -> N
     assert decide(5_000, 3_000, None, haiku).reason.startswith(
         "below the minimum cacheable prefix of claude-haiku-4-5 (~3,000 < 4,096 tokens)"
     )
+
+
+def test_a_map_the_task_does_not_need_may_add_a_tenth_to_its_input() -> None:
+    """A summary does not need the map: sent, it is a cost against the summary without
+    it. Written for two waiting readers, the write (1.25x) and two reads (0.1x each)
+    are shared by three tasks: 0.483x the map each, allowed up to a tenth of a task's
+    own input; read, 0.1x the map, under the same tenth."""
+    from cowork.kinds.prefix_plan import Outlook, decide
+
+    def outlook(**kw: Any) -> Outlook:
+        return Outlook(
+            provider="anthropic", model="claude-sonnet-4-5", input_price=3.0, kind="summarize", **kw
+        )
+
+    room = 100_000
+    fits = decide(10_000, 8_000, room, outlook(others=2), own=49_000)
+    assert fits.sent and fits.cache == "write"
+    assert abs(fits.expected_saving_usd + 1.25 * 10_000 * 3.0 / 1e6) < 1e-9
+    assert "the map adds 10% to each task's input" in fits.reason
+    over = decide(10_000, 8_000, room, outlook(others=2), own=48_000)
+    assert not over.sent and over.reason.startswith("would not pay: writing the map and 2 read")
+    one_reader = decide(10_000, 8_000, room, outlook(others=1), own=49_000)
+    assert not one_reader.sent  # 0.675x the map each: over a tenth of 49,000
+    read = decide(10_000, 8_000, room, outlook(cached_s=60.0), own=10_000)
+    assert read.sent and read.cache == "read"
+    assert read.reason.endswith("the map adds 10% to this task's input")
+    small = decide(10_000, 8_000, room, outlook(cached_s=60.0, others=5), own=9_000)
+    assert not small.sent and small.reason.startswith("too large for this task")
+    lone = decide(10_000, 8_000, room, outlook(seen_s=30.0), own=1_000_000)
+    assert not lone.sent and lone.reason.startswith("a lone task: no other summarize task")
+    # A batch writes at 2x: (2 + 0.2) / 3 of the map each.
+    batch = decide(10_000, 8_000, room, outlook(others=2, batch=True), own=74_000)
+    assert batch.sent and batch.cache == "write"
+    assert not decide(10_000, 8_000, room, outlook(others=2, batch=True), own=72_000).sent

@@ -53,9 +53,11 @@ class PrefixLog:
         batch: bool,
         others: Iterable[str],
         system: str = SYSTEM_PROMPT,
+        kind: str = "task",
     ) -> prefix_plan.Outlook | None:
         """What is known of the reuse of `gathered`'s map; None without a map. `others`:
-        the ids of the workspace's other queued or running tasks."""
+        the ids of the workspace's other queued or running tasks that would send the
+        same prefix (the same system prompt: of the same kind)."""
         if gathered.shared is None:
             return None
         now = self._clock()
@@ -73,6 +75,7 @@ class PrefixLog:
             batch=batch,
             input_price=price.input if price is not None else None,
             system=system,
+            kind=kind,
         )
 
     def plan(
@@ -87,10 +90,15 @@ class PrefixLog:
         """`gathered` with the prefix decided for `task` (blocking: renders the map; run
         it in a thread). `waiting`: the engine's queued and running tasks."""
         root, task_id = Path(task.request.workspace), task.task_id
+        system = system_for(task.kind)
+        # Only a task whose prompt starts with the same bytes can read this one's prefix:
+        # a waiting task of another kind (another system prompt) never will.
         others = [
             t.task_id
             for t in waiting
-            if t.task_id != task_id and t.request.workspace == task.request.workspace
+            if t.task_id != task_id
+            and t.request.workspace == task.request.workspace
+            and system_for(t.kind) == system
         ]
         with self._lock:
             outlook = self.outlook(
@@ -100,7 +108,8 @@ class PrefixLog:
                 provider,
                 batch=batch,
                 others=others,
-                system=system_for(task.kind),
+                system=system,
+                kind=task.kind,
             )
             planned = prefix_plan.apply(
                 replace(gathered, outlook=outlook), LocalEstimator(), render_part

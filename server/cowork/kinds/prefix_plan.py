@@ -1,23 +1,28 @@
 """Whether the workspace map goes first in a prompt as its cached prefix: a cost model.
 
 The map (kinds/workspace_map.py) is the same bytes in every task of a workspace,
-so from the second request that carries it, it is read from the prompt cache at a
-tenth of the input price. The first request pays for writing it: 1.25x the input
-price (2x with the 1-hour TTL of batches). A task that sends it and is never
-followed within the cache lifetime pays for the map and its write premium for
-nothing. So the map is sent only when
+so from the second request that carries it after the same system prompt (a
+kind's own: tasks of two kinds never share a prefix), it is read from the prompt
+cache at a tenth of the input price. The request that writes it pays 1.25x (2x
+with the 1-hour TTL of batches). The map is sent only when
 
 (a) the prefix (system prompt and map) is at least the model's minimum cacheable
     length (below it nothing is cached, silently: pricing.min_cacheable);
-(b) reuse is expected: the same prefix was sent within the cache lifetime (this
-    task reads it), or another task of the workspace is waiting to be sent, or
-    one was sent within the lifetime (a burst: this task writes it for the next);
-(c) it never displaces the task's own context: that is packed first, and the map
-    is sent whole only into the room that is left.
+(b) it never displaces the task's own context: that is packed first, and the map
+    is sent whole only into the room that is left;
+(c) it pays, judged against the task's cheapest alternative:
+    - a map the task sends anyway (research, a change with no files named: it is
+      their outline) is cached when reuse is expected: the same prefix was sent
+      within the lifetime (read), or another task of the same kind is waiting or
+      was sent within the lifetime (write: 0.25x more now, 0.9x saved per read);
+    - a map the task does not need costs more than the task without it even when
+      read (0.1x the map), so it rides along only as a cheap overview: read when
+      cached and it adds at most ALLOWANCE to the task's input; written only for
+      tasks of the same kind already waiting to read it, when the write and their
+      reads together add at most ALLOWANCE to each task's input. A task with no
+      such reader waiting never writes it, whatever was sent before.
 
-Otherwise the task's own context goes alone: no map, no cache breakpoint on it.
-Kinds whose context *is* the workspace overview (research, a change with no files
-named) keep the map as ordinary task context, uncached, when it is not a prefix.
+Otherwise the task's own context goes alone: no map, no cache breakpoint.
 """
 
 from __future__ import annotations
@@ -41,6 +46,10 @@ BATCH_TTL_S = 3600.0
 # characters per token on code and English, and a prefix the count wrongly puts over
 # the minimum is sent and never cached. (The budget's estimate errs the other way.)
 LOW_CHARS_PER_TOKEN = 4.0
+# What a map the task does not need may add to its input cost: an overview is worth a
+# little, never a bill several times the task's own (a 25,000-token map next to a
+# 4,000-token module summary).
+ALLOWANCE = 0.10
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,7 @@ class Outlook:
     # The system prompt before the map: the kind's own, so part of the prefix's identity
     # (tasks of one kind share a cached prefix, tasks of two kinds do not).
     system: str = SYSTEM_PROMPT
+    kind: str = "task"  # the task's kind, for the reasons given
 
     @property
     def ttl_s(self) -> float:
@@ -76,7 +86,9 @@ class PrefixPlan:
     sent: bool
     tokens: int  # the map's tokens (the budget's estimate); 0 without a map
     reason: str
-    expected_saving_usd: float = 0.0  # against sending the same map uncached
+    # Against the task's cheapest alternative: for a map in its context anyway, sending
+    # it uncached; for a map it does not need, not sending it (so negative when sent).
+    expected_saving_usd: float = 0.0
     cache: str | None = None  # "write" or "read" when sent
     key: str | None = None  # the prefix's hash
     # The map is part of the task's own context (a kind that needs it): when not the
@@ -106,10 +118,17 @@ def _ago(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
 
 
-def decide(tokens: int, low_tokens: int, room: int | None, outlook: Outlook) -> PrefixPlan:
+def _share(extra: float, own: int) -> str:
+    return f"{extra / own:.0%}" if own > 0 else "all"
+
+
+def decide(
+    tokens: int, low_tokens: int, room: int | None, outlook: Outlook, own: int = 0
+) -> PrefixPlan:
     """The decision for a map of `tokens` (budget estimate; `low_tokens`, the prefix's
     low count with the system prompt) with `room` tokens left by the task's own
-    context (None: the map is part of that context already)."""
+    context (None: the map is part of that context already), for a task whose own
+    input (context, system prompt and brief) is `own` tokens."""
     minimum = pricing.min_cacheable(outlook.model)
     if outlook.provider == "offline":
         return PrefixPlan(False, tokens, "the offline provider sends nothing to a model")
@@ -127,10 +146,29 @@ def decide(tokens: int, low_tokens: int, room: int | None, outlook: Outlook) -> 
             f"no room: the task's own context leaves {max(room, 0):,} tokens of the "
             f"budget and the map needs {tokens:,}",
         )
-    window = _ago(outlook.ttl_s)
-    unit = (outlook.input_price or 0.0) / 1e6 * (pricing.BATCH if outlook.batch else 1.0)
-    read_saving = tokens * unit * (1 - pricing.CACHE_READ)
-    if outlook.cached_s is not None and outlook.cached_s < outlook.ttl_s:
+    if room is None:
+        return _in_context(tokens, outlook)
+    return _optional(tokens, outlook, own)
+
+
+def _unit(outlook: Outlook) -> float:
+    return (outlook.input_price or 0.0) / 1e6 * (pricing.BATCH if outlook.batch else 1.0)
+
+
+def _write_factor(outlook: Outlook) -> float:
+    return pricing.CACHE_WRITE["1h" if outlook.batch else "5m"]
+
+
+def _cached(outlook: Outlook) -> bool:
+    return outlook.cached_s is not None and outlook.cached_s < outlook.ttl_s
+
+
+def _in_context(tokens: int, outlook: Outlook) -> PrefixPlan:
+    """A map the task sends anyway (its outline): caching it costs a write premium
+    and saves 0.9x per later read, against sending it uncached."""
+    read_saving = tokens * _unit(outlook) * (1 - pricing.CACHE_READ)
+    if _cached(outlook):
+        assert outlook.cached_s is not None
         return PrefixPlan(
             True,
             tokens,
@@ -140,19 +178,21 @@ def decide(tokens: int, low_tokens: int, room: int | None, outlook: Outlook) -> 
         )
     if outlook.others:
         reuses = outlook.others
-        why = f"{outlook.others} other task(s) of this workspace waiting to be sent"
+        why = f"{outlook.others} other {outlook.kind} task(s) of this workspace waiting to be sent"
     elif outlook.seen_s is not None and outlook.seen_s < outlook.ttl_s:
+        # Two tasks that need the map within minutes: a third is likely, and a write
+        # pays for itself from a 28% chance of one read (0.25x against 0.9x).
         reuses = 1
-        why = f"another task of this workspace was sent {_ago(outlook.seen_s)} ago"
+        why = f"another {outlook.kind} task of this workspace was sent {_ago(outlook.seen_s)} ago"
     else:
         return PrefixPlan(
             False,
             tokens,
-            "a lone task: no other task of this workspace is waiting, and none was "
-            f"sent in the last {window}",
+            f"a lone task: no other {outlook.kind} task of this workspace is waiting, "
+            f"and none was sent in the last {_ago(outlook.ttl_s)}",
         )
-    premium = pricing.CACHE_WRITE["1h" if outlook.batch else "5m"] - 1
-    saving = reuses * read_saving - tokens * unit * premium
+    premium = _write_factor(outlook) - 1
+    saving = reuses * read_saving - tokens * _unit(outlook) * premium
     if outlook.input_price is not None and saving <= 0:
         return PrefixPlan(
             False,
@@ -162,6 +202,62 @@ def decide(tokens: int, low_tokens: int, room: int | None, outlook: Outlook) -> 
             saving,
         )
     return PrefixPlan(True, tokens, f"written for reuse: {why}", saving, "write")
+
+
+def _optional(tokens: int, outlook: Outlook, own: int) -> PrefixPlan:
+    """A map the task does not need: against the task without it, a read adds 0.1x
+    the map and a write 1.25x (2x for batches), so it rides along only as a cheap
+    overview: at most ALLOWANCE of the input of the tasks that share it."""
+    unit = _unit(outlook)
+    allowance = ALLOWANCE * own
+    if _cached(outlook):
+        assert outlook.cached_s is not None
+        extra = pricing.CACHE_READ * tokens
+        ago = _ago(outlook.cached_s)
+        if extra <= allowance:
+            return PrefixPlan(
+                True,
+                tokens,
+                f"read from the cache: the same prefix was sent {ago} ago; the map adds "
+                f"{_share(extra, own)} to this task's input",
+                -extra * unit,
+                "read",
+            )
+        return PrefixPlan(
+            False,
+            tokens,
+            f"too large for this task: the map was cached {ago} ago, but even read from "
+            f"the cache it would add {_share(extra, own)} to this task's input "
+            f"(an overview the task does not need may add {ALLOWANCE:.0%})",
+        )
+    readers = outlook.others
+    if not readers:
+        return PrefixPlan(
+            False,
+            tokens,
+            f"a lone task: no other {outlook.kind} task of this workspace is waiting to "
+            "read the map (a cached prefix serves only tasks of the same kind: its "
+            "system prompt comes first)",
+        )
+    # Shared by this task and its readers, assumed of about this task's size.
+    extra = (_write_factor(outlook) + pricing.CACHE_READ * readers) * tokens / (1 + readers)
+    why = f"{readers} other {outlook.kind} task(s) of this workspace waiting to read it"
+    if extra > allowance:
+        return PrefixPlan(
+            False,
+            tokens,
+            f"would not pay: writing the map and {readers} read(s) would add "
+            f"{_share(extra, own)} to each task's input, more than the {ALLOWANCE:.0%} "
+            f"an overview the task does not need may add ({why})",
+        )
+    added = (_write_factor(outlook) * tokens) * unit
+    return PrefixPlan(
+        True,
+        tokens,
+        f"written for reuse: {why}; the map adds {_share(extra, own)} to each task's input",
+        -added,
+        "write",
+    )
 
 
 def apply(
@@ -182,7 +278,7 @@ def apply(
     else:
         room = None if at is not None else gathered.budget - tokens
     plan = replace(
-        decide(cost, low, room, outlook),
+        decide(cost, low, room, outlook, tokens + gathered.reserved),
         key=key(shared, render, outlook.system),
         in_context=at is not None,
     )
