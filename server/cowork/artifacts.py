@@ -25,6 +25,8 @@ from typing import Any
 
 import yaml
 
+from cowork import yamlout
+
 COWORK_DIR = ".cowork"
 GITIGNORE = (
     "# Written by cowork: artifacts and task state stay out of commits;\n"
@@ -120,13 +122,11 @@ PROVENANCE = "<details><summary>Provenance</summary>"
 _FENCE = re.compile(r"^(`{3,})ya?ml[ \t]*\n(.*?)^\1[ \t]*$", re.S | re.M)
 
 
-# libyaml's emitter when PyYAML was built with it: the pure-Python one took ~8 ms per
-# artifact's provenance. Both write the same YAML for these plain mappings.
-_DUMPER: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-
 def _yaml(data: dict[str, Any]) -> str:
-    return yaml.dump(data, Dumper=_DUMPER, sort_keys=False, allow_unicode=True, width=100)
+    try:
+        return yamlout.dump(data)  # PyYAML's representer took ~20 ms for a review's record
+    except TypeError:  # a value of another type (none is expected): PyYAML knows more
+        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
 
 
 def front_matter(data: dict[str, Any]) -> str:

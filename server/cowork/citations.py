@@ -170,9 +170,12 @@ class _Spans:
         return at >= 0 and offset < self.stops[at]
 
 
-def _cites(chunk: str) -> Iterator[re.Match[str]]:
-    """`_CITE`'s matches in `chunk`, searched only on the lines that can hold one (a
-    citation never spans lines; the look-behind still sees the newline before)."""
+def _hint_lines(chunk: str) -> list[tuple[int, int]]:
+    """(start, end) of each line of `chunk` that can hold a citation (every one has a
+    `:N` or `#LN`). Code spans and citations never span lines (look-behinds still see
+    the newline before), so only these lines are searched: an offline draft is
+    mostly prose without any."""
+    out: list[tuple[int, int]] = []
     line_end = -1
     for hint in _WHERE_HINT.finditer(chunk):
         if hint.start() < line_end:
@@ -180,7 +183,8 @@ def _cites(chunk: str) -> Iterator[re.Match[str]]:
         line_start = chunk.rfind("\n", 0, hint.start()) + 1
         nl = chunk.find("\n", hint.end())
         line_end = len(chunk) if nl < 0 else nl
-        yield from _CITE.finditer(chunk, line_start, line_end)
+        out.append((line_start, line_end))
+    return out
 
 
 def _in_prose(text: str, a: int, b: int) -> list[Citation]:
@@ -197,7 +201,8 @@ def _in_prose(text: str, a: int, b: int) -> list[Citation]:
         taken.add(m.start(), m.end())
         if inner is not None:
             out.append(inner)
-    for m in _CODE.finditer(chunk):
+    lines = _hint_lines(chunk)
+    for m in (m for start, end in lines for m in _CODE.finditer(chunk, start, end)):
         if m.start() in taken:
             continue
         taken.add(m.start(), m.end())
@@ -206,7 +211,7 @@ def _in_prose(text: str, a: int, b: int) -> list[Citation]:
             made = _made(whole, a + m.start(), a + m.end())
             if made is not None:
                 out.append(made)
-    for m in _cites(chunk):
+    for m in (m for start, end in lines for m in _CITE.finditer(chunk, start, end)):
         if m.start() in taken:
             continue
         made = _made(m, a + m.start(), a + m.end())

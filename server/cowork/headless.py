@@ -18,6 +18,7 @@ from cowork.errors import InputError
 
 if TYPE_CHECKING:
     from cowork.engine.model import Task
+    from cowork.engine.prefix import PrefixLog
     from cowork.kinds.findings import Finding
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -86,12 +87,18 @@ def _params(args: argparse.Namespace) -> dict[str, Any]:
 
 
 async def run(
-    args: argparse.Namespace, console: Console | None = None, *, one_shot: bool = True
+    args: argparse.Namespace,
+    console: Console | None = None,
+    *,
+    one_shot: bool = True,
+    prefixes: PrefixLog | None = None,
 ) -> int:
     """Run the task `args` describe to its end and report it; the exit code.
 
     `one_shot`: this process exits after it (no watch, a frozen heap); a background
-    server keeps what it learnt for the next run."""
+    server keeps what it learnt for the next run, and its memory of the prompt
+    prefixes sent lately (`prefixes`), so that a run soon after another reads the
+    cached prefix."""
     console = console or Console()
     from cowork import artifacts
     from cowork.context.workspace import find_workspace_root
@@ -118,7 +125,7 @@ async def run(
     settings, errors = config.load((overrides, "the command line"))
     for message in errors:
         console.err(f"cowork: {message}")
-    engine = TaskEngine(settings)
+    engine = TaskEngine(settings, prefixes=prefixes)
     if not args.quiet:
         engine.on_progress(lambda t, m, p: console.err(f"cowork: {m}"))
     engine.on_change(_BatchNotice(console))

@@ -20,9 +20,12 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cowork.daemon.address import idle_seconds
+
+if TYPE_CHECKING:
+    from cowork.engine.prefix import PrefixLog
 
 log = logging.getLogger("cowork.daemon")
 CHECK_EVERY_S = 2.0
@@ -42,6 +45,15 @@ class Service:
         self.last_run = time.monotonic()
         self.stopping = asyncio.Event()
         self._inode = 0
+        self._prefix_log: PrefixLog | None = None
+
+    def _prefixes(self) -> PrefixLog:
+        """The prompt prefixes sent lately, shared by the runs as a server's tasks do."""
+        if self._prefix_log is None:
+            from cowork.engine.prefix import PrefixLog
+
+            self._prefix_log = PrefixLog()
+        return self._prefix_log
 
     async def serve(self, ready_fd: int) -> None:
         """Listen, say so on `ready_fd`, and serve until it is time to stop."""
@@ -133,7 +145,9 @@ class Service:
             console.err(f"cowork: {exc}")
             return EXIT_USAGE
         began = time.perf_counter()
-        run = asyncio.create_task(headless.run(args, console, one_shot=False))
+        run = asyncio.create_task(
+            headless.run(args, console, one_shot=False, prefixes=self._prefixes())
+        )
         gone = asyncio.create_task(reader.read())  # EOF: the CLI was stopped (Ctrl-C)
         await asyncio.wait({run, gone}, return_when=asyncio.FIRST_COMPLETED)
         if not run.done():

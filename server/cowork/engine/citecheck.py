@@ -19,6 +19,7 @@ import logging
 import os
 import posixpath
 import re
+import stat
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -123,13 +124,24 @@ def normal(path: str) -> str | None:
     return clean
 
 
-def inside(root: Path, rel: str, base: str | None = None) -> bool | None:
+def inside(
+    root: Path, rel: str, base: str | None = None, folders: dict[str, str] | None = None
+) -> bool | None:
     """Whether root/rel, links followed, stays in the root (None: it does not exist).
-    `base`: the root's real path, when known."""
+    `base`: the root's real path, when known; `folders`: real paths of folders found
+    so far (a review cites hundreds of files in a few folders)."""
     target = os.path.join(root, rel)
-    if not os.path.lexists(target):
+    try:
+        st = os.lstat(target)
+    except OSError:
         return None
-    real = os.path.realpath(target)
+    if folders is None or stat.S_ISLNK(st.st_mode):
+        real = os.path.realpath(target)
+    else:
+        folder, name = os.path.split(target)
+        if folder not in folders:
+            folders[folder] = os.path.realpath(folder)
+        real = os.path.join(folders[folder], name)
     base = base or os.path.realpath(root)
     return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
 
@@ -141,13 +153,14 @@ def facts(
     out: dict[str, Fact] = {}
     committed: list[str] = []
     base = os.path.realpath(root)
+    folders: dict[str, str] = {}
     for cited in paths:
         rel = normal(cited)
         if rel is None:
             out[cited] = Fact(None, "outside the workspace")
         elif rel in overlays:
             out[cited] = Fact(_count(overlays[rel]))
-        elif inside(root, rel, base) is False:
+        elif inside(root, rel, base, folders) is False:
             out[cited] = Fact(None, "a link out of the workspace")
         else:
             committed.append(cited)

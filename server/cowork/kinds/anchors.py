@@ -22,6 +22,9 @@ _LINES = re.compile(r"\r\n|\r|\n")
 
 
 def split_lines(text: str) -> list[str]:
+    """`text`'s lines, split at \\n, \\r\\n or \\r (a final newline leaves an empty last)."""
+    if "\r" not in text:  # the common case, in C: a regex split took ~1 ms per 10k lines
+        return text.split("\n")
     return _LINES.split(text)
 
 
