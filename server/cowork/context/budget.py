@@ -114,7 +114,7 @@ def pack(
     dropped_groups: set[str] = set()
     for index in order:
         piece = pieces[index]
-        forms = _forms(piece)
+        forms = _Forms(piece)
         cost = estimator.count(render(piece))
         if piece.group is not None and piece.group in dropped_groups:
             cuts.append(Cut(piece.title, piece.source, cost, "dropped"))
@@ -124,9 +124,12 @@ def pack(
         chosen: tuple[Piece, str | None, int] | None = None
         costs: list[int] = []
         known = counted.get(index, [])
-        for n, (form, action) in enumerate(forms):
+        for n in range(len(forms)):
+            form, action = forms[n]
             if n < len(known):
                 form_cost = known[n]
+            elif index in floors and n == len(forms) - 1:
+                form_cost = floors[index][0]  # the group's floor: this very form's cost
             else:
                 form_cost = cost if n == 0 else estimator.count(render(form))
             costs.append(form_cost)
@@ -149,23 +152,37 @@ def pack(
     return Packed([taken[i] for i in sorted(taken)], cuts, used + reserved, budget)
 
 
-def _forms(piece: Piece) -> list[tuple[Piece, str | None]]:
+class _Forms:
     """`piece` whole, then each of its smaller forms, then its outline, with the action
-    a cut records for each (None: whole)."""
-    forms: list[tuple[Piece, str | None]] = [(piece, None)]
-    for label, text in piece.smaller:
-        small = replace(piece, text=text, title=f"{piece.title} ({label})", smaller=())
-        forms.append((small, f"shrunk ({label})"))
-    if piece.outline:
-        small = replace(
-            piece,
-            text=piece.outline,
-            title=f"{piece.title} (outline only)",
-            outline=None,
-            smaller=(),
-        )
-        forms.append((small, "shrunk to its outline"))
-    return forms
+    a cut records for each (None: whole); each form made when asked for (most pieces
+    fit whole, and a review weighs hundreds)."""
+
+    def __init__(self, piece: Piece) -> None:
+        self.piece = piece
+        self._made: dict[int, tuple[Piece, str | None]] = {0: (piece, None)}
+
+    def __len__(self) -> int:
+        return 1 + len(self.piece.smaller) + (1 if self.piece.outline else 0)
+
+    def __getitem__(self, n: int) -> tuple[Piece, str | None]:
+        n = n % len(self)
+        if n not in self._made:
+            piece = self.piece
+            if n <= len(piece.smaller):
+                label, text = piece.smaller[n - 1]
+                small = replace(piece, text=text, title=f"{piece.title} ({label})", smaller=())
+                self._made[n] = (small, f"shrunk ({label})")
+            else:
+                assert piece.outline is not None
+                small = replace(
+                    piece,
+                    text=piece.outline,
+                    title=f"{piece.title} (outline only)",
+                    outline=None,
+                    smaller=(),
+                )
+                self._made[n] = (small, "shrunk to its outline")
+        return self._made[n]
 
 
 def _group_floors(
@@ -187,7 +204,7 @@ def _group_floors(
     for members in by_group.values():
         after = 0
         for i in reversed(members):
-            forms = _forms(pieces[i])
+            forms = _Forms(pieces[i])
             floor = estimator.count(render(forms[-1][0]))
             if len(forms) == 1:
                 counted[i] = [floor]

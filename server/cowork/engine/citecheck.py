@@ -139,11 +139,24 @@ def inside(
         real = os.path.realpath(target)
     else:
         folder, name = os.path.split(target)
-        if folder not in folders:
-            folders[folder] = os.path.realpath(folder)
-        real = os.path.join(folders[folder], name)
+        real = os.path.join(_real_folder(folder, folders), name)
     base = base or os.path.realpath(root)
     return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
+
+
+def _real_folder(folder: str, folders: dict[str, str]) -> str:
+    """`os.path.realpath(folder)`, each folder above it resolved once for all."""
+    known = folders.get(folder)
+    if known is not None:
+        return known
+    parent, name = os.path.split(folder)
+    if not name or parent == folder:
+        real = os.path.realpath(folder)
+    else:
+        path = os.path.join(_real_folder(parent, folders), name)
+        real = os.path.realpath(path) if os.path.islink(path) else path
+    folders[folder] = real
+    return real
 
 
 def facts(
@@ -153,7 +166,7 @@ def facts(
     out: dict[str, Fact] = {}
     committed: list[str] = []
     base = os.path.realpath(root)
-    folders: dict[str, str] = {}
+    folders: dict[str, str] = {os.path.normpath(root): base}
     for cited in paths:
         rel = normal(cited)
         if rel is None:
