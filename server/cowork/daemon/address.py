@@ -6,7 +6,6 @@ little of it.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 from collections.abc import Mapping
@@ -14,6 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cowork import __version__
+
+# Every `cowork run` names its server first: the built-in SHA-256 module loads in a
+# fraction of hashlib's time (which loads OpenSSL).
+try:
+    from _sha256 import sha256 as _sha256  # type: ignore[import-not-found]
+except ImportError:  # Python 3.12+: _sha2; elsewhere hashlib
+    try:
+        from _sha2 import sha256 as _sha256  # type: ignore[import-not-found]
+    except ImportError:
+        from hashlib import sha256 as _sha256
 
 # A server answers runs from the environment it was started in; these are what a run
 # reads from it (settings, keys, endpoints, git, the cache folder, proxies and
@@ -116,7 +125,7 @@ def locate(workspace: Path, env: Mapping[str, str] | None = None) -> Address:
         for k, v in (os.environ if env is None else env).items()
         if (k in _ENV_NAMES or k.startswith(_ENV_PREFIXES)) and k not in _NOT_KEYED
     )
-    digest = hashlib.sha256()
+    digest = _sha256()
     for part in (str(workspace), sys.executable, _code_stamp(), repr(keyed)):
         digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
     name = digest.hexdigest()[:24]
