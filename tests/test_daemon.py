@@ -240,3 +240,32 @@ def test_at_most_four_servers_the_least_recently_used_goes(tmp_path: Path, runti
     assert STARTED in cowork(repo, "run", "summarize", "pkg/util.py", env=envs[1]).stderr
     for env in envs:
         cowork(repo, "stop", env=env)
+
+
+def test_a_request_that_is_no_run_gets_an_error_and_the_server_serves_on(
+    tmp_path: Path, runtime: Path
+) -> None:
+    import json
+    import socket
+
+    repo = sample_repo(tmp_path / "sample")
+    env = daemon_env(runtime)
+    assert cowork(repo, "run", "summarize", "-q", "pkg/util.py", env=env).returncode == 0
+    (where,) = (runtime / "cowork").glob("*.sock")
+
+    def ask(raw: bytes) -> list[dict[str, object]]:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(60)
+            sock.connect(str(where))
+            sock.sendall(raw)
+            return [json.loads(line) for line in sock.makefile("rb")]
+
+    assert ask(b'{"argv": 5, "cwd": "/"}\n') == [
+        {"err": "cowork: a run's request needs `argv`, a list of strings"},
+        {"exit": 2},
+    ]
+    assert ask(b'{"argv": ["run", "summarize"], "cwd": "/"}\n')[-1] == {"exit": 2}
+    assert ask(b"not json\n") == []  # closed without an answer
+    again = cowork(repo, "run", "summarize", "pkg/util.py", env=env)
+    assert again.returncode == 0 and STARTED not in again.stderr
+    assert cowork(repo, "stop", env=env).returncode == 0

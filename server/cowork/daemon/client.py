@@ -18,6 +18,7 @@ from cowork.daemon.address import Address, idle_seconds
 
 START_TIMEOUT_S = 60.0  # a cold server imports the engine first, on a loaded machine
 EXIT_FAILED = 1
+MAX_LOG_BYTES = 1 << 20
 MAX_SERVERS = 4  # background servers of one user at a time (workspaces × environments)
 
 
@@ -76,7 +77,9 @@ def start(address: Address) -> bool:
 
     ready_r, ready_w = os.pipe()
     try:
-        with open(address.log, "ab") as log:
+        # The log of this server's runs; a long one starts over (a line per run).
+        keep = address.log.exists() and address.log.stat().st_size < MAX_LOG_BYTES
+        with open(address.log, "ab" if keep else "wb") as log:
             subprocess.Popen(
                 [
                     sys.executable,

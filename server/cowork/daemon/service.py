@@ -16,7 +16,10 @@ import fcntl
 import json
 import logging
 import os
+import socket
+import struct
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -100,6 +103,10 @@ class Service:
         return None
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if not _same_user(writer):
+            log.warning("refused a connection from another user")
+            writer.close()
+            return
         self.active += 1
         with contextlib.suppress(OSError):  # its time says which server was used last
             os.utime(self.lock_path)
@@ -129,12 +136,15 @@ class Service:
         from cowork.errors import InputError
 
         loop = asyncio.get_running_loop()
+        on_loop = threading.get_ident()
 
         def send(key: str) -> Any:
             def write(text: str) -> None:
                 data = json.dumps({key: text}).encode() + b"\n"
-                # Progress may be reported from another thread: the loop writes, in order.
-                loop.call_soon_threadsafe(writer.write, data)
+                if threading.get_ident() == on_loop:
+                    writer.write(data)
+                else:  # progress from another thread: the loop writes it, in order
+                    loop.call_soon_threadsafe(writer.write, data)
 
             return write
 
@@ -180,6 +190,17 @@ def _parser(build: Callable[[], argparse.ArgumentParser]) -> argparse.ArgumentPa
     return _parsers[0]
 
 
+def _same_user(writer: asyncio.StreamWriter) -> bool:
+    """Whether the peer runs as this user (the socket's folder and mode already say
+    so; the kernel's word where it gives it)."""
+    sock = writer.get_extra_info("socket")
+    if sock is None or not hasattr(socket, "SO_PEERCRED"):
+        return True
+    creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    _pid, uid, _gid = struct.unpack("3i", creds)
+    return bool(uid == os.getuid())
+
+
 def _ms(began: float) -> float:
     return (time.perf_counter() - began) * 1000
 
@@ -190,7 +211,12 @@ def _arguments(request: dict[str, Any]) -> argparse.Namespace:
     from cowork.context.workspace import find_workspace_root
     from cowork.errors import InputError
 
-    cwd = Path(request["cwd"])
+    argv, where = request.get("argv"), request.get("cwd")
+    if not (isinstance(argv, list) and all(isinstance(a, str) for a in argv)):
+        raise InputError("a run's request needs `argv`, a list of strings")
+    if not isinstance(where, str) or not os.path.isabs(where):
+        raise InputError("a run's request needs `cwd`, an absolute path")
+    cwd = Path(where)
     try:
         args = _parser(parser).parse_args(request["argv"])
     except SystemExit:
