@@ -207,7 +207,7 @@ def _ms(began: float) -> float:
 
 def _arguments(request: dict[str, Any]) -> argparse.Namespace:
     """The run's arguments as the CLI parsed them, its paths made absolute."""
-    from cowork.cli import parser
+    from cowork.commandline import parser
     from cowork.context.workspace import find_workspace_root
     from cowork.errors import InputError
 
