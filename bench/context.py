@@ -1039,8 +1039,10 @@ def _fresh_worker(fn: Callable[[], Any], prime: Callable[[], Any] | None = None)
     any task reaches it."""
     from cowork.context import gitmemo, privacy
     from cowork.engine import gatherer
+    from cowork.kinds import change_disk
 
     gatherer._indexes.clear()
+    change_disk.forget()
     gitmemo.clear_caches()
     privacy._BIG.clear()
     privacy._redact_cached.cache_clear()
@@ -1220,6 +1222,12 @@ def measure(config: Path) -> None:
                 primed_summarize.median <= TARGET_SECOND_WORKER * warm.median,
                 f"{primed_summarize.median / warm.median:.1f}x; "
                 f"unprimed {worker_summarize.median / warm.median:.1f}x",
+            ),
+            _verdict(
+                f"second worker's first review <= {TARGET_SECOND_WORKER:g}x warm (primed)",
+                primed_review.median <= TARGET_SECOND_WORKER * reviews.median,
+                f"{primed_review.median / reviews.median:.1f}x; "
+                f"unprimed {worker_review.median / reviews.median:.1f}x",
             ),
         ]
         print(f"verdict: {'PASS' if all(ok) else 'FAIL'}")

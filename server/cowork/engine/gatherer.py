@@ -26,13 +26,14 @@ from pathlib import Path
 from cowork import kinds
 from cowork.config import Settings
 from cowork.context import diskindex, snapshot
+from cowork.context import git as gitfacts
 from cowork.context.budget import LocalEstimator, Piece, TokenEstimator, pack
 from cowork.context.graph import graph_for
 from cowork.context.index import WorkspaceIndex
 from cowork.context.privacy import redact
 from cowork.context.reader import ContextReader
 from cowork.errors import TaskFailure
-from cowork.kinds import prefix_plan
+from cowork.kinds import change_disk, prefix_plan
 from cowork.kinds.base import Gathered, GatherRequest
 from cowork.kinds.prompt import render_part
 from cowork.kinds.workspace_map import map_piece
@@ -129,7 +130,9 @@ def prime_worker(root: Path, settings: Settings) -> bool:
     reader = ContextReader(root, index, None, settings.exclude, None, settings.generated)
     reader.git  # noqa: B018 -- opens the repository: its git processes stay up
     graph_for(reader)
-    map_piece(reader, settings.context_budget_tokens)
+    _redacted(map_piece(reader, settings.context_budget_tokens))  # spans kept by hash
+    # The last review and docs gatherings, and git's answers for their change sets.
+    change_disk.prime(reader, lambda base: gitfacts.changes(root, base))
     index.flush()
     return True
 
@@ -156,10 +159,12 @@ def run_gather(kind: str, request: GatherRequest) -> Gathered:
     reader.check_cancelled()
     index.flush()  # the map, kept on disk for the next process
     files, excluded, redacted = reader.provenance()
-    report, _ = redact(collected.offline_report)
     # Recipes redact what they read; this is the last line of defence for anything a
-    # recipe built some other way (titles, lists, messages). Cheap on clean text.
-    candidates = [_redacted(piece) for piece in collected.pieces]
+    # recipe built some other way (titles, lists, messages). Cheap on clean text; none
+    # for a gathering restored from disk, which was stored as this leaves it.
+    clean = collected.clean
+    report = collected.offline_report if clean else redact(collected.offline_report)[0]
+    candidates = [piece if clean else _redacted(piece) for piece in collected.pieces]
     if collected.needs_map:
         candidates.insert(0, replace(shared, stable=False))
     gathered = Gathered(
@@ -174,7 +179,9 @@ def run_gather(kind: str, request: GatherRequest) -> Gathered:
         budget=request.settings.context_budget_tokens,
         candidates=candidates,
         reserved=request.reserved_tokens,
-        findings=[replace(f, message=redact(f.message)[0]) for f in collected.findings],
+        findings=[
+            f if clean else replace(f, message=redact(f.message)[0]) for f in collected.findings
+        ],
         shared=shared,
     )
     return fit(gathered, LocalEstimator())

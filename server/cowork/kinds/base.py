@@ -40,6 +40,9 @@ class Collected:
     # The workspace map is this task's own context (research: it is the outline; a
     # change with no files named): sent as task context when it is not the prefix.
     needs_map: bool = False
+    # Pieces, report and findings are redacted as the gatherer's last line of defence
+    # would leave them (restored from the index on disk): not searched again.
+    clean: bool = False
 
 
 @dataclass

@@ -77,3 +77,8 @@ def keep(reader: ContextReader, key: tuple[Any, ...] | None, collected: Collecte
         {k: list(v) for k, v in reader.redacted.items()},
         list(reader.notes),
     )
+
+
+def remember(reader: ContextReader, memo: GatherMemo) -> None:
+    """Keep `memo` (found in memory or restored from disk) for the next gathering."""
+    reader.index.changes_cache = memo

@@ -10,7 +10,7 @@ from cowork import uris
 from cowork.context.git import ChangeSet
 from cowork.context.workspace import relative_to
 from cowork.errors import InputError
-from cowork.kinds import change_facts, change_memo, change_since, rules
+from cowork.kinds import change_disk, change_facts, change_memo, change_since, rules
 from cowork.kinds.base import (
     Collected,
     ContextReader,
@@ -117,11 +117,15 @@ class ChangesKind:
         key = change_memo.memo_key(self.name, request, reader, cs.base, cs.head)
         if key is not None:  # the rules file is outside the workspace's inventory
             key = (*key, rules.stamp(request.root))
-        known = change_memo.lookup(reader, key)
+        known = change_memo.lookup(reader, key) or change_disk.lookup(
+            self.name, request, reader, key
+        )
         if known is not None:
+            change_memo.remember(reader, known)
             return known.restore(reader)
         collected = self._gather(request, reader, cs)
         change_memo.keep(reader, key, collected)
+        change_disk.keep(self.name, request, reader, key, collected)
         return collected
 
     def _gather(self, request: GatherRequest, reader: ContextReader, cs: ChangeSet) -> Collected:
