@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -178,7 +179,7 @@ def load(reader: ContextReader, kind: str) -> Kept | None:
         return None
 
 
-def prime(reader: ContextReader, warm_changes: Any) -> int:
+def prime(reader: ContextReader, warm_changes: Callable[[str | None], object]) -> int:
     """Before a worker's first task: read the kept gatherings that still fit the
     workspace, and let `warm_changes(base)` ask git what they asked (the change set,
     remembered in this process), so that repeating one is a lookup. Returns how many."""

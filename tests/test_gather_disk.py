@@ -1,0 +1,177 @@
+"""A review kept in the index on disk: another process (a second worker of the pool,
+primed or not, or the next CLI run) restores it instead of gathering it again, and
+gets exactly what gathering anew gives — and never when a commit or a file changed,
+never from a damaged record, and never with a secret unredacted.
+
+Each gathering runs in a process of its own (`python -c`), as a worker does, with
+the index on disk under a temporary cache folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import server_env
+from cowork.context import diskindex
+from planted import AWS_KEY, GH_TOKEN
+from repos import commit, git, sample_repo
+
+_SCRIPT = """
+import json, sys
+from pathlib import Path
+from cowork.config import Settings
+from cowork.engine.gatherer import prime_worker, run_gather
+from cowork.kinds import change_disk
+from cowork.kinds.base import GatherRequest
+from cowork.kinds.review import Review
+
+root, prime = Path(sys.argv[1]), sys.argv[2] == "prime"
+settings = Settings()
+primed = prime_worker(root, settings) if prime else None
+params = Review().validate({"base": "main"}, root)
+g = run_gather("review", GatherRequest(root, params, settings))
+print(json.dumps({
+    "primed": primed,
+    "restored": change_disk.restored,
+    "stored": change_disk.stored,
+    "parts": [[p.title, p.text, p.stable] for p in g.parts],
+    "report": g.offline_report,
+    "files": sorted([f.path, f.sha256] for f in g.files),
+    "redacted": sorted(g.redacted),
+    "excluded": sorted(g.excluded),
+    "cuts": g.cuts,
+    "findings": [f.to_json() for f in g.findings],
+}))
+"""
+
+
+def _gather(root: Path, cache: Path, *, prime: bool = False) -> dict[str, Any]:
+    """A review gathered by a new process, the index on disk as it is."""
+    env = server_env(XDG_CACHE_HOME=str(cache))
+    done = subprocess.run(
+        [sys.executable, "-c", _SCRIPT, str(root), "prime" if prime else "-"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    out: dict[str, Any] = json.loads(done.stdout)
+    return out
+
+
+def _result(run: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in run.items() if k not in ("primed", "restored", "stored")}
+
+
+@pytest.fixture
+def branch(tmp_path: Path) -> Path:
+    root = sample_repo(tmp_path / "repo")
+    git(root, "checkout", "-q", "-b", "feature")
+    engine = (root / "pkg/engine.py").read_text(encoding="utf-8")
+    commit(
+        root,
+        "Read the token from the settings",
+        {
+            "pkg/engine.py": engine.replace(
+                "        return util.count(job)",
+                f'        token = "{GH_TOKEN}"\n        return util.count(job + token)',
+            ),
+            "pkg/util.py": '"""Small helpers."""\n\n\ndef count(text: str) -> int:\n'
+            '    """Length, in characters."""\n    return len(text) + 0\n',
+        },
+    )
+    return root
+
+
+def _never_sent(run: dict[str, Any], *secrets: str) -> None:
+    blob = json.dumps(_result(run))
+    for secret in secrets:
+        assert secret not in blob
+
+
+def test_a_second_process_restores_the_review_a_first_one_gathered(
+    branch: Path, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache"
+    first = _gather(branch, cache)
+    assert (first["restored"], first["stored"]) == (0, 1)
+    second = _gather(branch, cache)
+    assert (second["restored"], second["stored"]) == (1, 0)
+    assert _result(second) == _result(first)
+    # A worker primed as the pool starts it restores the same before its first task.
+    primed = _gather(branch, cache, prime=True)
+    assert primed["primed"] is True and primed["restored"] == 1
+    assert _result(primed) == _result(first)
+    # The secret of the changed file is redacted in both, and said so in provenance.
+    for run in (first, second, primed):
+        _never_sent(run, GH_TOKEN)
+        assert any(path == "pkg/engine.py" for path, _ in run["redacted"])
+    # Gathered anew without the index on disk: the very same context.
+    fresh = _gather(branch, tmp_path / "other-cache")
+    assert fresh["restored"] == 0 and _result(fresh) == _result(first)
+
+
+def test_a_new_commit_or_a_changed_file_is_gathered_anew(branch: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    _gather(branch, cache)
+    # A secret added in a new commit on the branch: gathered again, and redacted.
+    commit(branch, "Add a key", {"pkg/keys.py": f'AWS = "{AWS_KEY}"\n'})
+    after_commit = _gather(branch, cache)
+    assert after_commit["restored"] == 0
+    assert any("pkg/keys.py" in text for _, text, _ in after_commit["parts"])
+    _never_sent(after_commit, AWS_KEY, GH_TOKEN)
+    assert any(path == "pkg/keys.py" for path, _ in after_commit["redacted"])
+    # A file of the workspace changed, nothing committed: the kept review no longer holds.
+    (branch / "tests/test_engine.py").write_text(
+        "from pkg.engine import Engine\n\n\ndef test_submit():\n    assert Engine()\n",
+        encoding="utf-8",
+    )
+    after_edit = _gather(branch, cache)
+    assert after_edit["restored"] == 0
+    assert _result(after_edit) == _result(_gather(branch, tmp_path / "fresh-cache"))
+    assert _gather(branch, cache)["restored"] == 1  # and that one is kept in turn
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "foreign"])
+def test_a_damaged_record_is_ignored_and_made_again(
+    branch: Path, tmp_path: Path, damage: str
+) -> None:
+    cache = tmp_path / "cache"
+    first = _gather(branch, cache)
+    env = os.environ.copy()
+    os.environ["XDG_CACHE_HOME"] = str(cache)
+    try:
+        db_path = diskindex.location(branch.resolve())
+    finally:
+        os.environ.clear()
+        os.environ.update(env)
+    db = sqlite3.connect(db_path)
+    try:
+        (data,) = db.execute("SELECT data FROM blobs WHERE name = 'gather:review'").fetchone()
+        record = json.loads(bytes(data))
+        if damage == "truncated":  # as a write cut short would leave it
+            data = bytes(data)[: len(data) // 2]
+        elif damage == "garbage":
+            record["data"]["collected"]["pieces"] = [{"title": 3}]
+            data = json.dumps(record).encode()
+        else:  # a record of another version of this data
+            record["data"]["v"] = 999
+            data = json.dumps(record).encode()
+        with db:
+            db.execute("UPDATE blobs SET data = ? WHERE name = 'gather:review'", (data,))
+    finally:
+        db.close()
+    again = _gather(branch, cache)
+    assert (again["restored"], again["stored"]) == (0, 1)
+    assert _result(again) == _result(first)
+    assert _gather(branch, cache)["restored"] == 1
