@@ -56,6 +56,13 @@ def save(root: Path, head: str, path: str, max_count: int, shas: list[str]) -> N
     store.flush()
 
 
+def open_now(root: Path) -> None:
+    """Open the index's handle now (a worker before its first task), not in a task."""
+    store = _store(root)
+    if store is not None:
+        store.blob(_name("", "", 0))  # a query connects; no such record
+
+
 def clear() -> None:
     """Forget the open index handles (for benchmarks that imitate a new process)."""
     with _lock:

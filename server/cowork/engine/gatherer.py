@@ -25,7 +25,7 @@ from pathlib import Path
 
 from cowork import kinds
 from cowork.config import Settings
-from cowork.context import diskindex, snapshot
+from cowork.context import diskindex, historydisk, snapshot
 from cowork.context import git as gitfacts
 from cowork.context.budget import LocalEstimator, Piece, TokenEstimator, pack
 from cowork.context.graph import graph_for
@@ -131,6 +131,7 @@ def prime_worker(root: Path, settings: Settings) -> bool:
     reader.git  # noqa: B018 -- opens the repository: its git processes stay up
     graph_for(reader)
     _redacted(map_piece(reader, settings.context_budget_tokens))  # spans kept by hash
+    historydisk.open_now(root)
     # The last review and docs gatherings, and git's answers for their change sets.
     change_disk.prime(reader, lambda base: gitfacts.changes(root, base))
     index.flush()
