@@ -158,15 +158,16 @@ def test_a_damaged_record_is_ignored_and_made_again(
     db = sqlite3.connect(db_path)
     try:
         (data,) = db.execute("SELECT data FROM blobs WHERE name = 'gather:review'").fetchone()
-        record = json.loads(bytes(data))
+        head, _, body = bytes(data).partition(b"\n")
         if damage == "truncated":  # as a write cut short would leave it
             data = bytes(data)[: len(data) // 2]
         elif damage == "garbage":
-            record["data"]["collected"]["pieces"] = [{"title": 3}]
-            data = json.dumps(record).encode()
-        else:  # a record of another version of this data
-            record["data"]["v"] = 999
-            data = json.dumps(record).encode()
+            record = json.loads(body)
+            record["collected"]["pieces"] = [{"title": 3}]
+            data = head + b"\n" + json.dumps(record).encode()
+        else:  # a record of another version
+            magic, _version, rest = head.split(b" ", 2)
+            data = b" ".join([magic, b"999", rest]) + b"\n" + body
         with db:
             db.execute("UPDATE blobs SET data = ? WHERE name = 'gather:review'", (data,))
     finally:

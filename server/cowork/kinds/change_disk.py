@@ -5,7 +5,7 @@ warm review of an untouched branch is a lookup. A second worker of the server's
 pool (or the next CLI run) has none of that memory and would redo the whole
 gathering (the diff's versions, outlines, the caller sieve, redaction of every
 piece) for the very same result. So the result is also kept in the index on
-disk (`snapshot.Record`, one per kind), with what it was made from:
+disk (one record per kind: a line saying what it was made from, then JSON):
 
 - the memo key (kind, parameters, budget, settings, base and head commits, the
   team rules' stamp), the cowork version and the redaction rules in force;
@@ -22,6 +22,7 @@ git answers before its first task (`prime`). Blocking: call off the event loop.
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -36,6 +37,7 @@ from cowork.kinds.change_memo import GatherMemo
 from cowork.kinds.findings import Finding
 
 VERSION = 1  # of this record's data
+_MAGIC = "cowork-gather"
 KINDS = ("review", "docs")
 # What a kept result depends on besides its key: the code that made it and what
 # counts as a secret (a new rule must not be bypassed by an old record).
@@ -113,9 +115,9 @@ def lookup(
         return None
     wanted = key_digest(key)
     kept = _primed.get(kind)
-    if kept is None or kept.key != wanted:
-        kept = load(reader, kind)
     if kept is None or kept.key != wanted or kept.workspace != workspace_digest(reader):
+        kept = load(reader, kind, wanted)
+    if kept is None:
         return None
     with _lock:
         restored += 1
@@ -144,9 +146,6 @@ def keep(
     if key is None or store is None or store.disabled:
         return
     data = {
-        "v": VERSION,
-        "key": key_digest(key),
-        "workspace": workspace_digest(reader),
         "params": {"base": request.params.get("base")},
         "collected": {
             "pieces": [_piece_plain(defended(p)) for p in collected.pieces],
@@ -162,20 +161,36 @@ def keep(
         "redacted": {p: [[r.line, r.kind] for r in rs] for p, rs in reader.redacted.items()},
         "notes": list(reader.notes),
     }
-    snapshot.save(store, name_of(kind), snapshot.Record([], [], data))
+    # What it was made from on a line of its own, checked before the body is parsed.
+    head = f"{_MAGIC} {VERSION} {key_digest(key)} {workspace_digest(reader)}\n"
+    body = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    store.put_blob(name_of(kind), (head + body).encode("utf-8", "surrogatepass"))
     with _lock:
         stored += 1
 
 
-def load(reader: ContextReader, kind: str) -> Kept | None:
-    """The record of `kind` from the index on disk, or None when there is none or it is
-    damaged or of another version (it is replaced by the next gathering then)."""
-    record = snapshot.load(reader.index.store, name_of(kind))
-    if record is None:
+def load(reader: ContextReader, kind: str, key: str | None = None) -> Kept | None:
+    """The record of `kind` from the index on disk when it was made from the workspace
+    as it is now (and for memo key digest `key`, when given); None when there is none,
+    it does not fit, or it is damaged or of another version (the next gathering
+    replaces it then)."""
+    store = reader.index.store
+    raw = store.blob(name_of(kind)) if store is not None else None
+    if raw is None:
+        return None
+    line, _, body = raw.partition(b"\n")
+    fields = line.decode("ascii", "replace").split(" ")
+    if len(fields) != 4 or fields[:2] != [_MAGIC, str(VERSION)]:
+        return None
+    if key is not None and fields[2] != key:
+        return None
+    if fields[3] != workspace_digest(reader):
         return None
     try:
-        return _from_plain(record.data)
-    except (KeyError, TypeError, ValueError, AttributeError):
+        with snapshot.bulk():
+            data = json.loads(body.decode("utf-8", "surrogatepass"))
+        return _from_plain(fields[2], fields[3], data)
+    except (KeyError, TypeError, ValueError, AttributeError, UnicodeDecodeError):
         return None
 
 
@@ -186,7 +201,7 @@ def prime(reader: ContextReader, warm_changes: Callable[[str | None], object]) -
     found = 0
     for kind in KINDS:
         kept = load(reader, kind)
-        if kept is None or kept.workspace != workspace_digest(reader):
+        if kept is None:
             continue
         _primed[kind] = kept
         found += 1
@@ -248,9 +263,7 @@ def _piece(d: dict[str, Any]) -> Piece:
     )
 
 
-def _from_plain(data: dict[str, Any]) -> Kept | None:
-    if data.get("v") != VERSION:
-        return None
+def _from_plain(key: str, workspace: str, data: dict[str, Any]) -> Kept:
     c = data["collected"]
     params = data["params"]
     if not isinstance(params, dict):
@@ -264,8 +277,8 @@ def _from_plain(data: dict[str, Any]) -> Kept | None:
         clean=True,
     )
     return Kept(
-        key=_str(data["key"]),
-        workspace=_str(data["workspace"]),
+        key=key,
+        workspace=workspace,
         params=params,
         collected=collected,
         files={_str(p): FileRef(_str(p), _str(s), int(n)) for p, s, n in data["files"]},
