@@ -14,7 +14,7 @@ import hashlib
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import pathspec
@@ -322,6 +322,23 @@ def redact(text: str) -> tuple[str, list[Redaction]]:
         return clean, found
     small, kept = _redact_cached(text)
     return small, list(kept)
+
+
+def redact_kept(
+    text: str, kept: Callable[[str, str], list[tuple[int, int, str]]]
+) -> tuple[str, list[Redaction]]:
+    """`redact(text)`, a large text's spans asked of `kept(sha256, text)` (the index
+    on disk, which remembers them by content hash across processes) instead of the
+    memory of this process alone."""
+    if len(text) <= _CACHED_CHARS:
+        return redact(text)
+    with _recent_lock:
+        if _recent_large.get(id(text)) is text:
+            return text, []
+    sha = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    clean, found = apply_spans(text, kept(sha, text))
+    known_clean(clean)
+    return clean, found
 
 
 @functools.lru_cache(maxsize=2048)

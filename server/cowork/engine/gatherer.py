@@ -30,7 +30,7 @@ from cowork.context import git as gitfacts
 from cowork.context.budget import LocalEstimator, Piece, TokenEstimator, pack
 from cowork.context.graph import graph_for
 from cowork.context.index import WorkspaceIndex
-from cowork.context.privacy import redact
+from cowork.context.privacy import redact, redact_kept, spans
 from cowork.context.reader import ContextReader
 from cowork.errors import TaskFailure
 from cowork.kinds import change_disk, prefix_plan
@@ -130,8 +130,13 @@ def prime_worker(root: Path, settings: Settings) -> bool:
     reader = ContextReader(root, index, None, settings.exclude, None, settings.generated)
     reader.git  # noqa: B018 -- opens the repository: its git processes stay up
     graph_for(reader)
-    _redacted(map_piece(reader, settings.context_budget_tokens))  # spans kept by hash
+    _redacted(map_piece(reader, settings.context_budget_tokens), index)  # its spans
     historydisk.open_now(root)
+    # Which files are tests: asked of every file by every summary, remembered per process.
+    from cowork.kinds.summarize import is_test_file
+
+    for rel in reader.inventory:
+        is_test_file(rel)
     # The last review and docs gatherings, and git's answers for their change sets.
     change_disk.prime(reader, lambda base: gitfacts.changes(root, base))
     index.flush()
@@ -156,7 +161,7 @@ def run_gather(kind: str, request: GatherRequest) -> Gathered:
     reader.check_cancelled()
     # The map at its usual size in every task, so that it is the same bytes (one cached
     # prefix); whether it is sent is decided once the task's own context is packed.
-    shared = _redacted(map_piece(reader, request.settings.context_budget_tokens))
+    shared = _redacted(map_piece(reader, request.settings.context_budget_tokens), index)
     reader.check_cancelled()
     index.flush()  # the map, kept on disk for the next process
     files, excluded, redacted = reader.provenance()
@@ -164,8 +169,14 @@ def run_gather(kind: str, request: GatherRequest) -> Gathered:
     # recipe built some other way (titles, lists, messages). Cheap on clean text; none
     # for a gathering restored from disk, which was stored as this leaves it.
     clean = collected.clean
-    report = collected.offline_report if clean else redact(collected.offline_report)[0]
-    candidates = [piece if clean else _redacted(piece) for piece in collected.pieces]
+    report = (
+        collected.offline_report
+        if clean
+        else redact_kept(
+            collected.offline_report, lambda sha, t: index.redaction_spans(sha, t, spans)
+        )[0]
+    )
+    candidates = [piece if clean else _redacted(piece, index) for piece in collected.pieces]
     if collected.needs_map:
         candidates.insert(0, replace(shared, stable=False))
     gathered = Gathered(
@@ -188,10 +199,15 @@ def run_gather(kind: str, request: GatherRequest) -> Gathered:
     return fit(gathered, LocalEstimator())
 
 
-def _redacted(piece: Piece) -> Piece:
-    text, found = redact(piece.text)
+def _redacted(piece: Piece, index: WorkspaceIndex) -> Piece:
+    def kept(sha: str, text: str) -> list[tuple[int, int, str]]:
+        return index.redaction_spans(sha, text, spans)
+
+    # A large text's spans are kept on disk by content hash: a new worker restoring
+    # the same context does not search it again.
+    text, found = redact_kept(piece.text, kept)
     title, found_in_title = redact(piece.title)
-    outline = redact(piece.outline)[0] if piece.outline else piece.outline
+    outline = redact_kept(piece.outline, kept)[0] if piece.outline else piece.outline
     if not found and not found_in_title and outline == piece.outline:
         return piece
     return replace(piece, title=title, text=text, outline=outline)

@@ -151,9 +151,7 @@ def keep(
             "pieces": [_piece_plain(defended(p)) for p in collected.pieces],
             "report": redact(collected.offline_report)[0],
             "base": collected.base,
-            "findings": [
-                replace(f, message=redact(f.message)[0]).to_json() for f in collected.findings
-            ],
+            "findings": [_finding_plain(f) for f in collected.findings],
             "needs_map": collected.needs_map,
         },
         "files": [[r.path, r.sha256, r.bytes] for r in reader.files.values()],
@@ -233,6 +231,13 @@ def _piece_plain(p: Piece) -> dict[str, Any]:
         "smaller": [list(s) for s in p.smaller],
         "group": p.group,
     }
+
+
+def _finding_plain(f: Finding) -> dict[str, Any]:
+    # Its fields are plain values: no deep copy (`asdict`) needed.
+    out = {name: getattr(f, name) for name in Finding.__dataclass_fields__}
+    out["message"] = redact(f.message)[0]
+    return out
 
 
 def _opt_str(value: object) -> str | None:
