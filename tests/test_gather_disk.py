@@ -176,3 +176,40 @@ def test_a_damaged_record_is_ignored_and_made_again(
     assert (again["restored"], again["stored"]) == (0, 1)
     assert _result(again) == _result(first)
     assert _gather(branch, cache)["restored"] == 1
+
+
+def test_large_texts_are_redacted_by_spans_another_process_kept(tmp_path: Path) -> None:
+    # The gatherer's last line of defence on a large piece: the spans one process found
+    # are read back by the next (a new index object on the same database), the secret
+    # redacted the same; a damaged row is searched again.
+    from cowork.context.index import WorkspaceIndex
+    from cowork.context.privacy import redact, redact_kept, spans
+
+    root = tmp_path / "ws"
+    root.mkdir()
+    store = tmp_path / "index.sqlite"
+    text = "x = 1\n" * 3000 + f'TOKEN = "{GH_TOKEN}"\n' + "y = 2\n" * 100
+    searched: list[str] = []
+
+    def counting(t: str) -> list[tuple[int, int, str]]:
+        searched.append(t)
+        return spans(t)
+
+    def run() -> tuple[str, list[Any]]:
+        index = WorkspaceIndex(root, watch=False, store=diskindex.DiskIndex(store))
+        out = redact_kept(text, lambda sha, t: index.redaction_spans(sha, t, counting))
+        index.flush()
+        return out
+
+    first = run()
+    assert len(searched) == 1 and GH_TOKEN not in first[0]
+    assert first == redact(text) and first[1]
+    second = run()
+    assert len(searched) == 1  # not searched again
+    assert second == first
+    db = sqlite3.connect(store)
+    with db:
+        db.execute("UPDATE spans SET data = 'not json'")
+    db.close()
+    third = run()
+    assert len(searched) == 2 and third == first
