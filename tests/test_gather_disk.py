@@ -213,3 +213,36 @@ def test_large_texts_are_redacted_by_spans_another_process_kept(tmp_path: Path) 
     db.close()
     third = run()
     assert len(searched) == 2 and third == first
+
+
+def test_a_primed_worker_finds_the_histories_recorded_last_at_its_head(
+    branch: Path, tmp_path: Path
+) -> None:
+    # Summaries record each file's history per HEAD; a worker primed later reads the
+    # most recent ones of the HEAD it is at, and none of another HEAD.
+    from cowork.context import git as gitfacts
+    from cowork.context import historydisk
+
+    env = os.environ.copy()
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path / "cache")
+    try:
+        head = git(branch, "rev-parse", "HEAD")
+        for rel in ("pkg/util.py", "pkg/engine.py", "pkg/cli.py"):
+            gitfacts.file_history(branch, rel, 10)
+        git(branch, "checkout", "-q", "main")
+        gitfacts.file_history(branch, "README.md", 10)
+        historydisk.clear()  # as a new process finds them
+        recent = historydisk.recent(branch, head, 10, 2)
+        assert len(recent) == 2 and set(recent) <= {"pkg/util.py", "pkg/engine.py", "pkg/cli.py"}
+        assert set(historydisk.recent(branch, head, 10, 8)) == {
+            "pkg/util.py",
+            "pkg/engine.py",
+            "pkg/cli.py",
+        }
+        main = git(branch, "rev-parse", "HEAD")
+        assert historydisk.recent(branch, main, 10, 8) == ["README.md"]
+        assert historydisk.recent(branch, main, 5, 8) == []  # another count: other records
+    finally:
+        historydisk.clear()
+        os.environ.clear()
+        os.environ.update(env)

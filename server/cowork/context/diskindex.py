@@ -286,6 +286,20 @@ class DiskIndex:
         found: bytes | None = self._guard(read, None)
         return found
 
+    def blob_names(self, prefix: str, limit: int) -> list[str]:
+        """Names of the stored structures that start with `prefix`, the most recently
+        written first (at most `limit`)."""
+
+        def read(db: sqlite3.Connection) -> list[str]:
+            rows = db.execute(
+                "SELECT name FROM blobs WHERE substr(name, 1, ?) = ? ORDER BY used DESC LIMIT ?",
+                (len(prefix), prefix, limit),
+            )
+            return [str(r[0]) for r in rows]
+
+        found: list[str] = self._guard(read, [])
+        return found
+
     def put_blob(self, name: str, data: bytes) -> None:
         """Store `data` as `name` at the next `flush` (in the same transaction as the
         rest: a reader sees the old structure or the new one, never half of one)."""

@@ -56,6 +56,15 @@ def save(root: Path, head: str, path: str, max_count: int, shas: list[str]) -> N
     store.flush()
 
 
+def recent(root: Path, head: str, max_count: int, limit: int) -> list[str]:
+    """Paths (from the repository's top) whose history at `head` was recorded last."""
+    store = _store(root)
+    if store is None:
+        return []
+    prefix = _name(head, "", max_count)
+    return [name[len(prefix) :] for name in store.blob_names(prefix, limit)]
+
+
 def open_now(root: Path) -> None:
     """Open the index's handle now (a worker before its first task), not in a task."""
     store = _store(root)

@@ -40,6 +40,7 @@ from cowork.kinds.workspace_map import map_piece
 from cowork.processes import pid_alive
 
 _SERVER_POLL_S = 0.5
+_HISTORIES_PRIMED = 8  # file histories a primed worker reads before its first task
 NICE = 10  # the gathering processes' niceness
 
 log = logging.getLogger(__name__)
@@ -133,10 +134,18 @@ def prime_worker(root: Path, settings: Settings) -> bool:
     _redacted(map_piece(reader, settings.context_budget_tokens), index)  # its spans
     historydisk.open_now(root)
     # Which files are tests: asked of every file by every summary, remembered per process.
-    from cowork.kinds.summarize import is_test_file
+    from cowork.kinds.summarize import HISTORY_COMMITS, is_test_file
 
     for rel in reader.inventory:
         is_test_file(rel)
+    # The histories summaries asked for last at this HEAD (their shas are on disk: one
+    # `git rev-list --no-walk` each, remembered here, never a walk of the history).
+    head = reader.git.head
+    if head is not None:
+        listed = set(reader.inventory)
+        for path in historydisk.recent(root, head, HISTORY_COMMITS, _HISTORIES_PRIMED):
+            if path in listed:
+                gitfacts.file_history(root, path, HISTORY_COMMITS)
     # The last review and docs gatherings, and git's answers for their change sets.
     change_disk.prime(reader, lambda base: gitfacts.changes(root, base))
     index.flush()

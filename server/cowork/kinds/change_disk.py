@@ -114,7 +114,8 @@ def lookup(
     if key is None or reader.index.store is None:
         return None
     wanted = key_digest(key)
-    kept = _primed.get(kind)
+    # Read by `prime` for one use: from then on the memo in memory holds it, or it is stale.
+    kept = _primed.pop(kind, None)
     if kept is None or kept.key != wanted or kept.workspace != workspace_digest(reader):
         kept = load(reader, kind, wanted)
     if kept is None:
