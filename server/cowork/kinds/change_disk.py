@@ -30,6 +30,7 @@ from typing import Any
 
 from cowork.context import diskindex, privacy, snapshot
 from cowork.context.budget import Piece
+from cowork.context.index import FileFacts
 from cowork.context.privacy import Redaction, redact
 from cowork.context.reader import FileRef
 from cowork.kinds.base import Collected, ContextReader, GatherRequest
@@ -80,12 +81,30 @@ def workspace_digest(reader: ContextReader) -> str:
     global _last_digest
     facts = reader.all_facts
     with _lock:
-        if _last_digest is not None and _last_digest[0] is facts:
-            return _last_digest[1]
-    found = snapshot.digest(f"{rel}\0{f.sha256 if f is not None else ''}" for rel, f in facts)
+        last = _last_digest
+    if last is not None and (last[0] is facts or _same_files(last[0], facts)):
+        found = last[1]
+    else:
+        found = snapshot.digest(f"{rel}\0{f.sha256 if f is not None else ''}" for rel, f in facts)
     with _lock:
         _last_digest = (facts, found)
     return found
+
+
+def _same_files(before: object, now: list[tuple[str, FileFacts | None]]) -> bool:
+    """Whether two facts lists name the same files with the same contents: comparing
+    is far cheaper than hashing them all again (a list is made anew when a file the
+    rules judge by content is looked at again, its facts unchanged)."""
+    if not isinstance(before, list) or len(before) != len(now):
+        return False
+    for (rel, f), (rel2, g) in zip(before, now, strict=True):
+        if f is g:
+            if rel != rel2:
+                return False
+            continue
+        if rel != rel2 or f is None or g is None or f.sha256 != g.sha256:
+            return False
+    return True
 
 
 def key_digest(key: tuple[Any, ...]) -> str:
