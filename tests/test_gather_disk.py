@@ -246,3 +246,61 @@ def test_a_primed_worker_finds_the_histories_recorded_last_at_its_head(
         historydisk.clear()
         os.environ.clear()
         os.environ.update(env)
+
+
+_SUMMARIZE = """
+import json, sys
+from pathlib import Path
+from cowork.config import Settings
+from cowork.engine import replay
+from cowork.engine.gatherer import prime_worker, run_gather
+from cowork.kinds.base import GatherRequest
+from cowork.kinds.summarize import Summarize
+
+root, what = Path(sys.argv[1]), sys.argv[2]
+settings = Settings()
+if what == "prime":
+    print(json.dumps({"primed": prime_worker(root, settings), "replayed": replay.replayed}))
+else:
+    params = Summarize().validate({"uri": (root / what).as_uri()}, root)
+    g = run_gather("summarize", GatherRequest(root, params, settings))
+    print(json.dumps({"parts": [[p.title, p.text] for p in g.parts]}))
+"""
+
+
+def _run(root: Path, cache: Path, what: str) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-c", _SUMMARIZE, str(root), what],
+        env=server_env(XDG_CACHE_HOME=str(cache)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    out: dict[str, Any] = json.loads(done.stdout)
+    return out
+
+
+def test_a_primed_worker_gathers_the_last_summary_again(branch: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    summary = _run(branch, cache, "pkg/engine.py")
+    assert _run(branch, cache, "prime") == {"primed": True, "replayed": ["summarize"]}
+    # The module gone: the replay is passed over, the worker primed all the same.
+    (branch / "pkg/engine.py").unlink()
+    assert _run(branch, cache, "prime") == {"primed": True, "replayed": []}
+    git(branch, "checkout", "-q", "--", "pkg/engine.py")
+    assert _run(branch, cache, "pkg/engine.py") == summary
+    # A damaged record: passed over too.
+    env = os.environ.copy()
+    os.environ["XDG_CACHE_HOME"] = str(cache)
+    try:
+        db_path = diskindex.location(branch.resolve())
+    finally:
+        os.environ.clear()
+        os.environ.update(env)
+    db = sqlite3.connect(db_path)
+    with db:
+        db.execute("UPDATE blobs SET data = ? WHERE name = 'recent:summarize'", (b'{"v": 1',))
+    db.close()
+    assert _run(branch, cache, "prime") == {"primed": True, "replayed": []}

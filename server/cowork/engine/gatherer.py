@@ -32,6 +32,7 @@ from cowork.context.graph import graph_for
 from cowork.context.index import WorkspaceIndex
 from cowork.context.privacy import redact, redact_kept, spans
 from cowork.context.reader import ContextReader
+from cowork.engine import replay
 from cowork.errors import TaskFailure
 from cowork.kinds import change_disk, prefix_plan
 from cowork.kinds.base import Gathered, GatherRequest
@@ -148,6 +149,8 @@ def prime_worker(root: Path, settings: Settings) -> bool:
                 gitfacts.file_history(root, path, HISTORY_COMMITS)
     # The last review and docs gatherings, and git's answers for their change sets.
     change_disk.prime(reader, lambda base: gitfacts.changes(root, base))
+    # The last summary gathered again: its module's neighbourhood warm in this process.
+    replay.replay(index.store, root, settings, run_gather)
     index.flush()
     return True
 
@@ -172,6 +175,7 @@ def run_gather(kind: str, request: GatherRequest) -> Gathered:
     # prefix); whether it is sent is decided once the task's own context is packed.
     shared = _redacted(map_piece(reader, request.settings.context_budget_tokens), index)
     reader.check_cancelled()
+    replay.remember(index.store, kind, request)  # for the pool's next new workers
     index.flush()  # the map, kept on disk for the next process
     files, excluded, redacted = reader.provenance()
     # Recipes redact what they read; this is the last line of defence for anything a

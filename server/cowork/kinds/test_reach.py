@@ -3,9 +3,7 @@ beside it or (Go) its package exercises the module when it uses its public names
 
 from __future__ import annotations
 
-import functools
 import posixpath
-import re
 from collections.abc import Callable
 
 from cowork.context.graph import ImportGraph
@@ -41,14 +39,18 @@ def indirect_tests(
     for test in list(candidates)[:_MAX_INDIRECT_CANDIDATES]:
         if test in direct or test == rel or not reader.may_mention(test, names):
             continue
-        text = reader.text(test)
-        used = sorted(names & _words(text)) if text else []
+        text = reader.text(test)  # recorded as read; may it be sent at all
+        facts = reader.facts(test)
+        # Its words are known by content hash (the sieve above asked for them), on
+        # disk too: a new worker does not split every test file into words again.
+        words: frozenset[str] = frozenset()
+        if text and facts is not None:
+            words = reader.index.words(facts, _given(text))
+        used = sorted(names & words)
         if used:
             found.append((test, used[:5]))
     return sorted(found)
 
 
-# The same test files are read for every summary of their package's modules.
-@functools.lru_cache(maxsize=64)
-def _words(text: str) -> frozenset[str]:
-    return frozenset(re.findall(r"\w+", text))
+def _given(text: str) -> Callable[[], str | None]:
+    return lambda: text
