@@ -25,8 +25,7 @@ from pathlib import Path
 
 from cowork import kinds
 from cowork.config import Settings
-from cowork.context import diskindex, historydisk, snapshot
-from cowork.context import git as gitfacts
+from cowork.context import diskindex, snapshot
 from cowork.context.budget import LocalEstimator, Piece, TokenEstimator, pack
 from cowork.context.graph import graph_for
 from cowork.context.index import WorkspaceIndex
@@ -34,14 +33,13 @@ from cowork.context.privacy import redact, redact_kept, spans
 from cowork.context.reader import ContextReader
 from cowork.engine import replay
 from cowork.errors import TaskFailure
-from cowork.kinds import change_disk, prefix_plan
+from cowork.kinds import prefix_plan
 from cowork.kinds.base import Gathered, GatherRequest
 from cowork.kinds.prompt import render_part
 from cowork.kinds.workspace_map import map_piece
 from cowork.processes import pid_alive
 
 _SERVER_POLL_S = 0.5
-_HISTORIES_PRIMED = 8  # file histories a primed worker reads before its first task
 NICE = 10  # the gathering processes' niceness
 
 log = logging.getLogger(__name__)
@@ -133,24 +131,7 @@ def prime_worker(root: Path, settings: Settings) -> bool:
     reader.git  # noqa: B018 -- opens the repository: its git processes stay up
     graph_for(reader)
     _redacted(map_piece(reader, settings.context_budget_tokens), index)  # its spans
-    historydisk.open_now(root)
-    # Which files are tests: asked of every file by every summary, remembered per process.
-    from cowork.kinds.summarize import HISTORY_COMMITS, is_test_file
-
-    for rel in reader.inventory:
-        is_test_file(rel)
-    # The histories summaries asked for last at this HEAD (their shas are on disk: one
-    # `git rev-list --no-walk` each, remembered here, never a walk of the history).
-    head = reader.git.head
-    if head is not None:
-        listed = set(reader.inventory)
-        for path in historydisk.recent(root, head, HISTORY_COMMITS, _HISTORIES_PRIMED):
-            if path in listed:
-                gitfacts.file_history(root, path, HISTORY_COMMITS)
-    # The last review and docs gatherings, and git's answers for their change sets.
-    change_disk.prime(reader, lambda base: gitfacts.changes(root, base))
-    # The last summary gathered again: its module's neighbourhood warm in this process.
-    replay.replay(index.store, root, settings, run_gather)
+    replay.warm(reader, settings, run_gather)  # what the last tasks asked for
     index.flush()
     return True
 

@@ -1,4 +1,6 @@
-"""The last summary of a workspace, gathered again by each worker the pool starts.
+"""What a worker the pool starts does, besides restoring the whole-workspace records,
+so that its first task is as warm as a later one (`warm`); chiefly, the last
+summary of the workspace gathered again.
 
 A worker primed from the whole-workspace records still meets its first summary
 cold in everything that is kept per file in memory: the outlines of the module's
@@ -18,10 +20,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cowork.config import Settings
+from cowork.context import git as gitfacts
+from cowork.context import historydisk
 from cowork.context.diskindex import DiskIndex
+from cowork.context.reader import ContextReader
+from cowork.kinds import change_disk
 from cowork.kinds.base import GatherRequest
 
 VERSION = 1
+HISTORIES = 8  # file histories a primed worker reads before its first task
 REPLAYED = ("summarize",)  # review and docs restore their last gathering whole instead
 replayed: list[str] = []  # kinds this process gathered again (tests read it)
 
@@ -67,3 +74,29 @@ def replay(
             done.append(kind)
     replayed.extend(done)
     return done
+
+
+def warm(
+    reader: ContextReader, settings: Settings, gather: Callable[[str, GatherRequest], object]
+) -> None:
+    """Before a worker's first task: what the last tasks of the workspace asked for,
+    asked again in this process (`gather` runs a kind's gathering)."""
+    root = reader.root
+    historydisk.open_now(root)
+    # Which files are tests: asked of every file by every summary, remembered per process.
+    from cowork.kinds.summarize import HISTORY_COMMITS, is_test_file
+
+    for rel in reader.inventory:
+        is_test_file(rel)
+    # The histories summaries asked for last at this HEAD (their shas are on disk: one
+    # `git rev-list --no-walk` each, remembered here, never a walk of the history).
+    head = reader.git.head
+    if head is not None:
+        listed = set(reader.inventory)
+        for path in historydisk.recent(root, head, HISTORY_COMMITS, HISTORIES):
+            if path in listed:
+                gitfacts.file_history(root, path, HISTORY_COMMITS)
+    # The last review and docs gatherings, and git's answers for their change sets.
+    change_disk.prime(reader, lambda base: gitfacts.changes(root, base))
+    # The last summary gathered again: its module's neighbourhood warm in this process.
+    replay(reader.index.store, root, settings, gather)
