@@ -178,6 +178,9 @@ def _report(
     fmt = getattr(args, "format", "markdown")
     output: Path | None = getattr(args, "output", None)
     if fmt == "markdown":
+        if output is None:  # the artifact is the answer: nothing to copy
+            console.out(str(path))
+            return EXIT_OK
         text = path.read_text(encoding="utf-8")
     else:
         data = (
