@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import json
 import os
 import shutil
 import signal
@@ -222,6 +223,8 @@ def test_ctrl_c_in_the_cli_stops_its_run_and_the_server_serves_on(
         assert "A first draft." in Path(again.stdout.strip()).read_text()
         log = next((runtime / "cowork").glob("*.log")).read_text()
         assert "the CLI went away: stopping its run" in log
+        listed = json.loads(cowork(repo, "tasks", "--json", env=env).stdout)
+        assert [t["state"] for t in listed] == ["done", "cancelled"]  # newest first
         assert cowork(repo, "stop", env=env).returncode == 0
 
 
@@ -245,7 +248,6 @@ def test_at_most_four_servers_the_least_recently_used_goes(tmp_path: Path, runti
 def test_a_request_that_is_no_run_gets_an_error_and_the_server_serves_on(
     tmp_path: Path, runtime: Path
 ) -> None:
-    import json
     import socket
 
     repo = sample_repo(tmp_path / "sample")
@@ -268,4 +270,29 @@ def test_a_request_that_is_no_run_gets_an_error_and_the_server_serves_on(
     assert ask(b"not json\n") == []  # closed without an answer
     again = cowork(repo, "run", "summarize", "pkg/util.py", env=env)
     assert again.returncode == 0 and STARTED not in again.stderr
+    assert cowork(repo, "stop", env=env).returncode == 0
+
+
+def test_runs_at_the_same_time_each_print_their_own(tmp_path: Path, runtime: Path) -> None:
+    repo = sample_repo(tmp_path / "sample")
+    env = daemon_env(runtime)
+    assert cowork(repo, "run", "summarize", "-q", "pkg/util.py", env=env).returncode == 0
+    modules = ["pkg/util.py", "pkg/engine.py", "pkg/cli.py"]
+    clis = [
+        subprocess.Popen(
+            [sys.executable, "-m", "cowork", "run", "summarize", module],
+            cwd=repo,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for module in modules
+    ]
+    for module, cli in zip(modules, clis, strict=True):
+        out, err = cli.communicate(timeout=120)
+        assert cli.returncode == 0, err
+        assert STARTED not in err
+        assert err.count("Gathering context") == 1  # its own task's progress only
+        assert f"# Summary: `{module}`" in Path(out.strip()).read_text()
     assert cowork(repo, "stop", env=env).returncode == 0

@@ -7,6 +7,7 @@ CLI (`cowork.daemon`): output goes through a `Console`, so both print the same l
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +18,8 @@ from cowork import config
 from cowork.errors import InputError
 
 if TYPE_CHECKING:
+    from cowork.config import Settings
+    from cowork.engine.engine import TaskEngine
     from cowork.engine.model import Task
     from cowork.engine.prefix import PrefixLog
     from cowork.kinds.findings import Finding
@@ -91,14 +94,14 @@ async def run(
     console: Console | None = None,
     *,
     one_shot: bool = True,
-    prefixes: PrefixLog | None = None,
+    engines: Engines | None = None,
 ) -> int:
     """Run the task `args` describe to its end and report it; the exit code.
 
-    `one_shot`: this process exits after it (no watch, a frozen heap); a background
-    server keeps what it learnt for the next run, and its memory of the prompt
-    prefixes sent lately (`prefixes`), so that a run soon after another reads the
-    cached prefix."""
+    `one_shot`: this process exits after it (no watch, a frozen heap). A background
+    server passes its `engines`, kept from run to run: their threads, task store and
+    memory of the prompt prefixes sent lately stay, and a run that is stopped (its
+    CLI went away) is cancelled rather than left for the language server to resume."""
     console = console or Console()
     from cowork import artifacts
     from cowork.context.workspace import find_workspace_root
@@ -125,35 +128,82 @@ async def run(
     settings, errors = config.load((overrides, "the command line"))
     for message in errors:
         console.err(f"cowork: {message}")
-    engine = TaskEngine(settings, prefixes=prefixes)
-    if not args.quiet:
-        engine.on_progress(lambda t, m, p: console.err(f"cowork: {m}"))
-    engine.on_change(_BatchNotice(console))
+    engine = TaskEngine(settings) if engines is None else engines.get(settings)
+    mine: set[str] = set()  # a kept engine runs other CLIs' tasks too
+
+    def progress(task: Task, message: str, _percentage: int | None) -> None:
+        if task.task_id in mine and not args.quiet:
+            console.err(f"cowork: {message}")
+
+    notice = _BatchNotice(console, mine)
+    engine.on_progress(progress)
+    engine.on_change(notice)
     found: list[Finding] = []
     try:
         if revising:
             request = await engine.prepare_revision(args.artifact)
         else:
             request = engine.prepare(args.kind, root, _params(args))
-        task = await engine.wait((await engine.submit(request)).task_id)
+        record = await engine.submit(request)
+        mine.add(record.task_id)
+        task = await engine.wait(record.task_id)
         if task.kind == "review" and task.state is TaskState.DONE:
             found = [s.finding for s in await engine.findings(root) if s.task_id == task.task_id]
+    except asyncio.CancelledError:
+        if engines is not None:
+            for task_id in mine:  # a task waiting on its batch is left to collect it
+                if not engine.get(task_id).batch_id:
+                    await asyncio.shield(engine.cancel(task_id))
+        raise
     finally:
-        await engine.close()
+        if engines is None:
+            await engine.close()
+        else:
+            engine.remove_listener(progress)
+            engine.remove_listener(notice)
     return _report(task, args, root, found, console)
+
+
+class Engines:
+    """The task engines a background server keeps between runs, one per settings
+    (the command line's flags make the difference)."""
+
+    def __init__(self) -> None:
+        self._by_settings: dict[str, TaskEngine] = {}
+        self._prefixes: PrefixLog | None = None
+
+    def get(self, settings: Settings) -> TaskEngine:
+        """The engine for runs with `settings` (made on first use)."""
+        from cowork.engine.engine import TaskEngine
+        from cowork.engine.prefix import PrefixLog
+
+        if self._prefixes is None:
+            self._prefixes = PrefixLog()  # shared: tasks of all settings share a cache
+        key = repr(settings)
+        if key not in self._by_settings:
+            self._by_settings[key] = TaskEngine(settings, prefixes=self._prefixes)
+        return self._by_settings[key]
+
+    async def close(self) -> None:
+        """Stop them all (tasks still running are left to be resumed, as a server's)."""
+        engines, self._by_settings = list(self._by_settings.values()), {}
+        for engine in engines:
+            await engine.close()
 
 
 class _BatchNotice:
     """Say once, even with --quiet, that the command now waits on a batch."""
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, mine: set[str]) -> None:
         self._console = console
+        self._mine = mine
         self._told: set[str] = set()
 
     def __call__(self, task: Task) -> None:
         from cowork.engine.model import TaskState
 
-        if task.batch_id and task.state is TaskState.RUNNING and task.task_id not in self._told:
+        waiting = task.batch_id and task.state is TaskState.RUNNING
+        if waiting and task.task_id in self._mine and task.task_id not in self._told:
             self._told.add(task.task_id)
             self._console.err(
                 f"cowork: sent as batch {task.batch_id} (half price); waiting for it here, "

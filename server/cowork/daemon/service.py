@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from cowork.daemon.address import idle_seconds
 
 if TYPE_CHECKING:
-    from cowork.engine.prefix import PrefixLog
+    from cowork.headless import Engines
 
 log = logging.getLogger("cowork.daemon")
 CHECK_EVERY_S = 2.0
@@ -48,15 +48,15 @@ class Service:
         self.last_run = time.monotonic()
         self.stopping = asyncio.Event()
         self._inode = 0
-        self._prefix_log: PrefixLog | None = None
+        self._kept: Engines | None = None
 
-    def _prefixes(self) -> PrefixLog:
-        """The prompt prefixes sent lately, shared by the runs as a server's tasks do."""
-        if self._prefix_log is None:
-            from cowork.engine.prefix import PrefixLog
+    def _engines(self) -> Engines:
+        """The task engines kept from run to run (their threads, store, prefixes)."""
+        if self._kept is None:
+            from cowork.headless import Engines
 
-            self._prefix_log = PrefixLog()
-        return self._prefix_log
+            self._kept = Engines()
+        return self._kept
 
     async def serve(self, ready_fd: int) -> None:
         """Listen, say so on `ready_fd`, and serve until it is time to stop."""
@@ -76,6 +76,8 @@ class Service:
         async with server:
             await self.stopping.wait()
         watch.cancel()
+        if self._kept is not None:
+            await self._kept.close()
         with contextlib.suppress(FileNotFoundError):
             if self.socket_path.stat().st_ino == self._inode:
                 self.socket_path.unlink()
@@ -156,7 +158,7 @@ class Service:
             return EXIT_USAGE
         began = time.perf_counter()
         run = asyncio.create_task(
-            headless.run(args, console, one_shot=False, prefixes=self._prefixes())
+            headless.run(args, console, one_shot=False, engines=self._engines())
         )
         gone = asyncio.create_task(reader.read())  # EOF: the CLI was stopped (Ctrl-C)
         await asyncio.wait({run, gone}, return_when=asyncio.FIRST_COMPLETED)

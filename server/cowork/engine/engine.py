@@ -168,6 +168,12 @@ class TaskEngine(BatchTasks, FindingTasks):
     def on_findings(self, listener: FindingsListener) -> None:
         self._findings_listeners.append(listener)
 
+    def remove_listener(self, listener: object) -> None:
+        """Stop telling `listener` (given to one of the `on_…` methods)."""
+        for listeners in (self._change_listeners, self._progress_listeners):
+            if listener in listeners:
+                listeners.remove(listener)  # type: ignore[arg-type]
+
     def _emit_findings(self, root: Path) -> None:
         _tell(self._findings_listeners, "findings", root)
 
