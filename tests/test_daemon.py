@@ -222,7 +222,7 @@ def test_ctrl_c_in_the_cli_stops_its_run_and_the_server_serves_on(
         assert again.returncode == 0, again.stderr
         assert "A first draft." in Path(again.stdout.strip()).read_text()
         log = next((runtime / "cowork").glob("*.log")).read_text()
-        assert "the CLI went away: stopping its run" in log
+        assert "the CLI was interrupted: cancelling its run" in log
         listed = json.loads(cowork(repo, "tasks", "--json", env=env).stdout)
         assert [t["state"] for t in listed] == ["done", "cancelled"]  # newest first
         assert cowork(repo, "stop", env=env).returncode == 0
@@ -296,3 +296,36 @@ def test_runs_at_the_same_time_each_print_their_own(tmp_path: Path, runtime: Pat
         assert err.count("Gathering context") == 1  # its own task's progress only
         assert f"# Summary: `{module}`" in Path(out.strip()).read_text()
     assert cowork(repo, "stop", env=env).returncode == 0
+
+
+def test_a_killed_cli_loses_nothing_its_task_goes_on_in_the_server(
+    tmp_path: Path, runtime: Path
+) -> None:
+    repo = sample_repo(tmp_path / "sample")
+    with FakeAnthropic(text="A first draft.") as api:
+        env = daemon_env(
+            runtime, ANTHROPIC_API_KEY="sk-ant-api03-test", ANTHROPIC_BASE_URL=api.base_url
+        )
+        api.script(Stall(seconds=120, after_events=3))
+        cli = subprocess.Popen(
+            [sys.executable, "-m", "cowork", "run", "summarize", "-q", "pkg/util.py"],
+            cwd=repo,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        asyncio.run(asyncio.wait_for(api.until_requests(1, "/v1/messages"), 60))
+        cli.kill()  # SIGKILL: no word to the server
+        cli.communicate(timeout=60)
+
+        other = cowork(repo, "run", "summarize", "-q", "pkg/engine.py", env=env)
+        assert other.returncode == 0, other.stderr
+        assert cowork(repo, "stop", env=env).returncode == 0
+        log = next((runtime / "cowork").glob("*.log")).read_text()
+        assert "the CLI went away: its run goes on here" in log
+        listed = json.loads(cowork(repo, "tasks", "--json", env=env).stdout)
+        # Still running when the server stopped: the language server resumes it.
+        assert [(t["title"], t["state"]) for t in listed] == [
+            ("Summary of pkg/engine.py", "done"),
+            ("Summary of pkg/util.py", "running"),
+        ]

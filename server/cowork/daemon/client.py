@@ -8,6 +8,7 @@ prints them, then `{"exit": code}`.
 from __future__ import annotations
 
 import _socket
+import contextlib
 import json
 import os
 import sys
@@ -161,7 +162,9 @@ def run(argv: list[str], address: Address, *, quiet: bool) -> int | None:
     try:
         return _talk(sock, {"argv": argv, "cwd": os.getcwd()}, address)
     except KeyboardInterrupt:
-        # Closing the connection stops the run, as Ctrl-C stops one run here.
+        # Ctrl-C cancels the task; a CLI killed otherwise leaves it to the server.
+        with contextlib.suppress(OSError):
+            sock.sendall(b'{"cancel": true}\n')
         return EXIT_FAILED
     finally:
         sock.close()

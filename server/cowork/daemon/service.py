@@ -120,8 +120,9 @@ class Service:
                 self.stopping.set()
             else:
                 code = await self._run(request, reader, writer)
-            writer.write(json.dumps({"exit": code}).encode() + b"\n")
-            await writer.drain()
+            if not writer.is_closing():
+                writer.write(json.dumps({"exit": code}).encode() + b"\n")
+                await writer.drain()
         except (ConnectionError, json.JSONDecodeError) as exc:
             log.info("a client went away: %s", exc)
         finally:
@@ -140,9 +141,13 @@ class Service:
         loop = asyncio.get_running_loop()
         on_loop = threading.get_ident()
 
+        left = asyncio.Event()  # the CLI is gone: what the run prints goes nowhere
+
         def send(key: str) -> Any:
             def write(text: str) -> None:
                 data = json.dumps({key: text}).encode() + b"\n"
+                if left.is_set():
+                    return
                 if threading.get_ident() == on_loop:
                     writer.write(data)
                 else:  # progress from another thread: the loop writes it, in order
@@ -160,11 +165,16 @@ class Service:
         run = asyncio.create_task(
             headless.run(args, console, one_shot=False, engines=self._engines())
         )
-        gone = asyncio.create_task(reader.read())  # EOF: the CLI was stopped (Ctrl-C)
+        # The CLI says nothing more, but `cancel` on Ctrl-C; then it closes.
+        gone = asyncio.create_task(reader.read())
         await asyncio.wait({run, gone}, return_when=asyncio.FIRST_COMPLETED)
         if not run.done():
-            log.info("the CLI went away: stopping its run")
-            run.cancel()
+            left.set()
+            if b'"cancel"' in gone.result():
+                log.info("the CLI was interrupted: cancelling its run")
+                run.cancel()
+            else:  # killed, or its terminal closed: nothing is lost, the task goes on
+                log.info("the CLI went away: its run goes on here")
         gone.cancel()
         try:
             code = await run
