@@ -214,7 +214,10 @@ def _stop(args: argparse.Namespace) -> int:
 
     workspace = args.workspace.absolute() if args.workspace else address.workspace_of(Path.cwd())
     if not address.enabled():
-        print("cowork: background servers are off (COWORK_DAEMON=0, or no Unix sockets)", file=sys.stderr)
+        print(
+            "cowork: background servers are off (COWORK_DAEMON=0, or no Unix sockets)",
+            file=sys.stderr,
+        )
         return EXIT_OK
     if client.stop(address.locate(workspace)):
         print(f"cowork: stopped the background server of {workspace}", file=sys.stderr)
