@@ -9,7 +9,7 @@ editor shows them as diagnostics.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from cowork import fences
@@ -37,7 +37,9 @@ class Finding:
     confidence: str = "high"
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        # Every field is a plain value: `asdict`'s deep copy took ~30 µs a finding, and a
+        # review stores hundreds of them.
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Finding:
