@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,6 +83,7 @@ async def run(
         raise
     finally:
         _kill(proc.pid)  # whatever it left behind in its group
+        await _until_gone(proc.pid)
         if pidfile is not None:
             with contextlib.suppress(FileNotFoundError):
                 pidfile.unlink()
@@ -116,6 +118,20 @@ def kill_leftover(pidfile: Path, cwd: Path) -> bool:
         return False
     _kill(pgid)
     return True
+
+
+async def _until_gone(pgid: int, limit_s: float = 2.0) -> None:
+    """Wait (at most `limit_s`) until no process of group `pgid` is left. SIGKILL is
+    delivered when the process next runs: on a busy machine a grandchild (the test
+    runner the shell started) outlived the shell we waited for, and a task reported
+    cancelled still had its tests running."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except (ProcessLookupError, PermissionError):
+            return
+        await asyncio.sleep(0.01)
 
 
 def _kill(pgid: int) -> None:
