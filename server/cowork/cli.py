@@ -8,15 +8,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cowork import commandline, config
-from cowork.errors import InputError
+from cowork.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, InputError
 
 # Each command imports what it needs when it runs: `cowork --version` and `cowork
 # tasks` do not pay for the engine, git or the parsers (a CLI run starts a process).
 if TYPE_CHECKING:
     from cowork.engine.model import Task
     from cowork.providers.usage import Usage
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 async def _mark_reviewed(args: argparse.Namespace) -> int:

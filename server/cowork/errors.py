@@ -1,4 +1,7 @@
-"""Errors that carry a message meant for the user, not a traceback."""
+"""Errors that carry a message meant for the user, not a traceback, and the CLI's exit
+codes for them (design.md: 0 done, 1 the task failed, 2 usage error)."""
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 class CoworkError(Exception):

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cowork import config
-from cowork.errors import InputError
+from cowork.errors import EXIT_FAILED, EXIT_OK, InputError
 
 if TYPE_CHECKING:
     from cowork.config import Settings
@@ -23,8 +23,6 @@ if TYPE_CHECKING:
     from cowork.engine.model import Task
     from cowork.engine.prefix import PrefixLog
     from cowork.kinds.findings import Finding
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def _stdout(line: str) -> None:
@@ -93,15 +91,14 @@ async def run(
     args: argparse.Namespace,
     console: Console | None = None,
     *,
-    one_shot: bool = True,
     engines: Engines | None = None,
 ) -> int:
     """Run the task `args` describe to its end and report it; the exit code.
 
-    `one_shot`: this process exits after it (no watch, a frozen heap). A background
-    server passes its `engines`, kept from run to run: their threads, task store and
-    memory of the prompt prefixes sent lately stay, and a run that is stopped (its
-    CLI went away) is cancelled rather than left for the language server to resume."""
+    Without `engines` this process exits after the run (no watch, a frozen heap, and a
+    task stopped by Ctrl-C is left for the language server to resume). A background
+    server passes its `engines`, kept from run to run with their threads, task store
+    and memory of the prompt prefixes sent lately; a run it stops is cancelled."""
     console = console or Console()
     from cowork import artifacts
     from cowork.context.workspace import find_workspace_root
@@ -109,7 +106,7 @@ async def run(
     from cowork.engine.engine import TaskEngine
     from cowork.engine.model import TaskState
 
-    if one_shot:
+    if engines is None:
         gatherer.one_shot()
     revising = args.command == "revise"
     if revising:

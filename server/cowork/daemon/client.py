@@ -1,8 +1,9 @@
 """The CLI's side: hand a run to the workspace's background server, starting it if needed.
 
 The conversation is JSON, a message a line. The CLI sends `{"argv": [...], "cwd": ...}`
-(or `{"stop": true}`); the server answers `{"out": line}` and `{"err": line}` as the run
-prints them, then `{"exit": code}`.
+(then `{"cancel": true}` on Ctrl-C), or `{"stop": true}` (with `"idle_only"` when making
+room: a server with a run going stays); the server answers `{"out": line}` and
+`{"err": line}` as the run prints them, then `{"exit": code}`.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from cowork.daemon.address import Address, idle_seconds
+from cowork.errors import EXIT_FAILED
 
 START_TIMEOUT_S = 60.0  # a cold server imports the engine first, on a loaded machine
-EXIT_FAILED = 1
 MAX_LOG_BYTES = 1 << 20
 MAX_SERVERS = 4  # background servers of one user at a time (workspaces × environments)
 
@@ -62,7 +63,7 @@ def _make_room(address: Address) -> None:
         sock = _connect(lock.with_suffix(".sock"))
         if sock is not None:
             try:
-                sock.sendall(b'{"stop": true}\n')
+                sock.sendall(b'{"stop": true, "idle_only": true}\n')
                 sock.recv(64)
             finally:
                 sock.close()

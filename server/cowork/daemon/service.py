@@ -26,13 +26,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cowork.daemon.address import idle_seconds
+from cowork.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 if TYPE_CHECKING:
     from cowork.headless import Engines
 
 log = logging.getLogger("cowork.daemon")
 CHECK_EVERY_S = 2.0
-EXIT_FAILED, EXIT_USAGE = 1, 2
 # Arguments that name files, relative to the folder the CLI was started in.
 _PATH_ARGS = ("path", "paths", "description", "notes", "output", "artifact", "workspace")
 
@@ -115,8 +115,12 @@ class Service:
         try:
             line = await reader.readline()
             request = json.loads(line) if line else {}
-            if request.get("stop"):
-                code = 0
+            if not isinstance(request, dict):
+                request = {}  # answered as a run without arguments: a usage error
+            if request.get("stop") and request.get("idle_only") and self.active > 1:
+                code = EXIT_FAILED  # making room: a server with a run going keeps it
+            elif request.get("stop"):
+                code = EXIT_OK
                 self.stopping.set()
             else:
                 code = await self._run(request, reader, writer)
@@ -162,9 +166,7 @@ class Service:
             console.err(f"cowork: {exc}")
             return EXIT_USAGE
         began = time.perf_counter()
-        run = asyncio.create_task(
-            headless.run(args, console, one_shot=False, engines=self._engines())
-        )
+        run = asyncio.create_task(headless.run(args, console, engines=self._engines()))
         # The CLI says nothing more, but `cancel` on Ctrl-C; then it closes.
         gone = asyncio.create_task(reader.read())
         await asyncio.wait({run, gone}, return_when=asyncio.FIRST_COMPLETED)
