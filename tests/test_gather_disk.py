@@ -53,12 +53,11 @@ print(json.dumps({
 """
 
 
-def _gather(root: Path, cache: Path, *, prime: bool = False) -> dict[str, Any]:
-    """A review gathered by a new process, the index on disk as it is."""
-    env = server_env(XDG_CACHE_HOME=str(cache))
+def _in_new_process(script: str, root: Path, cache: Path, arg: str) -> dict[str, Any]:
+    """What `script` prints (JSON), run by a new Python process on the index on disk."""
     done = subprocess.run(
-        [sys.executable, "-c", _SCRIPT, str(root), "prime" if prime else "-"],
-        env=env,
+        [sys.executable, "-c", script, str(root), arg],
+        env=server_env(XDG_CACHE_HOME=str(cache)),
         capture_output=True,
         text=True,
         timeout=120,
@@ -67,6 +66,11 @@ def _gather(root: Path, cache: Path, *, prime: bool = False) -> dict[str, Any]:
     assert done.returncode == 0, done.stderr
     out: dict[str, Any] = json.loads(done.stdout)
     return out
+
+
+def _gather(root: Path, cache: Path, *, prime: bool = False) -> dict[str, Any]:
+    """A review gathered by a new process, the index on disk as it is."""
+    return _in_new_process(_SCRIPT, root, cache, "prime" if prime else "-")
 
 
 def _result(run: dict[str, Any]) -> dict[str, Any]:
@@ -269,17 +273,7 @@ else:
 
 
 def _run(root: Path, cache: Path, what: str) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-c", _SUMMARIZE, str(root), what],
-        env=server_env(XDG_CACHE_HOME=str(cache)),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    out: dict[str, Any] = json.loads(done.stdout)
-    return out
+    return _in_new_process(_SUMMARIZE, root, cache, what)
 
 
 def test_a_primed_worker_gathers_the_last_summary_again(branch: Path, tmp_path: Path) -> None:
