@@ -115,6 +115,39 @@ def test_errors_and_exit_codes_are_the_cli_s(tmp_path: Path, runtime: Path) -> N
     assert cowork(repo, "stop", env=env).returncode == 0
 
 
+def test_a_run_sent_straight_to_the_server_reads_its_arguments_as_the_cli_does(
+    tmp_path: Path, runtime: Path
+) -> None:
+    """With its server up, `cowork run` sends the arguments as typed (the CLI loads
+    no parser): the server's complaints, help and `--workspace` are the CLI's own."""
+    repo = sample_repo(tmp_path / "sample")
+    env = daemon_env(runtime)
+    assert STARTED in cowork(repo, "run", "summarize", "pkg/util.py", env=env).stderr
+    alone = daemon_env(runtime, COWORK_DAEMON="0")
+    for wrong, said in (
+        (("run", "review", "--bogus"), "unrecognized arguments: --bogus"),
+        (("run", "review", "--base"), "argument --base: expected one argument"),
+        (("run", "summarize"), "the following arguments are required: path"),
+    ):
+        here, there = cowork(repo, *wrong, env=alone), cowork(repo, *wrong, env=env)
+        assert here.returncode == there.returncode == 2
+        assert said in here.stderr and said in there.stderr, there.stderr
+        assert here.stderr.splitlines()[-1] in there.stderr  # `cowork run …: error: …`
+        assert "usage: cowork" in there.stderr
+    helped = cowork(repo, "run", "summarize", "--help", env=env)
+    assert helped.returncode == 0 and "usage: cowork run summarize" in helped.stdout
+
+    # From another folder, `--workspace` in either spelling: the same server answers.
+    target = str(repo / "pkg" / "util.py")
+    for named in (("--workspace", str(repo)), (f"--workspace={repo}",)):
+        run = cowork(tmp_path, "run", "summarize", *named, target, env=env)
+        assert run.returncode == 0, run.stderr
+        assert STARTED not in run.stderr and "Gathering context" in run.stderr
+        assert Path(run.stdout.strip()).parent == repo / ".cowork" / "artifacts"
+    assert len(list((runtime / "cowork").glob("*.sock"))) == 1
+    assert cowork(repo, "stop", env=env).returncode == 0
+
+
 def test_stop_and_start_again(tmp_path: Path, runtime: Path) -> None:
     repo = sample_repo(tmp_path / "sample")
     env = daemon_env(runtime)

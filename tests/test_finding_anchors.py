@@ -5,6 +5,7 @@ real anthropic SDK and the local protocol server scripted with a structured revi
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from lsprotocol import types
@@ -87,3 +88,20 @@ async def test_findings_move_with_their_text_and_go_with_it(tmp_path: Path) -> N
             )
         finally:
             await stop_session(session)
+
+
+def test_a_file_rewritten_to_the_same_size_and_time_is_read_again(tmp_path: Path) -> None:
+    """Anchors are taken from the file as it is now, even when an edit kept its size
+    and its modification time (files read lately are remembered by both and more)."""
+    from cowork.kinds.anchors import texts_of
+
+    path = tmp_path / "a.py"
+    path.write_text("x = 1\ny = 2\n")
+    assert texts_of(tmp_path, ["a.py"], {})["a.py"] == ["x = 1", "y = 2", ""]
+    before = path.stat()
+    path.write_text("x = 3\ny = 4\n")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert texts_of(tmp_path, ["a.py"], {})["a.py"] == ["x = 3", "y = 4", ""]
+    assert texts_of(tmp_path, ["a.py"], {"a.py": "z = 5"})["a.py"] == ["z = 5"]
+    path.unlink()
+    assert texts_of(tmp_path, ["a.py"], {})["a.py"] is None

@@ -12,9 +12,9 @@ from pathlib import Path
 from cowork import __version__, config
 
 
-def parser() -> argparse.ArgumentParser:
-    """The command line of `cowork`."""
-    p = argparse.ArgumentParser(prog="cowork", description="Asynchronous AI pair programming.")
+def parser(cls: type[argparse.ArgumentParser] = argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The command line of `cowork` (its sub-commands' parsers are `cls` too)."""
+    p = cls(prog="cowork", description="Asynchronous AI pair programming.")
     p.add_argument("--version", action="version", version=f"cowork {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 

@@ -144,7 +144,8 @@ async def run(
         record = await engine.submit(request)
         mine.add(record.task_id)
         task = await engine.wait(record.task_id)
-        if task.kind == "review" and task.state is TaskState.DONE:
+        exported = getattr(args, "format", "markdown") != "markdown"  # SARIF or JSON
+        if exported and task.kind == "review" and task.state is TaskState.DONE:
             found = [s.finding for s in await engine.findings(root) if s.task_id == task.task_id]
     except asyncio.CancelledError:
         if engines is not None:

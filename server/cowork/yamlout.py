@@ -9,6 +9,7 @@ line, and strings that need quoting are double-quoted.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -42,7 +43,9 @@ def _mapping(data: Mapping[str, Any], indent: int, out: list[str], first: str = 
     for n, (key, value) in enumerate(data.items()):
         lead = first if n == 0 and first else pad
         head = f"{lead}{scalar(key)}:"
-        if isinstance(value, Mapping) and value:
+        if type(value) is str:  # most values: no ABC checks (a review writes thousands)
+            out.append(f"{head} {_string(value)}")
+        elif isinstance(value, Mapping) and value:
             out.append(head)
             _mapping(value, indent + 2, out)
         elif isinstance(value, list | tuple) and value:
@@ -91,6 +94,13 @@ def scalar(value: Any) -> str:
         return text
     if not isinstance(value, str):
         raise TypeError(f"cannot write {type(value).__name__} as YAML")
+    return _string(value)
+
+
+@functools.lru_cache(maxsize=8192)
+def _string(value: str) -> str:
+    # Remembered: a record repeats its keys and many of its values (kinds, reasons,
+    # languages) hundreds of times, and PyYAML's resolver tries several patterns each.
     if _PLAIN.fullmatch(value) and _resolver.resolve(yaml.ScalarNode, value, (True, False)) == (
         _STR_TAG
     ):

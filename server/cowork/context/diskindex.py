@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from cowork import __version__
+from cowork.transactions import transaction
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +164,7 @@ class DiskIndex:
             if row is None or row[0] != version_stamp():
                 if row is not None:
                     self.rebuilt += 1
-                with db:
+                with transaction(db):
                     for table in (*_TABLES, "paths", "blobs"):
                         db.execute(f"DELETE FROM {table}")
                     db.execute(
@@ -339,7 +340,7 @@ class DiskIndex:
 
             def write(db: sqlite3.Connection) -> None:
                 today = _now()
-                with db:
+                with transaction(db):
                     for table, rows in pending.items():
                         # Rows written later count as used later (eviction order).
                         values = [(*k, v, today + n) for n, (k, v) in enumerate(rows.items())]
@@ -412,7 +413,7 @@ class DiskIndex:
             if used * page <= self.max_bytes:
                 return
             # A quarter of each table at a time, oldest first, until under the cap.
-            with db:
+            with transaction(db):
                 for table in _TABLES:
                     total = db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
                     db.execute(

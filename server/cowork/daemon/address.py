@@ -1,16 +1,16 @@
 """Where a workspace's background server listens, and whether the CLI uses one.
 
-Imported by every `cowork run` before anything else: standard library only, and
-little of it.
+Imported by every `cowork run` before anything else: `os` and `sys` only (paths are
+strings: `pathlib` and `dataclasses` would double the CLI's own share of a warm run).
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
+
+# Not `collections.abc` (or `typing`): Python's start-up has loaded this one already.
+from _collections_abc import Mapping
 
 from cowork import __version__
 
@@ -44,18 +44,22 @@ _ENV_NAMES = frozenset(
 )
 # The server's own knobs: they do not change what a run does.
 _NOT_KEYED = frozenset({"COWORK_DAEMON", "COWORK_DAEMON_IDLE_MINUTES"})
-_PACKAGE = Path(__file__).resolve().parent.parent
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
 
 
-@dataclass(frozen=True)
 class Address:
     """The files of one background server: its socket, its lock (held while it lives),
     its log, and the workspace it was started for."""
 
-    socket: Path
-    lock: Path
-    log: Path
-    workspace: Path
+    __slots__ = ("folder", "lock", "log", "name", "socket", "workspace")
+
+    def __init__(self, folder: str, name: str, workspace: str) -> None:
+        self.folder = folder  # the runtime folder, shared by the user's servers
+        self.name = name
+        self.socket = os.path.join(folder, f"{name}.sock")
+        self.lock = os.path.join(folder, f"{name}.lock")
+        self.log = os.path.join(folder, f"{name}.log")
+        self.workspace = workspace
 
 
 def enabled(env: Mapping[str, str] | None = None) -> bool:
@@ -76,30 +80,33 @@ def idle_seconds() -> float:
     return max(minutes, 0.05) * 60.0
 
 
-def runtime_dir() -> Path:
+def runtime_dir() -> str:
     """A folder only this user can enter: `$XDG_RUNTIME_DIR/cowork`, else
     `/tmp/cowork-<uid>` (created 0700; refused if another user owns it)."""
     base = os.environ.get("XDG_RUNTIME_DIR", "")
     # A socket's path is at most 107 bytes: a deep runtime folder leaves no room.
     if base and os.path.isdir(base) and len(base) < 60:
-        where = Path(base) / "cowork"
+        where = os.path.join(base, "cowork")
     else:
-        where = Path(os.environ.get("TMPDIR") or "/tmp") / f"cowork-{os.getuid()}"
-    where.mkdir(mode=0o700, exist_ok=True)
-    st = where.stat()
+        where = os.path.join(os.environ.get("TMPDIR") or "/tmp", f"cowork-{os.getuid()}")
+    os.makedirs(where, 0o700, exist_ok=True)
+    st = os.stat(where)
     if st.st_uid != os.getuid() or st.st_mode & 0o077:
         raise PermissionError(f"{where} is not private to this user")
     return where
 
 
-def workspace_of(start: Path) -> Path:
-    """The folder holding `.git` above `start` (git's top level in all but odd set-ups;
-    it only names the server: the server asks git itself)."""
-    start = start.absolute()
-    for folder in (start, *start.parents):
-        if os.path.lexists(folder / ".git"):
+def workspace_of(start: str) -> str:
+    """The folder holding `.git` at or above `start` (git's top level in all but odd
+    set-ups; it only names the server: the server asks git itself)."""
+    start = folder = os.path.abspath(start)
+    while True:
+        if os.path.lexists(os.path.join(folder, ".git")):
             return folder
-    return start
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return start
+        folder = parent
 
 
 def _code_stamp() -> str:
@@ -118,21 +125,15 @@ def _code_stamp() -> str:
     return f"{__version__}:{count}:{newest}"
 
 
-def locate(workspace: Path, env: Mapping[str, str] | None = None) -> Address:
-    """The server of `workspace` for this environment and this copy of cowork."""
+def locate(workspace: str, env: Mapping[str, str] | None = None) -> Address:
+    """The server of `workspace` (an absolute path) for this environment and this copy
+    of cowork."""
     keyed = sorted(
         (k, v)
         for k, v in (os.environ if env is None else env).items()
         if (k in _ENV_NAMES or k.startswith(_ENV_PREFIXES)) and k not in _NOT_KEYED
     )
     digest = _sha256()
-    for part in (str(workspace), sys.executable, _code_stamp(), repr(keyed)):
+    for part in (workspace, sys.executable, _code_stamp(), repr(keyed)):
         digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
-    name = digest.hexdigest()[:24]
-    where = runtime_dir()
-    return Address(
-        socket=where / f"{name}.sock",
-        lock=where / f"{name}.lock",
-        log=where / f"{name}.log",
-        workspace=workspace,
-    )
+    return Address(runtime_dir(), digest.hexdigest()[:24], workspace)

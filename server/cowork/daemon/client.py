@@ -1,21 +1,13 @@
-"""The CLI's side: hand a run to the workspace's background server, starting it if needed.
-
-The conversation is JSON, a message a line. The CLI sends `{"argv": [...], "cwd": ...}`
-(then `{"cancel": true}` on Ctrl-C), or `{"stop": true}` (with `"idle_only"` when making
-room: a server with a run going stays); the server answers `{"out": line}` and
-`{"err": line}` as the run prints them, then `{"exit": code}`.
-"""
+"""The CLI's side: hand a run to the workspace's background server, starting it if needed
+(the conversation: `cowork.daemon.wire`)."""
 
 from __future__ import annotations
 
 import _socket
-import contextlib
-import json
 import os
 import sys
-from collections.abc import Iterator
-from pathlib import Path
 
+from cowork.daemon import wire
 from cowork.daemon.address import Address, idle_seconds
 from cowork.errors import EXIT_FAILED
 
@@ -24,25 +16,16 @@ MAX_LOG_BYTES = 1 << 20
 MAX_SERVERS = 4  # background servers of one user at a time (workspaces × environments)
 
 
-def _connect(where: Path) -> _socket.socket | None:
-    # `_socket`, not `socket`: every run connects, and socket.py loads selectors,
-    # enums and more (5 ms of the CLI's 20 ms on top of its start-up).
-    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
-    try:
-        sock.connect(str(where))
-    except OSError:
-        sock.close()
-        return None
-    return sock
-
-
 def _make_room(address: Address) -> None:
     """Clear what dead servers left, and stop the least recently used ones beyond
     `MAX_SERVERS` (each holds a workspace's index in memory)."""
+    import contextlib
     import fcntl
 
-    alive: list[tuple[float, Path]] = []
-    for lock in address.lock.parent.glob("*.lock"):
+    alive: list[tuple[float, str]] = []
+    with os.scandir(address.folder) as entries:
+        locks = [e.path for e in entries if e.name.endswith(".lock")]
+    for lock in locks:
         if lock == address.lock:
             continue
         try:
@@ -54,13 +37,14 @@ def _make_room(address: Address) -> None:
         except OSError:  # held: that server is alive
             alive.append((os.fstat(fd).st_mtime, lock))
         else:
-            for stale in (lock, lock.with_suffix(".sock"), lock.with_suffix(".log")):
-                stale.unlink(missing_ok=True)
+            for stale in (lock, f"{lock[:-5]}.sock", f"{lock[:-5]}.log"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(stale)
         finally:
             os.close(fd)
     alive.sort()
     for _, lock in alive[: max(0, len(alive) - MAX_SERVERS + 1)]:
-        sock = _connect(lock.with_suffix(".sock"))
+        sock = wire.connect(f"{lock[:-5]}.sock")
         if sock is not None:
             try:
                 sock.sendall(b'{"stop": true, "idle_only": true}\n')
@@ -80,16 +64,16 @@ def start(address: Address) -> bool:
     ready_r, ready_w = os.pipe()
     try:
         # The log of this server's runs; a long one starts over (a line per run).
-        keep = address.log.exists() and address.log.stat().st_size < MAX_LOG_BYTES
+        keep = os.path.exists(address.log) and os.path.getsize(address.log) < MAX_LOG_BYTES
         with open(address.log, "ab" if keep else "wb") as log:
             subprocess.Popen(
                 [
                     sys.executable,
                     "-m",
                     "cowork.daemon.service",
-                    str(address.socket),
-                    str(address.lock),
-                    str(address.workspace),
+                    address.socket,
+                    address.lock,
+                    address.workspace,
                     str(ready_w),
                 ],
                 stdin=subprocess.DEVNULL,
@@ -112,27 +96,9 @@ def start(address: Address) -> bool:
     return answer in (b"R", b"B")
 
 
-def _lines(sock: _socket.socket) -> Iterator[bytes]:
-    """The lines the server sends, until it closes the connection."""
-    pending = b""
-    while chunk := sock.recv(65536):
-        pending += chunk
-        *whole, pending = pending.split(b"\n")
-        yield from whole
-    if pending:
-        yield pending
-
-
-def _talk(sock: _socket.socket, request: dict[str, object], address: Address) -> int:
-    sock.sendall(json.dumps(request).encode() + b"\n")
-    for raw in _lines(sock):
-        message = json.loads(raw)
-        if "out" in message:
-            print(message["out"], flush=True)
-        elif "err" in message:
-            print(message["err"], file=sys.stderr, flush=True)
-        elif "exit" in message:
-            return int(message["exit"])
+def _said(code: int | None, address: Address) -> int:
+    if code is not None:
+        return code
     print(
         "cowork: the background server stopped before the run ended; its log: "
         f"{address.log} (COWORK_DAEMON=0 runs tasks in this process)",
@@ -144,11 +110,11 @@ def _talk(sock: _socket.socket, request: dict[str, object], address: Address) ->
 def run(argv: list[str], address: Address, *, quiet: bool) -> int | None:
     """The exit code of `argv` run by the workspace's background server; None when no
     server could be reached or started (the caller then runs it itself)."""
-    sock = _connect(address.socket)
+    sock = wire.connect(address.socket)
     if sock is None:
         if not start(address):
             return None
-        sock = _connect(address.socket)
+        sock = wire.connect(address.socket)
         if sock is None:
             return None
         if not quiet:
@@ -160,12 +126,19 @@ def run(argv: list[str], address: Address, *, quiet: bool) -> int | None:
                 file=sys.stderr,
                 flush=True,
             )
+    return converse(sock, argv, address)
+
+
+def converse(sock: _socket.socket, argv: list[str], address: Address) -> int:
+    """Hand `argv` to the server at the other end of `sock`; the run's exit code."""
     try:
-        return _talk(sock, {"argv": argv, "cwd": os.getcwd()}, address)
+        return _said(wire.talk(sock, wire.request(argv, os.getcwd())), address)
     except KeyboardInterrupt:
         # Ctrl-C cancels the task; a CLI killed otherwise leaves it to the server.
-        with contextlib.suppress(OSError):
+        try:  # noqa: SIM105 (contextlib would cost every run ~5 ms of imports)
             sock.sendall(b'{"cancel": true}\n')
+        except OSError:
+            pass
         return EXIT_FAILED
     finally:
         sock.close()
@@ -173,11 +146,11 @@ def run(argv: list[str], address: Address, *, quiet: bool) -> int | None:
 
 def stop(address: Address) -> bool:
     """Ask the server of `address` to stop; False when none was running."""
-    sock = _connect(address.socket)
+    sock = wire.connect(address.socket)
     if sock is None:
         return False
     try:
-        _talk(sock, {"stop": True}, address)
+        _said(wire.talk(sock, b'{"stop": true}\n'), address)
     finally:
         sock.close()
     return True

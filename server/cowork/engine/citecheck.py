@@ -94,9 +94,9 @@ def _counts_at(root: Path, head: str, cited: list[str]) -> dict[str, int | None]
     return out
 
 
-def _count_file(path: Path) -> int:
-    st = path.stat()
-    key = (str(path), st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+def _count_file(path: str, st: os.stat_result) -> int:
+    """The lines of the regular file `path`, whose stat is `st`."""
+    key = (path, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
     if (known := _file_counts.get(key)) is not None:
         return known
     lines = _count_lines(path)
@@ -104,9 +104,9 @@ def _count_file(path: Path) -> int:
     return lines
 
 
-def _count_lines(path: Path) -> int:
+def _count_lines(path: str) -> int:
     lines, last = 0, b"\n"
-    with path.open("rb") as fh:
+    with open(path, "rb") as fh:
         while block := fh.read(1 << 20):
             lines += block.count(b"\n")
             last = block[-1:]
@@ -130,6 +130,14 @@ def inside(
     """Whether root/rel, links followed, stays in the root (None: it does not exist).
     `base`: the root's real path, when known; `folders`: real paths of folders found
     so far (a review cites hundreds of files in a few folders)."""
+    where = _where(str(root), rel, base or os.path.realpath(root), folders)
+    return None if where is None else where[0]
+
+
+def _where(
+    root: str, rel: str, base: str, folders: dict[str, str] | None
+) -> tuple[bool, os.stat_result] | None:
+    """Whether root/rel stays in the root, and its lstat; None when it does not exist."""
     target = os.path.join(root, rel)
     try:
         st = os.lstat(target)
@@ -140,8 +148,7 @@ def inside(
     else:
         folder, name = os.path.split(target)
         real = os.path.join(_real_folder(folder, folders), name)
-    base = base or os.path.realpath(root)
-    return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
+    return real == base or real.startswith(base.rstrip(os.sep) + os.sep), st
 
 
 def _real_folder(folder: str, folders: dict[str, str]) -> str:
@@ -164,7 +171,8 @@ def facts(
 ) -> dict[str, Fact]:
     """The fact of each of `paths` (workspace-relative, as cited)."""
     out: dict[str, Fact] = {}
-    committed: list[str] = []
+    committed: list[tuple[str, str, os.stat_result | None]] = []  # (cited, rel, lstat)
+    top = str(root)
     base = os.path.realpath(root)
     folders: dict[str, str] = {os.path.normpath(root): base}
     for cited in paths:
@@ -173,24 +181,26 @@ def facts(
             out[cited] = Fact(None, "outside the workspace")
         elif rel in overlays:
             out[cited] = Fact(_count(overlays[rel]))
-        elif inside(root, rel, base, folders) is False:
+        elif (where := _where(top, rel, base, folders)) is None:
+            committed.append((cited, rel, None))
+        elif not where[0]:
             out[cited] = Fact(None, "a link out of the workspace")
         else:
-            committed.append(cited)
-    at_head = _counts_at(root, head, committed) if head else {}
-    for cited in committed:
-        rel = normal(cited)
-        assert rel is not None
+            committed.append((cited, rel, where[1]))
+    at_head = _counts_at(root, head, [c for c, _, _ in committed]) if head else {}
+    for cited, rel, st in committed:
         counts: list[int] = []
         if (n := at_head.get(rel)) is not None:
             counts.append(n)
         unreadable = False
-        path = root / rel
-        if path.is_file():
-            try:
-                counts.append(_count_file(path))
-            except OSError:
-                unreadable = True
+        path = os.path.join(top, rel)
+        try:
+            if st is not None and stat.S_ISLNK(st.st_mode):
+                st = os.stat(path)  # a link within the workspace: what it leads to
+            if st is not None and stat.S_ISREG(st.st_mode):
+                counts.append(_count_file(path, st))
+        except OSError:
+            unreadable = True
         if counts:
             out[cited] = Fact(max(counts))
         elif unreadable:

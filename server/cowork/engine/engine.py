@@ -28,7 +28,7 @@ from cowork import artifacts, kinds, providers, templates, uris
 from cowork.brief import Brief
 from cowork.config import Settings
 from cowork.context.budget import LocalEstimator, ScaledEstimator
-from cowork.engine import batches, change_flow, citecheck, costcap, incremental
+from cowork.engine import batches, change_flow, citecheck, costcap, incremental, sources
 from cowork.engine import provenance as prov
 from cowork.engine.batch_tasks import BatchTasks, uninterruptible
 from cowork.engine.core import now
@@ -146,8 +146,10 @@ class TaskEngine(BatchTasks, FindingTasks):
         root = Path(task.request.workspace)
         if provenance is not None:  # `cowork tasks` judges staleness from these
             store = await self._store(root)
-            await self._db(store.record_sources, task.task_id, from_provenance(provenance))
-            await self._judge_stale(task, root)  # edited while the model wrote?
+            found_in = from_provenance(provenance)
+            # Kept, and judged at once: edited while the model wrote?
+            why = await self._db(sources.record, store, root, task.task_id, found_in)
+            self._stale[task.task_id] = bool(why)
         if task.kind == "review":  # a review that found nothing clears the previous one's
             store = await self._store(root)
             found = await self._not_dismissed(store, root, found)
@@ -363,8 +365,6 @@ class TaskEngine(BatchTasks, FindingTasks):
         return task.to_record() | {"stale": stale}
 
     async def _judge_stale(self, task: Task, root: Path) -> None:
-        from cowork.engine import sources
-
         if task.artifact_uri:
             store = await self._store(root)
             artifact = uris.to_path(task.artifact_uri)

@@ -3,7 +3,7 @@ the last finished review of the current branch.
 
 Before gathering, the engine resolves where the review starts (`resolve`): the
 newest done review of this workspace on this branch, as recorded when it finished
-(`Store.record_review_head`). No earlier review, a detached HEAD, or an earlier
+(`Store.save_review`). No earlier review, a detached HEAD, or an earlier
 head that is no longer an ancestor of HEAD (a rebase) make it a full review, and
 the artifact says why. After the answer (`carry_forward`), the earlier review's
 findings whose lines are still there, unchanged, are carried forward (moved with
@@ -320,7 +320,6 @@ async def save_review(
     looked at (where the next incremental review starts)."""
     root = Path(task.request.workspace)
     marks = await asyncio.to_thread(anchors.anchors_for, root, found, overlays)
-    await db(store.save_findings, task.task_id, found, marks)
     at = (provenance or {}).get("git") or {}
-    if at.get("head"):
-        await db(store.record_review_head, task.task_id, at.get("branch"), at["head"])
+    head = (at.get("branch"), at["head"]) if at.get("head") else None
+    await db(store.save_review, task.task_id, found, marks, head)

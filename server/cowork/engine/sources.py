@@ -77,6 +77,13 @@ def changed(store: Store, root: Path, sources: list[tuple[str, str]]) -> list[tu
     return out
 
 
+def record(store: Store, root: Path, task_id: str, found: list[tuple[str, str]]) -> str:
+    """Keep `found`, the (path, sha256) of the files `task_id`'s artifact was just
+    built from; why it is stale already ("" when it is not)."""
+    store.record_sources(task_id, found)
+    return artifacts.staleness(changed(store, root, found), len(found))
+
+
 def stale(store: Store, root: Path, task_id: str, artifact: Path | None) -> str:
     """Why `task_id`'s artifact is stale, in a sentence ("" when it is not)."""
     sources = task_sources(store, task_id, artifact)

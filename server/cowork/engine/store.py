@@ -10,6 +10,7 @@ from cowork.artifacts import COWORK_DIR
 from cowork.engine.model import BatchWait, StoredFinding, Task, TaskRequest, TaskState
 from cowork.kinds.findings import Finding
 from cowork.providers.usage import Usage
+from cowork.transactions import transaction
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tasks (
@@ -125,7 +126,7 @@ class Store:
 
     def save(self, task: Task, detail: str | None = None, *, event: bool = True) -> None:
         """Insert or update `task`, recording the state it is now in."""
-        with self._db:
+        with transaction(self._db):
             self._db.execute(
                 """INSERT INTO tasks (task_id, kind, title, state, request, created_at, started_at,
                        finished_at, artifact_uri, error, usage, provider, model, batch_id, resumed,
@@ -209,7 +210,7 @@ class Store:
     def record_sources(self, task_id: str, sources: list[tuple[str, str]]) -> None:
         """Keep the (path, sha256) of the files `task_id`'s artifact was built from. A
         row with an empty path says they are recorded, even when there are none."""
-        with self._db:
+        with transaction(self._db):
             self._db.executemany(
                 "INSERT OR REPLACE INTO task_sources (task_id, path, sha256) VALUES (?,?,?)",
                 [(task_id, "", ""), *((task_id, p, h) for p, h in sources)],
@@ -238,7 +239,7 @@ class Store:
         return out
 
     def remember_hashes(self, seen: dict[str, tuple[int, int, str]]) -> None:
-        with self._db:
+        with transaction(self._db):
             self._db.executemany(
                 "INSERT OR REPLACE INTO file_hashes (path, mtime_ns, size, sha256) "
                 "VALUES (?,?,?,?)",
@@ -247,15 +248,18 @@ class Store:
 
     # -- review findings -------------------------------------------------------------
 
-    def save_findings(
+    def save_review(
         self,
         task_id: str,
         findings: list[Finding],
         anchors: list[list[str] | None] | None = None,
+        head: tuple[str | None, str] | None = None,
     ) -> None:
-        """Keep a review's findings, each with its anchor (the same order) if given."""
+        """Keep a review's findings, each with its anchor (the same order) if given, and
+        the (branch, commit) it looked at (incremental reviews start after it): all of
+        it, or (on a crash) none."""
         marks = anchors if anchors is not None else [None] * len(findings)
-        with self._db:
+        with transaction(self._db):
             self._db.executemany(
                 "INSERT OR REPLACE INTO findings (finding_id, task_id, n, data, anchor) "
                 "VALUES (?,?,?,?,?)",
@@ -270,19 +274,15 @@ class Store:
                     for n, (f, a) in enumerate(zip(findings, marks, strict=True), 1)
                 ],
             )
+            if head is not None:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO review_heads (task_id, branch, head) VALUES (?,?,?)",
+                    (task_id, *head),
+                )
 
     def task_findings(self, task_id: str | None) -> list[StoredFinding]:
         """The findings one review saved, dismissed ones included (none for None)."""
         return self._findings("f.task_id = ?", (task_id,)) if task_id else []
-
-    def record_review_head(self, task_id: str, branch: str | None, head: str) -> None:
-        """The commit a finished review looked at, on its branch (incremental reviews
-        start after it)."""
-        with self._db:
-            self._db.execute(
-                "INSERT OR REPLACE INTO review_heads (task_id, branch, head) VALUES (?,?,?)",
-                (task_id, branch, head),
-            )
 
     def unrecorded_reviews(self, limit: int = 20) -> list[tuple[str, str]]:
         """(task id, artifact uri) of the newest finished reviews whose head was not
@@ -321,7 +321,7 @@ class Store:
     def dismiss(self, finding_id: str, fingerprint: str | None = None, at: str = "") -> None:
         """Mark a finding dismissed; with its `fingerprint`, later reviews leave out any
         finding with the same one."""
-        with self._db:
+        with transaction(self._db):
             self._db.execute(
                 "UPDATE findings SET dismissed = 1 WHERE finding_id = ?", (finding_id,)
             )
