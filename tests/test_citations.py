@@ -403,3 +403,32 @@ def test_a_mark_on_a_private_file_does_not_tell_its_size(tmp_path: Path) -> None
     )
     assert "(line 9 is past the end of shop/open.py, which has 1 line)" in checked.body
     assert (checked.checked, checked.invalid) == (2, 2)
+
+
+def test_a_file_checked_before_is_checked_as_it_is_now(tmp_path: Path) -> None:
+    """The second check of the same citations (a warm server remembers files it saw)
+    follows the file: lines added since make a citation good, a file turned into a
+    link out of the workspace makes it bad, and a file removed is no such file."""
+    from cowork.engine.citecheck import verify
+
+    root = shop(tmp_path)
+    outside = tmp_path / "outside.py"
+    outside.write_text("a\n" * 50)
+    (root / "shop/grow.py").write_text("x = 1\n")
+    (root / "shop/leave.py").write_text("y = 1\n" * 20)
+    (root / "shop/gone.py").write_text("z = 1\n" * 20)
+    body = "See `shop/grow.py:9`, `shop/leave.py:9` and `shop/gone.py:9`.\n"
+    head = git(root, "rev-parse", "HEAD")
+    first = verify(root, head, {}, body, [])
+    assert (first.checked, first.invalid) == (3, 1)
+    assert "`shop/grow.py:9` ⚠ not found" in first.body
+
+    (root / "shop/grow.py").write_text("x = 1\n" * 12)
+    (root / "shop/leave.py").unlink()
+    (root / "shop/leave.py").symlink_to(outside)
+    (root / "shop/gone.py").unlink()
+    again = verify(root, head, {}, body, [])
+    assert "`shop/grow.py:9`," in again.body
+    assert "`shop/leave.py:9` ⚠ not found (a link out of the workspace)" in again.body
+    assert "`shop/gone.py:9` ⚠ not found (no such file)" in again.body
+    assert (again.checked, again.invalid) == (3, 2)

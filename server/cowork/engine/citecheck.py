@@ -130,25 +130,21 @@ def inside(
     """Whether root/rel, links followed, stays in the root (None: it does not exist).
     `base`: the root's real path, when known; `folders`: real paths of folders found
     so far (a review cites hundreds of files in a few folders)."""
-    where = _where(str(root), rel, base or os.path.realpath(root), folders)
-    return None if where is None else where[0]
-
-
-def _where(
-    root: str, rel: str, base: str, folders: dict[str, str] | None
-) -> tuple[bool, os.stat_result] | None:
-    """Whether root/rel stays in the root, and its lstat; None when it does not exist."""
     target = os.path.join(root, rel)
     try:
         st = os.lstat(target)
     except OSError:
         return None
+    return _inside(target, st, base or os.path.realpath(root), folders)
+
+
+def _inside(target: str, st: os.stat_result, base: str, folders: dict[str, str] | None) -> bool:
     if folders is None or stat.S_ISLNK(st.st_mode):
         real = os.path.realpath(target)
     else:
         folder, name = os.path.split(target)
         real = os.path.join(_real_folder(folder, folders), name)
-    return real == base or real.startswith(base.rstrip(os.sep) + os.sep), st
+    return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
 
 
 def _real_folder(folder: str, folders: dict[str, str]) -> str:
@@ -166,6 +162,13 @@ def _real_folder(folder: str, folders: dict[str, str]) -> str:
     return real
 
 
+# The fact of each cited regular file by (workspace, commit, path), with the file's
+# (inode, size, times) it held for: a summary cites the same 500 importers run after
+# run. A folder above the file replaced by a link would show the file under another
+# inode, so the verdict "inside the workspace" is as current as the file.
+_facts_seen: OrderedDict[tuple[str, str | None, str], tuple[tuple[int, ...], Fact]] = OrderedDict()
+
+
 def facts(
     root: Path, head: str | None, overlays: dict[str, str], paths: list[str]
 ) -> dict[str, Fact]:
@@ -179,14 +182,23 @@ def facts(
         rel = normal(cited)
         if rel is None:
             out[cited] = Fact(None, "outside the workspace")
-        elif rel in overlays:
+            continue
+        if rel in overlays:
             out[cited] = Fact(_count(overlays[rel]))
-        elif (where := _where(top, rel, base, folders)) is None:
-            committed.append((cited, rel, None))
-        elif not where[0]:
+            continue
+        target = os.path.join(top, rel)
+        try:
+            st: os.stat_result | None = os.lstat(target)
+        except OSError:
+            st = None
+        seen = _facts_seen.get((top, head, rel)) if st is not None else None
+        if seen is not None and st is not None and seen[0] == _signature(st):
+            out[cited] = seen[1]
+            continue
+        if st is not None and not _inside(target, st, base, folders):
             out[cited] = Fact(None, "a link out of the workspace")
         else:
-            committed.append((cited, rel, where[1]))
+            committed.append((cited, rel, st))
     at_head = _counts_at(root, head, [c for c, _, _ in committed]) if head else {}
     for cited, rel, st in committed:
         counts: list[int] = []
@@ -194,11 +206,12 @@ def facts(
             counts.append(n)
         unreadable = False
         path = os.path.join(top, rel)
+        real = st
         try:
-            if st is not None and stat.S_ISLNK(st.st_mode):
-                st = os.stat(path)  # a link within the workspace: what it leads to
-            if st is not None and stat.S_ISREG(st.st_mode):
-                counts.append(_count_file(path, st))
+            if real is not None and stat.S_ISLNK(real.st_mode):
+                real = os.stat(path)  # a link within the workspace: what it leads to
+            if real is not None and stat.S_ISREG(real.st_mode):
+                counts.append(_count_file(path, real))
         except OSError:
             unreadable = True
         if counts:
@@ -207,7 +220,13 @@ def facts(
             out[cited] = Fact(None)
         else:
             out[cited] = Fact(None, "no such file")
+        if st is not None and stat.S_ISREG(st.st_mode) and not unreadable:
+            _remember(_facts_seen, (top, head, rel), (_signature(st), out[cited]))
     return out
+
+
+def _signature(st: os.stat_result) -> tuple[int, ...]:
+    return (st.st_mode, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def _private(rel: str) -> bool:
