@@ -278,6 +278,38 @@ def test_at_most_four_servers_the_least_recently_used_goes(tmp_path: Path, runti
         cowork(repo, "stop", env=env)
 
 
+def test_making_room_leaves_a_server_with_a_run_going(tmp_path: Path, runtime: Path) -> None:
+    """The least recently used server is asked to stop only if idle: one whose task
+    is still running stays (a fifth server runs beside it), and its run goes on."""
+    repo = sample_repo(tmp_path / "sample")
+    with FakeAnthropic(text="A first draft.") as api:
+        busy = daemon_env(
+            runtime, ANTHROPIC_API_KEY="sk-ant-api03-test", ANTHROPIC_BASE_URL=api.base_url
+        )
+        api.script(Stall(seconds=120, after_events=3))  # its answer stops mid-stream
+        cli = subprocess.Popen(
+            [sys.executable, "-m", "cowork", "run", "summarize", "pkg/util.py"],
+            cwd=repo,
+            env=busy,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        asyncio.run(asyncio.wait_for(api.until_requests(1, "/v1/messages"), 60))
+        others = [daemon_env(runtime, COWORK_MODEL=f"model-{n}") for n in range(4)]
+        for env in others:  # the fourth makes room: the busy server is the oldest
+            assert STARTED in cowork(repo, "run", "summarize", "pkg/util.py", env=env).stderr
+        assert len(list((runtime / "cowork").glob("*.sock"))) == 5
+
+        cli.send_signal(signal.SIGINT)  # done waiting: the busy server is still there
+        assert cli.communicate(timeout=60)[0] == "" and cli.returncode == 1
+        again = cowork(repo, "run", "summarize", "-q", "pkg/util.py", env=busy)
+        assert again.returncode == 0 and STARTED not in again.stderr, again.stderr
+        assert "A first draft." in Path(again.stdout.strip()).read_text()
+        for env in (busy, *others):
+            assert cowork(repo, "stop", env=env).returncode == 0
+
+
 def test_a_request_that_is_no_run_gets_an_error_and_the_server_serves_on(
     tmp_path: Path, runtime: Path
 ) -> None:
