@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cowork.context import graph
+from cowork.context import graph, reader_graph
 from cowork.context.index import WorkspaceIndex
 from cowork.context.reader import ContextReader
 from cowork.context.workspace import inventory
@@ -116,11 +116,11 @@ def test_a_graph_kept_between_gatherings_is_the_graph_built_anew(
     files |= {f"pkg/m{i}.py": _module([(i * 7 + k) % 100 for k in range(3)]) for i in range(100)}
     write(root, files)
     index = WorkspaceIndex(root)
-    graph.graph_for(ContextReader(root, index))
+    reader_graph.graph_for(ContextReader(root, index))
     for i, imports in edits:  # at most 4 of 100 files: the graph is patched, not rebuilt
         write(root, {f"pkg/m{i}.py": _module(imports)})
-    kept = graph.graph_for(ContextReader(root, index))
-    fresh = graph.graph_for(ContextReader(root, WorkspaceIndex(root, watch=False)))
+    kept = reader_graph.graph_for(ContextReader(root, index))
+    fresh = reader_graph.graph_for(ContextReader(root, WorkspaceIndex(root, watch=False)))
     assert kept.files == fresh.files
     for path in fresh.files:
         assert kept.imports_of(path) == fresh.imports_of(path), path

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import server_env
-from cowork.context import diskindex, graph
+from cowork.context import diskindex, reader_graph
 from cowork.context.index import WorkspaceIndex
 from cowork.context.reader import ContextReader
 from cowork.kinds.workspace_map import map_piece
@@ -51,7 +51,7 @@ def _process(root: Path, store: Path | None) -> tuple[WorkspaceIndex, ContextRea
 def _gather(root: Path, store: Path | None) -> tuple[WorkspaceIndex, dict[str, object]]:
     """Everything workspace-wide that a gathering works out, as plain values."""
     index, reader = _process(root, store)
-    g = graph.graph_for(reader)
+    g = reader_graph.graph_for(reader)
     piece = map_piece(reader, 60_000)
     result = {
         "inventory": list(reader.inventory),

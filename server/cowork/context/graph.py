@@ -20,7 +20,6 @@ from typing import NamedTuple
 
 from cowork.context import outline as py
 from cowork.context.index import FileFacts, Import
-from cowork.context.reader import ContextReader
 from cowork.context.resolver import (
     JS_SUFFIXES,
     GoModules,
@@ -31,7 +30,7 @@ from cowork.context.resolver import (
     resolve_one,
 )
 
-__all__ = ["Edge", "ImportGraph", "build", "go_module_path", "graph_for", "python_kind"]
+__all__ = ["Edge", "ImportGraph", "build", "go_module_path", "python_kind"]
 
 # A graph is patched rather than built again while at most 1 file in this many changed.
 _PATCH_AT_MOST = 20
@@ -234,51 +233,3 @@ def import_candidates(
             *(f"{base}/index{s}" for s in JS_SUFFIXES),
         ]
     return []
-
-
-def graph_for(reader: ContextReader) -> ImportGraph:
-    """The import graph of the files `reader` may use, rebuilt only when one changed."""
-    source = reader.all_facts
-    memo = reader.index.graph_cache
-    if not isinstance(memo, _Memo):
-        memo = None
-    if memo is not None and memo.source is source:
-        return memo.graph  # the reader kept the very facts: nothing changed
-    facts = [f for _, f in source if f is not None]
-    key = tuple((f.path, f.sha256) for f in facts)
-    if memo is not None and memo.key == key:
-        memo.source = source
-        return memo.graph
-    texts = []
-    for f in facts:
-        if f.path == "go.mod" or f.path.endswith("/go.mod"):
-            # Read for analysis only: a module path and requirements are not sent.
-            text = reader.overlays.get(f.path)
-            try:
-                text = text if text is not None else (reader.root / f.path).read_text("utf-8")
-            except (OSError, UnicodeDecodeError):
-                continue
-            texts.append((f.path, text))
-    files = [f.path for f in facts]
-    go_mods = go_modules(texts)
-    store = reader.index.store
-    # Kept on disk after a build from scratch and after patching what was on disk; a
-    # warm process's patches are not worth writing the whole graph for each time.
-    keep = memo is None
-    if memo is None and store is not None:
-        # A new process: the graph a process last kept on disk, whole when no file
-        # changed since, else patched where they did.
-        from cowork.context import graphdisk
-
-        packages = tuple((f.path, f.package) for f in facts if f.package)
-        memo = graphdisk.load(store, facts, (tuple(files), go_mods, packages), source)
-        if memo is not None and memo.key == key:
-            reader.index.graph_cache = memo
-            return memo.graph
-    graph, made = _build(facts, files, go_mods, memo, source)
-    reader.index.graph_cache = made
-    if keep and store is not None:
-        from cowork.context import graphdisk
-
-        graphdisk.save(store, made)
-    return graph

@@ -1,19 +1,29 @@
 """What the parts of the task engine share: the time stamp, and the members of
-`TaskEngine` that its parts (`batch_tasks`, `finding_tasks`) use."""
+`TaskEngine` that its parts (`task_run`, `batch_tasks`, `finding_tasks`,
+`artifact_tasks`) use."""
 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from cowork.config import Settings
 from cowork.engine.model import Task, TaskState
 from cowork.engine.store import Store
 from cowork.kinds.findings import Finding
 from cowork.providers.base import Completion
+
+if TYPE_CHECKING:
+    from cowork.brief import Brief
+    from cowork.engine import batches, costcap, incremental
+    from cowork.engine.gatherer import Gatherer
+    from cowork.engine.prefix import PrefixLog
+    from cowork.kinds.base import Gathered
+    from cowork.providers.base import BatchProvider
 
 T = TypeVar("T")
 
@@ -31,6 +41,24 @@ class EngineCore:
     _collecting: dict[str, asyncio.Task[None]]
     _loaded: asyncio.Event
     _stores: dict[Path, Store]
+    _tasks: dict[str, Task]
+    _queue: deque[str]
+    _running: dict[str, asyncio.Task[None]]
+    _overlays: dict[str, dict[str, str]]  # the editor's unsaved text a task was built from
+    _stale: dict[str, bool]
+    _gatherer: Gatherer
+    _ask_batch: batches.BatchQuestion | None
+    _ask_cost: costcap.CostQuestion | None
+    prefixes: PrefixLog
+
+    def get(self, task_id: str) -> Task:
+        raise NotImplementedError
+
+    def tasks(self) -> list[Task]:
+        raise NotImplementedError
+
+    async def open_workspace(self, root: Path, *, resume: bool) -> list[Task]:
+        raise NotImplementedError
 
     def _emit_progress(self, task: Task, message: str, percentage: int | None = None) -> None:
         raise NotImplementedError
@@ -68,4 +96,21 @@ class EngineCore:
         *,
         provenance: dict[str, Any] | None = None,
     ) -> None:
+        raise NotImplementedError
+
+    async def _submit_batch(
+        self,
+        task: Task,
+        provider: BatchProvider,
+        brief: Brief,
+        gathered: Gathered,
+        settings: Settings,
+        since: incremental.Since | None = None,
+    ) -> None:
+        raise NotImplementedError
+
+    async def _with_dismissed(self, brief: Brief, root: Path) -> Brief:
+        raise NotImplementedError
+
+    async def _not_dismissed(self, store: Store, root: Path, found: list[Finding]) -> list[Finding]:
         raise NotImplementedError

@@ -27,13 +27,13 @@ from cowork import kinds
 from cowork.config import Settings
 from cowork.context import diskindex, snapshot
 from cowork.context.budget import LocalEstimator, Piece, TokenEstimator, pack
-from cowork.context.graph import graph_for
 from cowork.context.index import WorkspaceIndex
 from cowork.context.privacy import redact, redact_kept, spans
 from cowork.context.reader import ContextReader
+from cowork.context.reader_graph import graph_for
 from cowork.engine import replay
 from cowork.errors import TaskFailure
-from cowork.kinds import prefix_plan
+from cowork.kinds import prefix_apply
 from cowork.kinds.base import Gathered, GatherRequest
 from cowork.kinds.prompt import render_part
 from cowork.kinds.workspace_map import map_piece
@@ -240,7 +240,7 @@ def fit(gathered: Gathered, estimator: TokenEstimator) -> Gathered:
             for c in packed.cuts
         ],
     )
-    return prefix_plan.apply(fitted, estimator, render_part)
+    return prefix_apply.apply(fitted, estimator, render_part)
 
 
 def _exit_with_server(server: int) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from cowork.config import Settings
 from cowork.context.budget import LocalEstimator
 from cowork.engine.model import Task
-from cowork.kinds import prefix_plan
+from cowork.kinds import prefix_apply, prefix_plan
 from cowork.kinds.base import Gathered
 from cowork.kinds.prompt import SYSTEM_PROMPT, render_part, system_for
 from cowork.providers import prices_of, pricing
@@ -111,7 +111,7 @@ class PrefixLog:
                 system=system,
                 kind=task.kind,
             )
-            planned = prefix_plan.apply(
+            planned = prefix_apply.apply(
                 replace(gathered, outlook=outlook), LocalEstimator(), render_part
             )
             # Noted at once, not only when sent: a task of the same burst planned meanwhile

@@ -15,7 +15,7 @@ from typing import Any
 from cowork import uris
 from cowork.brief import Brief
 from cowork.context.edits import Edit
-from cowork.context.graph import graph_for
+from cowork.context.reader_graph import graph_for
 from cowork.context.workspace import relative_to
 from cowork.errors import InputError
 from cowork.kinds.answer import GENERIC_PROMPT, Rendered

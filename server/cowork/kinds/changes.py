@@ -19,10 +19,10 @@ from cowork.context import git as gitfacts
 from cowork.context.defspans import spans_of
 from cowork.context.diff import FileChange, text_change
 from cowork.context.git import ChangeSet
-from cowork.context.graph import graph_for
 from cowork.context.index import FileFacts, decode, parse
 from cowork.context.outline import Definition
 from cowork.context.privacy import redact
+from cowork.context.reader_graph import graph_for
 from cowork.context.workspace import MAX_FILE_BYTES
 from cowork.errors import TaskFailure
 from cowork.kinds import change_facts, change_rank, graphql_callers, rpc_callers

@@ -9,8 +9,8 @@ from typing import Any
 from cowork import uris
 from cowork.brief import Brief
 from cowork.context.generated import generated_reason
-from cowork.context.graph import graph_for
 from cowork.context.index import language_of
+from cowork.context.reader_graph import graph_for
 from cowork.context.workspace import relative_to
 from cowork.errors import InputError
 from cowork.kinds import arch_questions

@@ -29,15 +29,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
-from cowork.context.budget import Piece, TokenEstimator
-from cowork.kinds.prompt import SYSTEM_PROMPT
+from cowork.context.budget import Piece
+from cowork.kinds.answer import GENERIC_PROMPT
 from cowork.providers import pricing
-
-if TYPE_CHECKING:
-    from cowork.kinds.base import Gathered
 
 # How long a cached prefix lives after its last use: the default TTL, and batches'.
 TTL_S = 300.0
@@ -71,7 +68,7 @@ class Outlook:
     input_price: float | None = None  # USD per million input tokens; None: not known
     # The system prompt before the map: the kind's own, so part of the prefix's identity
     # (tasks of one kind share a cached prefix, tasks of two kinds do not).
-    system: str = SYSTEM_PROMPT
+    system: str = GENERIC_PROMPT
     kind: str = "task"  # the task's kind, for the reasons given
 
     @property
@@ -109,7 +106,7 @@ class PrefixPlan:
         return out
 
 
-def key(shared: Piece, render: Callable[[Piece], str], system: str = SYSTEM_PROMPT) -> str:
+def key(shared: Piece, render: Callable[[Piece], str], system: str = GENERIC_PROMPT) -> str:
     """The identity of the prefix `shared` makes after `system`: the hash of its bytes."""
     return hashlib.sha256(f"{system}\0{render(shared)}".encode()).hexdigest()[:16]
 
@@ -258,45 +255,3 @@ def _optional(tokens: int, outlook: Outlook, own: int) -> PrefixPlan:
         -added,
         "write",
     )
-
-
-def apply(
-    gathered: Gathered, estimator: TokenEstimator, render: Callable[[Piece], str]
-) -> Gathered:
-    """`gathered` (its task context just packed) with the map placed first as its
-    cached prefix, or not, by `decide`; a no-op until the engine gave an outlook."""
-    shared, outlook = gathered.shared, gathered.outlook
-    if shared is None or outlook is None:
-        return replace(gathered, prefix=None)
-    parts, tokens = _task_only(gathered)
-    at = next((i for i, p in enumerate(parts) if p.text == shared.text), None)
-    cost = estimator.count(render(shared))
-    low = int((len(outlook.system) + len(render(shared))) / LOW_CHARS_PER_TOKEN)
-    if at is None and any(c.text == shared.text for c in gathered.candidates):
-        # A kind that needs the map had it cut by the budget: no room for it at all.
-        room: int | None = -1
-    else:
-        room = None if at is not None else gathered.budget - tokens
-    plan = replace(
-        decide(cost, low, room, outlook, tokens + gathered.reserved),
-        key=key(shared, render, outlook.system),
-        in_context=at is not None,
-    )
-    if plan.sent:
-        if at is not None:
-            parts[at] = replace(parts[at], stable=True)
-        else:
-            parts.insert(0, shared)
-            tokens += cost
-    return replace(gathered, parts=parts, tokens=tokens, prefix=plan)
-
-
-def _task_only(gathered: Gathered) -> tuple[list[Piece], int]:
-    """The parts and tokens of `gathered` without a prefix placed earlier."""
-    plan = gathered.prefix
-    parts = list(gathered.parts)
-    if plan is None or not plan.sent:
-        return parts, gathered.tokens
-    if plan.in_context:
-        return [replace(p, stable=False) if p.stable else p for p in parts], gathered.tokens
-    return [p for p in parts if not p.stable], gathered.tokens - plan.tokens

@@ -9,7 +9,8 @@ from typing import Any
 
 from cowork.brief import Brief
 from cowork.context.declared import Declared, declared, is_manifest, matches
-from cowork.context.graph import ImportGraph, graph_for
+from cowork.context.graph import ImportGraph
+from cowork.context.reader_graph import graph_for
 from cowork.errors import InputError
 from cowork.kinds.answer import Rendered, schema_of, system_prompt
 from cowork.kinds.base import (

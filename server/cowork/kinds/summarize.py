@@ -12,9 +12,10 @@ from typing import Any
 from cowork import uris
 from cowork.brief import Brief
 from cowork.context import git as gitfacts
-from cowork.context.graph import ImportGraph, graph_for, import_candidates
+from cowork.context.graph import ImportGraph, import_candidates
 from cowork.context.index import FileFacts
 from cowork.context.outline import Definition
+from cowork.context.reader_graph import graph_for
 from cowork.context.treesitter import LANGUAGE_NAMES
 from cowork.context.wiring import Site
 from cowork.context.workspace import relative_to
