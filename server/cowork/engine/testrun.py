@@ -41,17 +41,31 @@ async def run(
     # any moment after the start leaves the next one a pid file to end the group by.
     script = 'echo $$ > "$1" && exec /bin/sh -c "$2"' if pidfile is not None else command
     extra = ["cowork-tests", str(pidfile), command] if pidfile is not None else []
-    proc = await asyncio.create_subprocess_exec(
-        "/bin/sh",
-        "-c",
-        script,
-        *extra,
-        cwd=cwd,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        start_new_session=True,  # its own process group, killed as one
+    starting = asyncio.ensure_future(
+        asyncio.create_subprocess_exec(
+            "/bin/sh",
+            "-c",
+            script,
+            *extra,
+            cwd=cwd,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,  # its own process group, killed as one
+        )
     )
+    try:
+        proc = await asyncio.shield(starting)
+    except asyncio.CancelledError:
+        # Cancelled while asyncio was still connecting the pipes: the tests may be
+        # running already (asyncio would kill the shell alone, and the test runner it
+        # started would outlive the task). The whole group goes, as below.
+        with contextlib.suppress(Exception):
+            started = await starting
+            _kill(started.pid)
+            await started.wait()
+            await _until_gone(started.pid)
+        raise
     chunks: list[bytes] = []
     held = 0
 
