@@ -147,10 +147,10 @@ def _serve(args: argparse.Namespace) -> int:
     from cowork.lsp.app import create_server
 
     # The event loop answers the editor while threads of this process write artifacts
-    # (citations, provenance, the task store): CPU work that holds the GIL. A thread
+    # (the prompt, provenance, the task store): CPU work that holds the GIL. A thread
     # that wants it waits up to a switch interval per hand-over, and an answer takes
-    # several: 1 ms (not 5) brought a code action's p99 with three tasks finishing
-    # all the time from 26-33 ms to 21-23 ms (bench/latency.py), at no cost in tasks.
+    # several: at 1 ms (not 5) a code action's p99 with three tasks finishing all the
+    # time was 8-11 ms instead of 11-16 (bench/latency.py), at no cost in tasks.
     sys.setswitchinterval(0.001)
 
     server = create_server()

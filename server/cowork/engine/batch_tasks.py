@@ -16,7 +16,7 @@ from typing import TypeVar
 from cowork import artifacts, providers
 from cowork.brief import Brief
 from cowork.config import Settings
-from cowork.engine import batches, citecheck, incremental
+from cowork.engine import batches, incremental
 from cowork.engine import provenance as prov
 from cowork.engine.core import EngineCore, now
 from cowork.engine.model import BatchWait, Task, TaskState
@@ -166,7 +166,7 @@ class BatchTasks(EngineCore):
                 wait.provenance, body, found, self._db, store, root
             )
             head = (wait.provenance.get("git") or {}).get("head")
-            cited = await asyncio.to_thread(citecheck.verify, root, head, {}, body, found)
+            cited = await self._gatherer.check_citations(root, head, {}, body, found)
             body, found = cited.body, cited.located
             provenance = prov.completed(wait.provenance, completion, now()) | {"batch": batch_id}
             provenance |= extra

@@ -5,7 +5,7 @@ of the server process it competes for the GIL with the event loop, and every
 system call the loop makes can then wait a whole switch interval to get it
 back: editor requests slow down exactly while tasks run. In a process pool
 the loop only waits for a pickled result. Workers keep their parse caches
-between tasks.
+between tasks. The check of a finished draft's citations runs there too.
 """
 
 from __future__ import annotations
@@ -31,10 +31,11 @@ from cowork.context.index import WorkspaceIndex
 from cowork.context.privacy import redact, redact_kept, spans
 from cowork.context.reader import ContextReader
 from cowork.context.reader_graph import graph_for
-from cowork.engine import replay
+from cowork.engine import citecheck, replay
 from cowork.errors import TaskFailure
 from cowork.kinds import prefix_apply
 from cowork.kinds.base import Gathered, GatherRequest
+from cowork.kinds.findings import Finding
 from cowork.kinds.prompt import render_part
 from cowork.kinds.workspace_map import map_piece
 from cowork.processes import pid_alive
@@ -389,13 +390,35 @@ class Gatherer:
                 future.add_done_callback(lambda _: flag.clear())  # runs at once if done by now
             raise
         except BrokenProcessPool:
-            # A worker died (killed, out of memory): a fresh pool starts now.
-            if self._ready is ready:
-                self._ready = None
-                pool.shutdown(wait=False, cancel_futures=True)
-                if not self._closed:
-                    self.start()
-            raise TaskFailure("the context gatherer process died; run the task again") from None
+            raise self._died(ready, pool) from None
+
+    async def check_citations(
+        self,
+        root: Path,
+        head: str | None,
+        overlays: dict[str, str],
+        body: str,
+        found: list[Finding],
+    ) -> citecheck.Checked:
+        """`citecheck.verify` where the gathering runs. After gathering it is the
+        biggest work of a task (a draft's hundreds of citations); in the language
+        server's own process it held the GIL from the event loop: four fifths of the
+        time another thread did, under load (py-spy), and code actions waited."""
+        ready, pool = await self._pool()
+        try:
+            future = pool.submit(citecheck.verify, root, head, overlays, body, found)
+            return await asyncio.wrap_future(future)
+        except BrokenProcessPool:
+            raise self._died(ready, pool) from None
+
+    def _died(self, ready: Future[Executor], pool: Executor) -> TaskFailure:
+        """A worker died (killed, out of memory): a fresh pool starts now."""
+        if self._ready is ready:
+            self._ready = None
+            pool.shutdown(wait=False, cancel_futures=True)
+            if not self._closed:
+                self.start()
+        return TaskFailure("the context gatherer process died; run the task again")
 
     def close(self) -> None:
         """Stop the pool (once started, if it is still starting)."""

@@ -19,7 +19,7 @@ from cowork import artifacts, kinds, providers, templates, uris
 from cowork.brief import Brief
 from cowork.config import Settings
 from cowork.context.budget import LocalEstimator, ScaledEstimator
-from cowork.engine import batches, change_flow, citecheck, costcap, incremental, sources
+from cowork.engine import batches, change_flow, costcap, incremental, sources
 from cowork.engine import provenance as prov
 from cowork.engine.batch_tasks import uninterruptible
 from cowork.engine.core import EngineCore, now
@@ -190,8 +190,8 @@ class TaskRun(EngineCore):
                 body, found = await incremental.finish(since, body, found, self._db, overlays)
                 extra |= {"incremental": since.to_json()}
             self._emit_progress(task, "Writing the artifact", 95)
-            cited = await asyncio.to_thread(
-                citecheck.verify, root, gathered.git.head, overlays, body, found
+            cited = await self._gatherer.check_citations(
+                root, gathered.git.head, overlays, body, found
             )
             body, found = cited.body, cited.located
             provenance, content = await asyncio.to_thread(
