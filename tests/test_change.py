@@ -9,6 +9,7 @@ command (unittest) run in the worktree.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import os
@@ -486,3 +487,53 @@ async def test_uncommitted_and_unsaved_work_is_carried_into_the_worktree_not_the
     patch = git(tree, "diff", change["base"])
     assert "+def mul" not in patch and "+    return a - b" in patch  # the patch: the edit only
     assert (root / "calc/ops.py").read_text() == wip  # the user's tree: untouched
+
+
+def test_a_test_runner_left_by_a_killed_server_is_ended_though_its_shell_is_gone(
+    tmp_path: Path,
+) -> None:
+    """The next server ends the test run a killed one left, by the group in its pid
+    file, even when the group's first process (the shell) has exited and only the test
+    runner it started is left; a group running elsewhere is left alone."""
+    import select
+    import signal
+    import subprocess
+
+    from cowork.engine.testrun import kill_leftover
+
+    tree, elsewhere = tmp_path / "tree", tmp_path / "elsewhere"
+    tree.mkdir()
+    elsewhere.mkdir()
+    left: list[int] = []
+
+    def orphaned_runner(cwd: Path) -> tuple[int, int]:
+        """(the group's id, its test runner's pid) once the shell that started it is gone."""
+        fifo = tmp_path / f"started-{cwd.name}"
+        os.mkfifo(fifo)
+        shell = subprocess.Popen(
+            ["/bin/sh", "-c", f"sleep 600 & echo $! > {fifo}"], cwd=cwd, start_new_session=True
+        )
+        runner = int(fifo.read_text())
+        left.append(runner)
+        shell.wait()
+        assert running(runner) and not running(shell.pid)
+        return shell.pid, runner
+
+    try:
+        group, runner = orphaned_runner(tree)
+        other_group, other = orphaned_runner(elsewhere)
+        (tmp_path / "pid").write_text(str(other_group))
+        assert not kill_leftover(tmp_path / "pid", tree)  # not the worktree's: left alone
+        assert running(other)
+
+        gone = os.pidfd_open(runner)
+        (tmp_path / "pid").write_text(str(group))
+        assert kill_leftover(tmp_path / "pid", tree)
+        assert select.select([gone], [], [], 30)[0] == [gone]  # readable once it has exited
+        os.close(gone)
+        assert not running(runner)
+        assert not (tmp_path / "pid").exists()
+    finally:
+        for pid in left:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)

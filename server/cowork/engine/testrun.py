@@ -117,21 +117,45 @@ async def run(
 
 def kill_leftover(pidfile: Path, cwd: Path) -> bool:
     """End the process group a killed server's test run left (named in `pidfile`), if
-    it still runs in `cwd` (a recycled pid elsewhere is left alone). Blocking."""
+    it still runs in `cwd` (a recycled pid elsewhere is left alone). The group's
+    leader (the shell) may be gone while the test runner it started lives on: any
+    member tells where the group runs. Blocking."""
     try:
         pgid = int(pidfile.read_text())
     except (OSError, ValueError):
         return False
     with contextlib.suppress(FileNotFoundError):
         pidfile.unlink()
+    for member in (pgid, *_members(pgid)):
+        try:
+            where = Path(os.readlink(f"/proc/{member}/cwd"))
+        except OSError:
+            continue
+        if where != cwd and cwd not in where.parents:
+            return False
+        _kill(pgid)
+        return True
+    return False
+
+
+def _members(pgid: int) -> list[int]:
+    """The processes of group `pgid` (from /proc; empty where there is none)."""
+    out: list[int] = []
     try:
-        where = Path(os.readlink(f"/proc/{pgid}/cwd"))
+        entries = os.listdir("/proc")
     except OSError:
-        return False
-    if where != cwd and cwd not in where.parents:
-        return False
-    _kill(pgid)
-    return True
+        return out
+    for name in entries:
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", encoding="ascii", errors="replace") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] != "Z":
+            out.append(int(name))
+    return out
 
 
 async def _until_gone(pgid: int, limit_s: float = 2.0) -> None:
