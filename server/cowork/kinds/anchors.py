@@ -119,8 +119,9 @@ def texts_of(
 
 # The lines of files read lately, by (path, inode, size, times): a review anchors its
 # findings in the same few hundred files run after run. Lists are never changed by
-# callers. Bounded by characters held.
-_MAX_HELD = 32_000_000
+# callers. Bounded by the bytes of the files held (their lines take ~3x that in
+# memory, in the language server's own process).
+_MAX_HELD = 8_000_000
 _lines: OrderedDict[tuple[str, int, int, int, int], list[str]] = OrderedDict()
 _held = 0
 _lines_lock = threading.Lock()
