@@ -228,6 +228,22 @@ def test_turned_off_or_unsafe_the_run_stays_in_the_cli(tmp_path: Path, runtime: 
     assert not list((runtime / "cowork").iterdir())
 
 
+def stalled_run(repo: Path, api: FakeAnthropic, env: dict[str, str]) -> subprocess.Popen[str]:
+    """A CLI whose task is under way in its server: its answer stops mid-stream (the
+    fake API holds it for two minutes); returns once the request has arrived."""
+    api.script(Stall(seconds=120, after_events=3))
+    cli = subprocess.Popen(
+        [sys.executable, "-m", "cowork", "run", "summarize", "pkg/util.py"],
+        cwd=repo,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    asyncio.run(asyncio.wait_for(api.until_requests(1, "/v1/messages"), 60))
+    return cli
+
+
 def test_ctrl_c_in_the_cli_stops_its_run_and_the_server_serves_on(
     tmp_path: Path, runtime: Path
 ) -> None:
@@ -236,16 +252,7 @@ def test_ctrl_c_in_the_cli_stops_its_run_and_the_server_serves_on(
         env = daemon_env(
             runtime, ANTHROPIC_API_KEY="sk-ant-api03-test", ANTHROPIC_BASE_URL=api.base_url
         )
-        api.script(Stall(seconds=120, after_events=3))  # the answer stops mid-stream
-        cli = subprocess.Popen(
-            [sys.executable, "-m", "cowork", "run", "summarize", "pkg/util.py"],
-            cwd=repo,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        asyncio.run(asyncio.wait_for(api.until_requests(1, "/v1/messages"), 60))
+        cli = stalled_run(repo, api, env)
         cli.send_signal(signal.SIGINT)
         out, err = cli.communicate(timeout=60)
         assert cli.returncode == 1 and out == ""
@@ -286,16 +293,7 @@ def test_making_room_leaves_a_server_with_a_run_going(tmp_path: Path, runtime: P
         busy = daemon_env(
             runtime, ANTHROPIC_API_KEY="sk-ant-api03-test", ANTHROPIC_BASE_URL=api.base_url
         )
-        api.script(Stall(seconds=120, after_events=3))  # its answer stops mid-stream
-        cli = subprocess.Popen(
-            [sys.executable, "-m", "cowork", "run", "summarize", "pkg/util.py"],
-            cwd=repo,
-            env=busy,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        asyncio.run(asyncio.wait_for(api.until_requests(1, "/v1/messages"), 60))
+        cli = stalled_run(repo, api, busy)
         others = [daemon_env(runtime, COWORK_MODEL=f"model-{n}") for n in range(4)]
         for env in others:  # the fourth makes room: the busy server is the oldest
             assert STARTED in cowork(repo, "run", "summarize", "pkg/util.py", env=env).stderr

@@ -184,10 +184,7 @@ class BatchTasks(EngineCore):
                 provenance=provenance,
             )
         except asyncio.CancelledError:
-            if written is not None:
-                with contextlib.suppress(FileNotFoundError):
-                    await asyncio.to_thread(written.unlink)
-                task.artifact_uri = None
+            await self._take_back(task, written)
             if self._closing:
                 raise  # still running in the store: the next server waits on the batch
             detail = "cancelled" if ended else await self._cancel_batch(task, provider, batch_id)

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -50,6 +51,13 @@ class EngineCore:
     _ask_batch: batches.BatchQuestion | None
     _ask_cost: costcap.CostQuestion | None
     prefixes: PrefixLog
+
+    async def _take_back(self, task: Task, written: Path | None) -> None:
+        """The artifact of a task cancelled just after it was written is removed."""
+        if written is not None:
+            with contextlib.suppress(FileNotFoundError):
+                await asyncio.to_thread(written.unlink)
+            task.artifact_uri = None
 
     def get(self, task_id: str) -> Task:
         raise NotImplementedError

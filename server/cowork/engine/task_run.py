@@ -7,7 +7,6 @@ and nothing else is left behind. A part of `TaskEngine`."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import logging
 import os
@@ -213,10 +212,7 @@ class TaskRun(EngineCore):
                 )
             await self._done(task, written, completion, found, provenance=provenance)
         except asyncio.CancelledError:
-            if written is not None:
-                with contextlib.suppress(FileNotFoundError):
-                    await asyncio.to_thread(written.unlink)
-                task.artifact_uri = None
+            await self._take_back(task, written)
             if self._closing:
                 # The server is stopping: the task stays running in the store and is
                 # resumed on restart, which replaces the draft (marked `writing`) and
