@@ -131,9 +131,7 @@ def test_a_run_sent_straight_to_the_server_reads_its_arguments_as_the_cli_does(
     ):
         here, there = cowork(repo, *wrong, env=alone), cowork(repo, *wrong, env=env)
         assert here.returncode == there.returncode == 2
-        assert said in here.stderr and said in there.stderr, there.stderr
-        assert here.stderr.splitlines()[-1] in there.stderr  # `cowork run …: error: …`
-        assert "usage: cowork" in there.stderr
+        assert said in there.stderr and there.stderr == here.stderr  # argparse's words
     helped = cowork(repo, "run", "summarize", "--help", env=env)
     assert helped.returncode == 0 and "usage: cowork run summarize" in helped.stdout
 

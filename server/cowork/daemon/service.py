@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from cowork.daemon.address import idle_seconds
-from cowork.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from cowork.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, InputError
 
 if TYPE_CHECKING:
     from cowork.headless import Engines
@@ -152,7 +152,6 @@ class Service:
         self, request: dict[str, Any], reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> int:
         from cowork import headless
-        from cowork.errors import InputError
 
         loop = asyncio.get_running_loop()
         on_loop = threading.get_ident()
@@ -174,6 +173,9 @@ class Service:
         console = headless.Console(out=send("out"), err=send("err"))
         try:
             args = _arguments(request)
+        except _UsageError as exc:
+            console.err(str(exc))  # argparse's own words, as the CLI would print them
+            return EXIT_USAGE
         except InputError as exc:
             console.err(f"cowork: {exc}")
             return EXIT_USAGE
@@ -209,14 +211,16 @@ class Service:
 _parsers: list[argparse.ArgumentParser] = []
 
 
+class _UsageError(InputError):
+    """Arguments argparse refused: its usage line and complaint, as it words them."""
+
+
 class _Telling(argparse.ArgumentParser):
     """A parser whose complaint goes back to the CLI that sent the arguments (argparse
     would print it on the server's stderr and exit)."""
 
     def error(self, message: str) -> NoReturn:
-        from cowork.errors import InputError
-
-        raise InputError(f"{self.format_usage().rstrip()}\n{self.prog}: error: {message}")
+        raise _UsageError(f"{self.format_usage().rstrip()}\n{self.prog}: error: {message}")
 
 
 def _parser(
@@ -247,7 +251,6 @@ def _arguments(request: dict[str, Any]) -> argparse.Namespace:
     """The run's arguments as the CLI parsed them, its paths made absolute."""
     from cowork.commandline import parser
     from cowork.context.workspace import find_workspace_root
-    from cowork.errors import InputError
 
     argv, where = request.get("argv"), request.get("cwd")
     if not (isinstance(argv, list) and all(isinstance(a, str) for a in argv)):
