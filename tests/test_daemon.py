@@ -226,12 +226,14 @@ def test_turned_off_or_unsafe_the_run_stays_in_the_cli(tmp_path: Path, runtime: 
     assert not list((runtime / "cowork").iterdir())
 
 
-def stalled_run(repo: Path, api: FakeAnthropic, env: dict[str, str]) -> subprocess.Popen[str]:
+def stalled_run(
+    repo: Path, api: FakeAnthropic, env: dict[str, str], *flags: str
+) -> subprocess.Popen[str]:
     """A CLI whose task is under way in its server: its answer stops mid-stream (the
     fake API holds it for two minutes); returns once the request has arrived."""
     api.script(Stall(seconds=120, after_events=3))
     cli = subprocess.Popen(
-        [sys.executable, "-m", "cowork", "run", "summarize", "pkg/util.py"],
+        [sys.executable, "-m", "cowork", "run", "summarize", *flags, "pkg/util.py"],
         cwd=repo,
         env=env,
         stdout=subprocess.PIPE,
@@ -367,15 +369,7 @@ def test_a_killed_cli_loses_nothing_its_task_goes_on_in_the_server(
         env = daemon_env(
             runtime, ANTHROPIC_API_KEY="sk-ant-api03-test", ANTHROPIC_BASE_URL=api.base_url
         )
-        api.script(Stall(seconds=120, after_events=3))
-        cli = subprocess.Popen(
-            [sys.executable, "-m", "cowork", "run", "summarize", "-q", "pkg/util.py"],
-            cwd=repo,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        asyncio.run(asyncio.wait_for(api.until_requests(1, "/v1/messages"), 60))
+        cli = stalled_run(repo, api, env, "-q")
         cli.kill()  # SIGKILL: no word to the server
         cli.communicate(timeout=60)
 

@@ -14,6 +14,8 @@ import os
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +68,24 @@ def _in_new_process(script: str, root: Path, cache: Path, arg: str) -> dict[str,
     assert done.returncode == 0, done.stderr
     out: dict[str, Any] = json.loads(done.stdout)
     return out
+
+
+@contextmanager
+def _cache_at(cache: Path) -> Iterator[None]:
+    """This process's cache folder is `cache` for the block (as the worker's was)."""
+    saved = os.environ.copy()
+    os.environ["XDG_CACHE_HOME"] = str(cache)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _index_path(root: Path, cache: Path) -> Path:
+    """Where the index on disk of `root` is, under the cache folder `cache`."""
+    with _cache_at(cache):
+        return diskindex.location(root.resolve())
 
 
 def _gather(root: Path, cache: Path, *, prime: bool = False) -> dict[str, Any]:
@@ -152,13 +172,7 @@ def test_a_damaged_record_is_ignored_and_made_again(
 ) -> None:
     cache = tmp_path / "cache"
     first = _gather(branch, cache)
-    env = os.environ.copy()
-    os.environ["XDG_CACHE_HOME"] = str(cache)
-    try:
-        db_path = diskindex.location(branch.resolve())
-    finally:
-        os.environ.clear()
-        os.environ.update(env)
+    db_path = _index_path(branch, cache)
     db = sqlite3.connect(db_path)
     try:
         (data,) = db.execute("SELECT data FROM blobs WHERE name = 'gather:review'").fetchone()
@@ -227,29 +241,30 @@ def test_a_primed_worker_finds_the_histories_recorded_last_at_its_head(
     from cowork.context import git as gitfacts
     from cowork.context import historydisk
 
-    env = os.environ.copy()
-    os.environ["XDG_CACHE_HOME"] = str(tmp_path / "cache")
-    try:
-        head = git(branch, "rev-parse", "HEAD")
-        for rel in ("pkg/util.py", "pkg/engine.py", "pkg/cli.py"):
-            gitfacts.file_history(branch, rel, 10)
-        git(branch, "checkout", "-q", "main")
-        gitfacts.file_history(branch, "README.md", 10)
-        historydisk.clear()  # as a new process finds them
-        recent = historydisk.recent(branch, head, 10, 2)
-        assert len(recent) == 2 and set(recent) <= {"pkg/util.py", "pkg/engine.py", "pkg/cli.py"}
-        assert set(historydisk.recent(branch, head, 10, 8)) == {
-            "pkg/util.py",
-            "pkg/engine.py",
-            "pkg/cli.py",
-        }
-        main = git(branch, "rev-parse", "HEAD")
-        assert historydisk.recent(branch, main, 10, 8) == ["README.md"]
-        assert historydisk.recent(branch, main, 5, 8) == []  # another count: other records
-    finally:
-        historydisk.clear()
-        os.environ.clear()
-        os.environ.update(env)
+    with _cache_at(tmp_path / "cache"):
+        try:
+            head = git(branch, "rev-parse", "HEAD")
+            for rel in ("pkg/util.py", "pkg/engine.py", "pkg/cli.py"):
+                gitfacts.file_history(branch, rel, 10)
+            git(branch, "checkout", "-q", "main")
+            gitfacts.file_history(branch, "README.md", 10)
+            historydisk.clear()  # as a new process finds them
+            recent = historydisk.recent(branch, head, 10, 2)
+            assert len(recent) == 2 and set(recent) <= {
+                "pkg/util.py",
+                "pkg/engine.py",
+                "pkg/cli.py",
+            }
+            assert set(historydisk.recent(branch, head, 10, 8)) == {
+                "pkg/util.py",
+                "pkg/engine.py",
+                "pkg/cli.py",
+            }
+            main = git(branch, "rev-parse", "HEAD")
+            assert historydisk.recent(branch, main, 10, 8) == ["README.md"]
+            assert historydisk.recent(branch, main, 5, 8) == []  # another count: other records
+        finally:
+            historydisk.clear()
 
 
 _SUMMARIZE = """
@@ -286,13 +301,7 @@ def test_a_primed_worker_gathers_the_last_summary_again(branch: Path, tmp_path: 
     git(branch, "checkout", "-q", "--", "pkg/engine.py")
     assert _run(branch, cache, "pkg/engine.py") == summary
     # A damaged record: passed over too.
-    env = os.environ.copy()
-    os.environ["XDG_CACHE_HOME"] = str(cache)
-    try:
-        db_path = diskindex.location(branch.resolve())
-    finally:
-        os.environ.clear()
-        os.environ.update(env)
+    db_path = _index_path(branch, cache)
     db = sqlite3.connect(db_path)
     with db:
         db.execute("UPDATE blobs SET data = ? WHERE name = 'recent:summarize'", (b'{"v": 1',))

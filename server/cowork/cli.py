@@ -5,7 +5,6 @@ run no server is up for yet, is parsed and carried out by `cowork.commands`."""
 
 from __future__ import annotations
 
-import os
 import sys
 
 
@@ -65,8 +64,8 @@ def _workspace(args: list[str]) -> str | None:
             given = arg.partition("=")[2]
         elif arg.startswith("--w"):
             return None  # an abbreviation
-    if given is not None:
-        return os.path.abspath(given) if given else None
+    if given == "":
+        return None
     from cowork.daemon import address
 
-    return address.workspace_of(os.getcwd())
+    return address.workspace_for(given)

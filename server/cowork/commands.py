@@ -205,8 +205,7 @@ def _hand_off(args: argparse.Namespace, argv: list[str]) -> int | None:
     if args.command == "revise":
         workspace = address.workspace_of(os.path.dirname(os.path.abspath(args.artifact)))
     else:
-        given: Path | None = args.workspace
-        workspace = os.path.abspath(given) if given else address.workspace_of(os.getcwd())
+        workspace = address.workspace_for(args.workspace)
     try:
         where = address.locate(workspace)
     except OSError as exc:
@@ -218,8 +217,7 @@ def _hand_off(args: argparse.Namespace, argv: list[str]) -> int | None:
 def _stop(args: argparse.Namespace) -> int:
     from cowork.daemon import address, client
 
-    given: Path | None = args.workspace
-    workspace = os.path.abspath(given) if given else address.workspace_of(os.getcwd())
+    workspace = address.workspace_for(args.workspace)
     if not address.enabled():
         print(
             "cowork: background servers are off (COWORK_DAEMON=0, or no Unix sockets)",

@@ -109,6 +109,13 @@ def workspace_of(start: str) -> str:
         folder = parent
 
 
+def workspace_for(given: str | os.PathLike[str] | None) -> str:
+    """The workspace a run names: `--workspace` made absolute, else the git top level
+    above the current folder. One rule for the CLI's two ways to a server, so that
+    both name the same one."""
+    return os.path.abspath(given) if given else workspace_of(os.getcwd())
+
+
 def _code_stamp() -> str:
     """What changes when cowork's code does (an upgrade, or an edit in a checkout)."""
     newest, count = 0, 0
